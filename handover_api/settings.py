@@ -1,0 +1,23 @@
+"""Settings of handover_api (env prefix HANDOVER_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import DatabaseSettings, ServiceSettings
+
+
+class HandoverSettings(ServiceSettings):
+    """Environment: HANDOVER_PORT, HANDOVER_DB__URL, HANDOVER_KAFKA__BOOTSTRAP_SERVERS, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDOVER_")
+
+    SERVICE_NAME: str = "handover_api"
+    PORT: int = 8001
+    DB: DatabaseSettings = DatabaseSettings(URL="sqlite+aiosqlite:///var/handover.sqlite3")
+    BLOB_DIR: Path = Path("var/blobs")
+    MANIFEST_KEY_PATH: Path = Path("var/handover-manifest-key.pem")
+    ACCEPT_DEADLINE_DAYS: int = 10
+    OVERDUE_CHECK_INTERVAL_SECONDS: float = 60.0

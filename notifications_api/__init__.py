@@ -1,0 +1,1 @@
+"""notifications_api package."""

@@ -1,0 +1,120 @@
+"""Bearer JWT verification against a JWKS, with pinned algorithms and org/scope claims."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from jwt import PyJWK, PyJWKClient, PyJWKSet
+
+from shared.problems import Forbidden, Unauthorized
+from shared.settings import AuthSettings
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: client id, organisation and granted scopes."""
+
+    subject: str
+    org: str
+    scopes: frozenset[str]
+
+    def has(self, scope: str) -> bool:
+        """Whether the token grants `scope`."""
+        return scope in self.scopes
+
+
+class _FileJwks:
+    """A JWKS read from a local file, re-read when the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._mtime = -1.0
+        self._set: PyJWKSet | None = None
+
+    def get_signing_key(self, kid: str) -> PyJWK:
+        mtime = self._path.stat().st_mtime
+        if self._set is None or mtime != self._mtime:
+            self._set = PyJWKSet.from_dict(json.loads(self._path.read_text()))
+            self._mtime = mtime
+        for key in self._set.keys:
+            if key.key_id == kid:
+                return key
+        raise jwt.PyJWKClientError(f"unknown key id {kid!r}")
+
+
+class TokenVerifier:
+    """Verifies access tokens; keys come from a JWKS URL or file."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+        url = settings.JWKS_URL
+        self._jwks: _FileJwks | PyJWKClient
+        if url.startswith(("http://", "https://")):
+            self._jwks = PyJWKClient(url, cache_keys=True, lifespan=300)
+        else:
+            self._jwks = _FileJwks(Path(url.removeprefix("file://")))
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token or raise Unauthorized."""
+        try:
+            header = jwt.get_unverified_header(token)
+            alg = header.get("alg")
+            if alg not in self._settings.ALGORITHMS:
+                raise Unauthorized("token algorithm not accepted")
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise Unauthorized("token has no key id")
+            key = self._jwks.get_signing_key(kid)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=list(self._settings.ALGORITHMS),
+                audience=self._settings.AUDIENCE,
+                issuer=self._settings.ISSUER,
+                leeway=self._settings.LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except Unauthorized:
+            raise
+        except (jwt.PyJWTError, OSError, ValueError) as exc:
+            raise Unauthorized(f"invalid token: {type(exc).__name__}") from exc
+        org = claims.get("org")
+        if not isinstance(org, str) or not org:
+            raise Unauthorized("token has no org claim")
+        scope = claims.get("scope", "")
+        if not isinstance(scope, str):
+            raise Unauthorized("scope claim must be a space separated string")
+        return Principal(subject=str(claims["sub"]), org=org, scopes=frozenset(scope.split()))
+
+
+bearer_scheme = HTTPBearer(auto_error=False, description="OAuth2 client-credentials JWT")
+
+
+def principal_dependency(
+    scope_descriptions: dict[str, str],
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Build the FastAPI dependency that authenticates and checks `Security` scopes."""
+
+    async def current_principal(
+        request: Request,
+        security_scopes: SecurityScopes,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("bearer token required")
+        verifier: TokenVerifier = request.app.state.runtime.verifier
+        principal = verifier.verify(credentials.credentials)
+        missing = [s for s in security_scopes.scopes if not principal.has(s)]
+        if missing:
+            raise Forbidden(f"missing scope(s): {' '.join(missing)}")
+        return principal
+
+    current_principal.__doc__ = "Scopes: " + ", ".join(sorted(scope_descriptions))
+    return current_principal

@@ -1,0 +1,1 @@
+"""Database plumbing shared by the services: engine, unit of work, outbox, inbox, leases."""

@@ -1,0 +1,99 @@
+"""Alembic plumbing: one history per service, driven programmatically (no alembic.ini)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from shared.db.base import make_metadata
+from shared.db.session import create_engine
+from shared.db.tables import create_infrastructure_tables_v1
+from shared.settings import DatabaseSettings
+
+
+def alembic_config(package: str, url: str) -> Config:
+    """Config for `<package>/migrations` against `url`."""
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option(
+        "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+    )
+    return config
+
+
+def upgrade(package: str, url: str, revision: str = "head") -> None:
+    """Migrate the service database up to `revision`."""
+    _ensure_sqlite_dir(url)
+    command.upgrade(alembic_config(package, url), revision)
+
+
+def downgrade(package: str, url: str, revision: str) -> None:
+    """Migrate the service database down to `revision`."""
+    command.downgrade(alembic_config(package, url), revision)
+
+
+def revision(package: str, url: str, message: str, autogenerate: bool = True) -> None:
+    """Write a new revision file; review its output before committing it."""
+    command.revision(alembic_config(package, url), message=message, autogenerate=autogenerate)
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    engine = create_engine(DatabaseSettings(URL=url))
+    asyncio.run(engine.dispose())
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of each service's migrations/env.py."""
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=target_metadata,
+            literal_binds=True,
+            render_as_batch=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def do_run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = async_engine_from_config(
+            config.get_section(config.config_ini_section, {}),
+            prefix="sqlalchemy.",
+            poolclass=pool.NullPool,
+        )
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    asyncio.run(run_async())
+
+
+def create_infrastructure_v1() -> None:
+    """Create outbox, inbox, leases and idempotency tables (v1) inside a migration."""
+    bind = op.get_bind()
+    for table in create_infrastructure_tables_v1(make_metadata()):
+        table.create(bind)
+
+
+def drop_infrastructure_v1() -> None:
+    """Drop the v1 infrastructure tables inside a migration."""
+    bind = op.get_bind()
+    for table in reversed(create_infrastructure_tables_v1(make_metadata())):
+        table.drop(bind)

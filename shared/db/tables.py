@@ -1,0 +1,96 @@
+"""Infrastructure tables every service database has: outbox, inbox, leases, idempotency keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from shared.db.base import BigIntId, JSONType, UTCDateTime
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events staged in the same transaction as the state change they describe."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigIntId, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("headers", JSONType, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text, nullable=True),
+        Index("ix_outbox_unsent", "sent_at", "id"),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Event ids a consumer group has applied, recorded with the effect."""
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", Uuid, primary_key=True),
+        Column("topic", String(200), nullable=False),
+        Column("processed_at", UTCDateTime, nullable=False),
+    )
+
+
+def leases_table(metadata: MetaData) -> Table:
+    """Named leases: at most one holder at a time (e.g. the outbox relay)."""
+    return Table(
+        "leases",
+        metadata,
+        Column("name", String(200), primary_key=True),
+        Column("holder", String(200), nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+    )
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """Responses remembered per (org, Idempotency-Key) for creating requests."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("org", String(100), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response_body", Text, nullable=False),
+        Column("response_headers", JSONType, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+
+
+def add_infrastructure_tables(metadata: MetaData) -> None:
+    """Add the infrastructure tables to a service's metadata (for migrations and tests)."""
+    outbox_table(metadata)
+    inbox_table(metadata)
+    leases_table(metadata)
+    idempotency_table(metadata)
+
+
+# Statements only use table and column names, so shared code queries these copies while each
+# service's own metadata (and its migrations) define the same tables in its database.
+_INFRA = MetaData()
+OUTBOX = outbox_table(_INFRA)
+INBOX = inbox_table(_INFRA)
+LEASES = leases_table(_INFRA)
+IDEMPOTENCY = idempotency_table(_INFRA)
+
+
+def create_infrastructure_tables_v1(metadata: MetaData) -> list[Table]:
+    """The v1 infrastructure tables as a migration creates them; frozen: add a v2, never edit."""
+    fresh = MetaData(naming_convention=metadata.naming_convention)
+    return [outbox_table(fresh), inbox_table(fresh), leases_table(fresh), idempotency_table(fresh)]

@@ -1,0 +1,97 @@
+"""Eligibility-relevant facts of a person as they travel in events (no names, no addresses)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Nationality = Literal["GERMAN", "EU", "THIRD_COUNTRY"]
+AsylumDecisionType = Literal[
+    "ASYL_16A", "FLUECHTLING_3", "SUBSIDIAER_4", "ABSCHIEBUNGSVERBOT_60", "ABGELEHNT"
+]
+SperrzeitKind = Literal[
+    "QUIT_JOB",
+    "REFUSAL",
+    "INSUFFICIENT_EFFORTS",
+    "MEASURE",
+    "MISSED_APPOINTMENT",
+    "LATE_REGISTRATION",
+]
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class SperrzeitV1(_Facts):
+    """A Sperrzeit (§ 159 SGB III)."""
+
+    kind: SperrzeitKind
+    start_date: date
+    days: int = Field(ge=0, le=7 * 12)
+
+
+class SuspensionV1(_Facts):
+    """A period in which ALG I rests (Ruhen, §§ 156-158 SGB III)."""
+
+    start_date: date
+    days: int = Field(ge=0, le=3660)
+    cause: Literal["SEVERANCE", "HOLIDAY_COMPENSATION", "SPERRZEIT", "SICKNESS", "OTHER"] = "OTHER"
+
+
+class TrainingPeriodV1(_Facts):
+    """Funded further vocational training while drawing ALG I (§ 148 (1) Nr. 7 SGB III)."""
+
+    start_date: date
+    end_date: date
+
+
+class Alg1HistoryV1(_Facts):
+    """The ALG I claim and what shortens or shifts it."""
+
+    claim_start_date: date | None = None
+    insured_months_30: int | None = Field(default=None, ge=0, le=30)
+    insured_months_60: int | None = Field(default=None, ge=0, le=60)
+    short_contract: bool = False
+    previous_claim_start_date: date | None = None
+    previous_remaining_days: int | None = Field(default=None, ge=0, le=720)
+    paid_days: int | None = Field(default=None, ge=0, le=720)
+    partial_alg_days_last_2y: int = Field(default=0, ge=0, le=730)
+    sperrzeiten: tuple[SperrzeitV1, ...] = ()
+    suspensions: tuple[SuspensionV1, ...] = ()
+    training_periods: tuple[TrainingPeriodV1, ...] = ()
+    monthly_amount_eur: Decimal | None = Field(default=None, ge=0, le=100_000)
+
+
+class AsylumDecisionV1(_Facts):
+    """The BAMF decision: operative part only (type and dates), never the reasons."""
+
+    type: AsylumDecisionType
+    decision_date: date
+    served_date: date | None = None
+    final_date: date | None = None
+    permit_issued_date: date | None = None
+
+
+class EligibilityFactsV1(_Facts):
+    """What eligibility needs to decide the Rechtskreis; every field may still be unknown."""
+
+    birth_date: date | None = None
+    nationality: Nationality | None = None
+    entry_date: date | None = None
+    residence_status: str | None = Field(default=None, max_length=60)
+    asylum_decision: AsylumDecisionV1 | None = None
+    ukraine_24_first_granted_date: date | None = None
+    erwerbsfaehig: bool | None = None
+    hilfebeduerftig: bool | None = None
+    household_monthly_need_eur: Decimal | None = Field(default=None, ge=0, le=100_000)
+    household_monthly_income_eur: Decimal | None = Field(default=None, ge=0, le=100_000)
+    habitual_residence_de: bool | None = None
+    receives_old_age_pension: bool | None = None
+    inpatient_over_6_months: bool | None = None
+    training_bafoeg_eligible: bool | None = None
+    lives_with_erwerbsfaehig_person: bool | None = None
+    alg1: Alg1HistoryV1 | None = None

@@ -1,0 +1,113 @@
+"""aiokafka adapter: an acks=all producer, consumers with manual commits, topic creation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.logging import get_logger
+from shared.settings import KafkaSettings
+
+log = get_logger(__name__)
+
+
+class KafkaPublisher:
+    """Producer with acks=all; idempotence is a setting (on for Apache Kafka)."""
+
+    def __init__(self, settings: KafkaSettings, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Create the producer; connecting happens lazily so a down broker does not block."""
+
+    async def _ensure(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._settings.BOOTSTRAP_SERVERS,
+                    client_id=self._client_id,
+                    acks="all",
+                    enable_idempotence=self._settings.ENABLE_IDEMPOTENCE,
+                    request_timeout_ms=self._settings.REQUEST_TIMEOUT_MS,
+                    security_protocol=self._settings.SECURITY_PROTOCOL,
+                    linger_ms=0,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def stop(self) -> None:
+        """Flush and close the producer."""
+        async with self._lock:
+            if self._producer is not None:
+                await self._producer.stop()
+                self._producer = None
+
+    async def publish(
+        self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Send one record and wait for the broker's acknowledgement."""
+        producer = await self._ensure()
+        await producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
+
+    async def ping(self) -> bool:
+        """Whether the cluster answers a metadata request now."""
+        try:
+            producer = await asyncio.wait_for(self._ensure(), timeout=3)
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=3)
+        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+            return False
+        return True
+
+
+def make_consumer(
+    settings: KafkaSettings, topics: Iterable[str], group_id: str, client_id: str
+) -> AIOKafkaConsumer:
+    """A consumer that never auto-commits: offsets are committed after processing."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.BOOTSTRAP_SERVERS,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        security_protocol=settings.SECURITY_PROTOCOL,
+        request_timeout_ms=max(settings.REQUEST_TIMEOUT_MS, 40000),
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[str]:
+    """Create missing topics; returns the ones that were created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.BOOTSTRAP_SERVERS)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in dict.fromkeys(topics) if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            t,
+                            num_partitions=settings.TOPIC_PARTITIONS,
+                            replication_factor=settings.REPLICATION_FACTOR,
+                        )
+                        for t in wanted
+                    ]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return wanted
+    finally:
+        await admin.close()

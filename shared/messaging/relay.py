@@ -1,0 +1,139 @@
+"""Outbox relay: publishes staged events in id order and marks them sent after the ack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.base import utcnow
+from shared.db.lease import Lease
+from shared.db.tables import OUTBOX
+from shared.logging import get_logger
+from shared.messaging.port import Publisher
+from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from shared.settings import RelaySettings
+
+log = get_logger(__name__)
+
+
+class OutboxRelay:
+    """One active relay per service database, guarded by a lease.
+
+    Rows are published strictly in id order, one at a time; the first failure stops the
+    batch, so a later event of a case never overtakes an earlier one.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        session_factory: async_sessionmaker[AsyncSession],
+        publisher: Publisher,
+        settings: RelaySettings,
+        signal: asyncio.Event | None = None,
+    ) -> None:
+        self._service = service
+        self._sessions = session_factory
+        self._publisher = publisher
+        self._settings = settings
+        self.signal = signal or asyncio.Event()
+        self.lease = Lease(
+            session_factory,
+            name=f"outbox-relay:{service}",
+            holder=f"{service}-{uuid.uuid4().hex[:12]}",
+            ttl_seconds=settings.LEASE_SECONDS,
+        )
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Loop until stopped: hold the lease, drain the outbox, wait for new rows."""
+        backoff = self._settings.POLL_INTERVAL_SECONDS
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if await self.lease.acquire():
+                        sent, failed = await self.drain_once()
+                        backoff = (
+                            min(backoff * 2, 5.0)
+                            if failed
+                            else self._settings.POLL_INTERVAL_SECONDS
+                        )
+                        if sent and not failed:
+                            continue
+                except Exception:
+                    log.exception("outbox.relay.error", service=self._service)
+                    backoff = min(backoff * 2, 5.0)
+                await self._wait(backoff)
+        finally:
+            with contextlib.suppress(Exception):
+                await self.lease.release()
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.signal.wait(), timeout=seconds)
+        self.signal.clear()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current batch."""
+        self._stopping.set()
+        self.signal.set()
+
+    async def drain_once(self) -> tuple[int, bool]:
+        """Publish one batch of unsent rows; returns (sent, whether a publish failed)."""
+        async with self._sessions() as session:
+            rows: Sequence[tuple[int, str, str, str, dict[str, str]]] = (
+                (
+                    await session.execute(
+                        select(
+                            OUTBOX.c.id,
+                            OUTBOX.c.topic,
+                            OUTBOX.c.key,
+                            OUTBOX.c.payload,
+                            OUTBOX.c.headers,
+                        )
+                        .where(OUTBOX.c.sent_at.is_(None))
+                        .order_by(OUTBOX.c.id)
+                        .limit(self._settings.BATCH_SIZE)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        sent = 0
+        for row_id, topic, key, payload, headers in rows:
+            try:
+                await self._publisher.publish(
+                    topic,
+                    key.encode(),
+                    payload.encode(),
+                    [(k, v.encode()) for k, v in sorted(headers.items())],
+                )
+            except Exception as exc:  # noqa: BLE001 - any broker failure retries later
+                OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
+                log.warning("outbox.publish.failed", error=type(exc).__name__, outbox_id=row_id)
+                await self._record_failure(row_id, exc)
+                return sent, True
+            await self._mark_sent(row_id)
+            OUTBOX_PUBLISHED.labels(self._service, topic).inc()
+            sent += 1
+        return sent, False
+
+    async def _mark_sent(self, row_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == row_id)
+                .values(sent_at=utcnow(), attempts=OUTBOX.c.attempts + 1, last_error=None)
+            )
+
+    async def _record_failure(self, row_id: int, exc: Exception) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == row_id)
+                .values(attempts=OUTBOX.c.attempts + 1, last_error=type(exc).__name__)
+            )

@@ -1,0 +1,19 @@
+"""Prometheus metrics shared by the services (one process runs one service)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Outbox rows published", ["service", "topic"])
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "outbox_publish_failures_total", "Failed outbox publishes", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "events_consumed_total", "Events applied by consumers", ["service", "topic", "outcome"]
+)

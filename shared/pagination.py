@@ -1,0 +1,50 @@
+"""Cursor pagination: opaque cursors that encode the last seen sort key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from shared.problems import ApplicationError
+
+T = TypeVar("T")
+
+LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=500, description="`next_cursor` of the previous page")
+]
+
+
+class InvalidCursor(ApplicationError):
+    """The cursor was not issued by this API."""
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; `next_cursor` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    """An opaque cursor for the given sort position."""
+    raw = json.dumps(position, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The sort position in a cursor, or None for the first page."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+    if not isinstance(value, dict):
+        raise InvalidCursor("cursor is not valid")
+    return value

@@ -1,0 +1,213 @@
+"""RFC 9457 problem details: one mapping from exception class to status, type and title."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "urn:handover-broker:problem:"
+
+log = get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    """One invalid field in a request."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[f"{PROBLEM_BASE}not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """How one exception class appears over HTTP."""
+
+    status: int
+    slug: str
+    title: str
+
+
+class ApplicationError(Exception):
+    """Base for expected errors raised by use cases and shared code."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(ApplicationError):
+    """The resource does not exist or is not visible to the caller."""
+
+
+class Conflict(ApplicationError):
+    """The request conflicts with the current state."""
+
+
+class PreconditionFailed(ApplicationError):
+    """The If-Match header does not match the current ETag."""
+
+
+class PreconditionRequired(ApplicationError):
+    """The update needs an If-Match header."""
+
+
+class PayloadTooLarge(ApplicationError):
+    """The request body exceeds its size limit."""
+
+
+class UnsupportedMediaType(ApplicationError):
+    """The uploaded content is not of an accepted media type."""
+
+
+class Unauthorized(ApplicationError):
+    """Missing or invalid credentials."""
+
+
+class Forbidden(ApplicationError):
+    """The token lacks a required scope."""
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The Idempotency-Key was used before with another request body."""
+
+
+BASE_PROBLEMS: dict[type[Exception], ProblemSpec] = {
+    NotFound: ProblemSpec(404, "not-found", "Resource not found"),
+    Conflict: ProblemSpec(409, "conflict", "Conflict with the current state"),
+    PreconditionFailed: ProblemSpec(412, "precondition-failed", "ETag does not match"),
+    PreconditionRequired: ProblemSpec(428, "precondition-required", "If-Match header required"),
+    PayloadTooLarge: ProblemSpec(413, "payload-too-large", "Payload too large"),
+    UnsupportedMediaType: ProblemSpec(415, "unsupported-media-type", "Unsupported media type"),
+    Unauthorized: ProblemSpec(401, "unauthorized", "Authentication required"),
+    Forbidden: ProblemSpec(403, "forbidden", "Insufficient scope"),
+    IdempotencyKeyReused: ProblemSpec(
+        422, "idempotency-key-reused", "Idempotency-Key reused with another request"
+    ),
+}
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Build an application/problem+json response."""
+    body = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _lookup(mapping: Mapping[type[Exception], ProblemSpec], exc: Exception) -> ProblemSpec | None:
+    for cls in type(exc).__mro__:
+        spec = mapping.get(cls)
+        if spec is not None:
+            return spec
+    return None
+
+
+def install_problem_handlers(
+    app: FastAPI, extra: Mapping[type[Exception], ProblemSpec] | None = None
+) -> None:
+    """Register one handler per error family; the mapping stays at the edge."""
+    mapping: dict[type[Exception], ProblemSpec] = {**BASE_PROBLEMS, **(extra or {})}
+
+    async def on_known(request: Request, exc: Exception) -> JSONResponse:
+        spec = _lookup(mapping, exc)
+        if spec is None:  # pragma: no cover - registered only for mapped classes
+            raise exc
+        headers = {"WWW-Authenticate": "Bearer"} if spec.status == 401 else None
+        detail = getattr(exc, "detail", None) or str(exc) or None
+        return problem_response(
+            spec.status, spec.slug, spec.title, detail, instance=request.url.path, headers=headers
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(loc=list(e.get("loc", ())), msg=str(e.get("msg", "")), type=str(e["type"]))
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "validation-error",
+            "Request validation failed",
+            f"{len(errors)} invalid field(s)",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        phrase = HTTPStatus(exc.status_code).phrase
+        slug = phrase.lower().replace(" ", "-").replace("'", "")
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+        return problem_response(
+            exc.status_code,
+            slug,
+            phrase,
+            detail,
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled_error", path=request.url.path)
+        return problem_response(
+            500, "internal-error", "Internal server error", instance=request.url.path
+        )
+
+    for cls in mapping:
+        app.add_exception_handler(cls, on_known)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem answers."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

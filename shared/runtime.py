@@ -1,0 +1,107 @@
+"""The per-process runtime of a service: engine, publisher, verifier, relay and consumers.
+
+Built in the app's lifespan (nothing connects at import) and kept on `app.state.runtime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.auth import TokenVerifier
+from shared.db.session import create_engine, create_session_factory
+from shared.db.uow import UnitOfWork
+from shared.logging import get_logger
+from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.port import Publisher
+from shared.messaging.relay import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Long-lived resources of one service process."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: Publisher
+    verifier: TokenVerifier
+    outbox_signal: asyncio.Event
+    make_uow: Callable[[], UnitOfWork]
+    relay: OutboxRelay | None = None
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+
+
+UowFactory = Callable[[async_sessionmaker[AsyncSession], asyncio.Event], UnitOfWork]
+BackgroundTask = Callable[[Runtime], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def start_runtime(
+    settings: ServiceSettings,
+    *,
+    uow_class: UowFactory,
+    consumer_groups: Mapping[str, Mapping[str, Handler[Any]]] | None = None,
+    background: Mapping[str, BackgroundTask] | None = None,
+    publisher: Publisher | None = None,
+) -> AsyncIterator[Runtime]:
+    """Start the runtime; on exit stop background work first, then close connections."""
+    engine = create_engine(settings.DB)
+    sessions = create_session_factory(engine)
+    signal = asyncio.Event()
+    pub: Publisher = publisher or KafkaPublisher(settings.KAFKA, client_id=settings.SERVICE_NAME)
+    await pub.start()
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        publisher=pub,
+        verifier=TokenVerifier(settings.AUTH),
+        outbox_signal=signal,
+        make_uow=lambda: uow_class(sessions, signal),
+    )
+    if settings.RELAY.ENABLED:
+        runtime.relay = OutboxRelay(settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal)
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+    if settings.CONSUMER.ENABLED:
+        for group_id, handlers in (consumer_groups or {}).items():
+            runner = ConsumerRunner(
+                service=settings.SERVICE_NAME,
+                group_id=group_id,
+                handlers=handlers,
+                uow_factory=runtime.make_uow,
+                publisher=pub,
+                kafka=settings.KAFKA,
+                settings=settings.CONSUMER,
+            )
+            runtime.consumers.append(runner)
+            runtime.tasks.append(asyncio.create_task(runner.run(), name=f"consumer:{group_id}"))
+    for name, task in (background or {}).items():
+        runtime.tasks.append(asyncio.create_task(task(runtime), name=name))
+    log.info("runtime.started", tasks=[t.get_name() for t in runtime.tasks])
+    try:
+        yield runtime
+    finally:
+        if runtime.relay is not None:
+            runtime.relay.stop()
+        for runner in runtime.consumers:
+            runner.stop()
+        for task in runtime.tasks:
+            task.cancel()
+        for task in runtime.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await pub.stop()
+        await engine.dispose()
+        log.info("runtime.stopped")

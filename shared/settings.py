@@ -1,0 +1,96 @@
+"""Settings common to every service: database, Kafka, auth and logging groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "prod"]
+
+
+class DatabaseSettings(BaseModel):
+    """Connection to the service's own database."""
+
+    URL: str = "sqlite+aiosqlite:///var/db.sqlite3"
+    ECHO: bool = False
+    POOL_SIZE: int = 5
+
+
+class KafkaSettings(BaseModel):
+    """The Kafka cluster (Apache Kafka in production, the embedded broker in dev)."""
+
+    BOOTSTRAP_SERVERS: str = "127.0.0.1:19092"
+    CLIENT_ID: str = "handover-broker"
+    # Apache Kafka supports idempotent producers; the embedded dev broker does not.
+    ENABLE_IDEMPOTENCE: bool = False
+    REQUEST_TIMEOUT_MS: int = 15000
+    TOPIC_PARTITIONS: int = 3
+    REPLICATION_FACTOR: int = 1
+    SECURITY_PROTOCOL: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+
+
+class AuthSettings(BaseModel):
+    """OAuth2 bearer JWT verification."""
+
+    JWKS_URL: str = "var/dev-issuer/jwks.json"
+    ISSUER: str = "http://127.0.0.1:8000/dev-issuer"
+    AUDIENCE: str = "handover-broker"
+    ALGORITHMS: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
+    LEEWAY_SECONDS: int = 30
+
+
+class RelaySettings(BaseModel):
+    """Outbox relay: polling and the DB lease that keeps one relay active per service."""
+
+    ENABLED: bool = True
+    POLL_INTERVAL_SECONDS: float = 0.25
+    BATCH_SIZE: int = 200
+    LEASE_SECONDS: float = 10.0
+
+
+class ConsumerSettings(BaseModel):
+    """Inbox consumer: retries before a message goes to its dead-letter topic."""
+
+    ENABLED: bool = True
+    MAX_ATTEMPTS: int = 5
+    BACKOFF_INITIAL_SECONDS: float = 0.2
+    BACKOFF_MAX_SECONDS: float = 5.0
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; every service subclasses it with its own env prefix."""
+
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", extra="ignore", env_file=None, frozen=True
+    )
+
+    SERVICE_NAME: str = "service"
+    ENVIRONMENT: Environment = "dev"
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    PUBLIC_BASE_URL: str = ""
+    DATA_DIR: Path = Path("var")
+    LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = True
+    MAX_REQUEST_BYTES: int = 1_000_000
+    MAX_UPLOAD_BYTES: int = 25 * 1024 * 1024
+    DB: DatabaseSettings = DatabaseSettings()
+    KAFKA: KafkaSettings = KafkaSettings()
+    AUTH: AuthSettings = AuthSettings()
+    RELAY: RelaySettings = RelaySettings()
+    CONSUMER: ConsumerSettings = ConsumerSettings()
+
+    @property
+    def base_url(self) -> str:
+        """The externally visible base URL of this service."""
+        return self.PUBLIC_BASE_URL or f"http://{self.HOST}:{self.PORT}"
+
+
+def refuse_dev_secret(environment: Environment, name: str, value: SecretStr, dev_value: str) -> None:
+    """Refuse a shipped development secret outside dev and test."""
+    if environment == "prod" and value.get_secret_value() == dev_value:
+        raise ValueError(f"{name} still has its development value; set a real secret")
+

@@ -1,0 +1,178 @@
+"""App assembly shared by the services: middleware, problem handlers, health and metrics."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logging import get_logger
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.problems import ProblemSpec, install_problem_handlers, problem_response
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids: the route function's name."""
+    return route.name
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies beyond their limit before the app reads them whole."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        is_upload = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.upload_limit + 64 * 1024 if is_upload else self.json_limit
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = problem_response(
+                413, "payload-too-large", "Payload too large", f"limit is {limit} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge as exc:
+            response = problem_response(
+                413, "payload-too-large", "Payload too large", f"limit is {exc.limit} bytes"
+            )
+            await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _install_request_context(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[..., Any]) -> Any:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["x-request-id"] = request_id
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = route.path if isinstance(route, APIRoute) else "unmatched"
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, path).observe(elapsed)
+            log.info(
+                "http.request",
+                method=request.method,
+                route=path,
+                status=status,
+                duration_ms=round(elapsed * 1000, 1),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def health_router() -> APIRouter:
+    """Liveness, readiness (database and broker) and Prometheus metrics."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="Liveness probe")
+    async def health_live() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @router.get(
+        "/health/ready",
+        summary="Readiness probe",
+        responses={503: {"description": "Database or broker unreachable"}},
+    )
+    async def health_ready(request: Request) -> JSONResponse:
+        """Ready when the database and the broker answer."""
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - report, do not raise
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["broker"] = "ok" if await runtime.publisher.ping() else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        """Metrics in the Prometheus text format."""
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter],
+    problems: Mapping[type[Exception], ProblemSpec] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """Assemble a service app: routers, problem handlers, middleware, health and metrics."""
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=openapi_tags,
+    )
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router())
+    install_problem_handlers(app, problems)
+    _install_request_context(app, settings.SERVICE_NAME)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.MAX_REQUEST_BYTES,
+        upload_limit=settings.MAX_UPLOAD_BYTES,
+    )
+    return app
