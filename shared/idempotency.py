@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.base import utcnow
 from shared.db.tables import IDEMPOTENCY
+from shared.db.uow import UnitOfWork
 from shared.problems import IdempotencyKeyReused
 
 IdempotencyKeyHeader = Annotated[
@@ -91,3 +95,32 @@ async def remember(
             created_at=utcnow(),
         )
     )
+
+
+async def respond_once(
+    uow: UnitOfWork,
+    request: IdempotencyRequest | None,
+    create: Callable[[], Awaitable[tuple[int, BaseModel, dict[str, str]]]],
+) -> JSONResponse:
+    """Run a creating use case once per Idempotency-Key and commit it with its response.
+
+    A concurrent request with the same key loses the insert race and replays the winner.
+    """
+    async with uow:
+        replayed = await replay(uow.session, request)
+        if replayed is not None:
+            return replayed
+        status, body, headers = await create()
+        body_json = body.model_dump_json()
+        await remember(uow.session, request, status, body_json, headers)
+        try:
+            await uow.commit()
+        except IntegrityError:
+            if request is None:
+                raise
+            await uow.rollback()
+            replayed = await replay(uow.session, request)
+            if replayed is None:
+                raise
+            return replayed
+    return JSONResponse(json.loads(body_json), status_code=status, headers=headers)

@@ -55,6 +55,7 @@ async def start_runtime(
     consumer_groups: Mapping[str, Mapping[str, Handler[Any]]] | None = None,
     background: Mapping[str, BackgroundTask] | None = None,
     publisher: Publisher | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Start the runtime; on exit stop background work first, then close connections."""
     engine = create_engine(settings.DB)
@@ -70,6 +71,7 @@ async def start_runtime(
         verifier=TokenVerifier(settings.AUTH),
         outbox_signal=signal,
         make_uow=lambda: uow_class(sessions, signal),
+        resources=dict(resources or {}),
     )
     if settings.RELAY.ENABLED:
         runtime.relay = OutboxRelay(settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Sequence
-
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,7 +83,7 @@ class OutboxRelay:
     async def drain_once(self) -> tuple[int, bool]:
         """Publish one batch of unsent rows; returns (sent, whether a publish failed)."""
         async with self._sessions() as session:
-            rows: Sequence[tuple[int, str, str, str, dict[str, str]]] = (
+            rows = (
                 (
                     await session.execute(
                         select(
@@ -100,7 +98,6 @@ class OutboxRelay:
                         .limit(self._settings.BATCH_SIZE)
                     )
                 )
-                .tuples()
                 .all()
             )
         sent = 0

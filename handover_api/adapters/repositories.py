@@ -1,0 +1,200 @@
+"""Repositories of handover_api: every query lives here, and every read is org-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handover_api.adapters.tables import AuditEntry, Case, Document, Handover, Organisation
+from handover_api.domain.lifecycle import HandoverStatus
+
+S = HandoverStatus
+# The receiver sees a handover only once the dossier was released to it.
+RELEASED = (S.TRANSFERRED, S.ACCEPTED, S.COMPLETED, S.REJECTED)
+
+
+class OrganisationRepository:
+    """Organisations known to the broker."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, org_id: str) -> Organisation | None:
+        """One organisation by id."""
+        return await self._session.get(Organisation, org_id)
+
+    async def list(self) -> Sequence[Organisation]:
+        """All organisations, by id."""
+        return (await self._session.scalars(select(Organisation).order_by(Organisation.id))).all()
+
+
+class CaseRepository:
+    """Cases; an organisation reads only the cases it is responsible for."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _readable(self, org: str) -> Select[tuple[Case]]:
+        return select(Case).where(Case.owner_org == org)
+
+    def add(self, case: Case) -> None:
+        """Stage a new case."""
+        self._session.add(case)
+
+    async def get(self, case_id: uuid.UUID, org: str, *, for_update: bool = False) -> Case | None:
+        """The case if `org` is responsible for it, else None."""
+        stmt = self._readable(org).where(Case.id == case_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def get_unscoped(self, case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
+        """For event handlers acting on the broker's own behalf."""
+        stmt = select(Case).where(Case.id == case_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def list(self, org: str, *, after: uuid.UUID | None, limit: int) -> Sequence[Case]:
+        """A page of the org's cases ordered by id."""
+        stmt = self._readable(org).order_by(Case.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(Case.id > after)
+        return (await self._session.scalars(stmt)).all()
+
+
+class DocumentRepository:
+    """Document metadata; readable by the organisation responsible for the case."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, document: Document) -> None:
+        """Stage a new document."""
+        self._session.add(document)
+
+    async def get(self, document_id: uuid.UUID, org: str) -> Document | None:
+        """The document if its case belongs to `org`."""
+        stmt = (
+            select(Document)
+            .join(Case, Case.id == Document.case_id)
+            .where(Document.id == document_id, Case.owner_org == org)
+        )
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def list_for_case(
+        self, case_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int | None = None
+    ) -> Sequence[Document]:
+        """Documents of a case (the caller checked access to the case), by id."""
+        stmt = select(Document).where(Document.case_id == case_id).order_by(Document.id)
+        if after is not None:
+            stmt = stmt.where(Document.id > after)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return (await self._session.scalars(stmt)).all()
+
+
+class HandoverRepository:
+    """Handovers; the source sees its outgoing ones, the receiver those released to it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _readable(self, org: str) -> Select[tuple[Handover]]:
+        return select(Handover).where(
+            or_(
+                and_(Handover.from_org == org, Handover.status != S.COMPLETED),
+                and_(Handover.to_org == org, Handover.status.in_(RELEASED)),
+            )
+        )
+
+    def add(self, handover: Handover) -> None:
+        """Stage a new handover."""
+        self._session.add(handover)
+
+    async def get(
+        self, handover_id: uuid.UUID, org: str, *, for_update: bool = False
+    ) -> Handover | None:
+        """The handover if `org` may see it."""
+        stmt = self._readable(org).where(Handover.id == handover_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def get_unscoped(
+        self, handover_id: uuid.UUID, *, for_update: bool = False
+    ) -> Handover | None:
+        """For event handlers acting on the broker's own behalf."""
+        stmt = select(Handover).where(Handover.id == handover_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def active_for_case(self, case_id: uuid.UUID) -> Handover | None:
+        """The case's active handover, if any."""
+        stmt = select(Handover).where(Handover.active_case_id == case_id)
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def list(
+        self,
+        org: str,
+        *,
+        direction: str | None,
+        status: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Handover]:
+        """A page of the org's visible handovers ordered by id."""
+        stmt = self._readable(org).order_by(Handover.id).limit(limit)
+        if direction == "incoming":
+            stmt = stmt.where(Handover.to_org == org)
+        elif direction == "outgoing":
+            stmt = stmt.where(Handover.from_org == org)
+        if status is not None:
+            stmt = stmt.where(Handover.status == status)
+        if after is not None:
+            stmt = stmt.where(Handover.id > after)
+        return (await self._session.scalars(stmt)).all()
+
+    async def due_for_overdue(self, now: datetime, limit: int = 100) -> Sequence[Handover]:
+        """Transferred handovers past their deadline that were not escalated yet."""
+        stmt = (
+            select(Handover)
+            .where(
+                Handover.status == S.TRANSFERRED,
+                Handover.due_at < now,
+                Handover.overdue_at.is_(None),
+            )
+            .order_by(Handover.due_at)
+            .limit(limit)
+        )
+        return (await self._session.scalars(stmt)).all()
+
+
+class AuditRepository:
+    """The audit trail of a case."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, entry: AuditEntry) -> None:
+        """Stage an audit entry (committed with the action it records)."""
+        self._session.add(entry)
+
+    async def list_for_case(
+        self, case_id: uuid.UUID, *, after: int | None, limit: int
+    ) -> Sequence[AuditEntry]:
+        """A page of the case's audit entries, oldest first."""
+        stmt = (
+            select(AuditEntry)
+            .where(AuditEntry.case_id == case_id)
+            .order_by(AuditEntry.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(AuditEntry.id > after)
+        return (await self._session.scalars(stmt)).all()

@@ -1,0 +1,49 @@
+"""Manifest signatures: Ed25519 JWS over the manifest digest; public keys as a JWKS."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+
+class ManifestSigner:
+    """Loads (or, on first start, creates) the service's signing key."""
+
+    def __init__(self, key_path: Path) -> None:
+        if not key_path.exists():
+            key_path.parent.mkdir(parents=True, exist_ok=True)
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            key_path.write_bytes(pem)
+            key_path.chmod(0o600)
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("manifest key must be an Ed25519 private key")
+        self._key = key
+        public_jwk: dict[str, Any] = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+        self.kid = jwt.utils.base64url_encode(
+            key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )[:12]
+        ).decode()
+        public_jwk.update(kid=self.kid, use="sig", alg="EdDSA")
+        self._public_jwk = public_jwk
+
+    def sign(self, digest: str, handover_id: str) -> str:
+        """A compact JWS whose payload names the handover and the manifest digest."""
+        claims = {"handover_id": handover_id, "manifest_sha256": digest, "iat": int(time.time())}
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def jwks(self) -> dict[str, Any]:
+        """The public key set receivers verify signatures with."""
+        return {"keys": [self._public_jwk]}

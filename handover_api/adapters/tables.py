@@ -1,0 +1,133 @@
+"""ORM tables of handover_api (one database of its own)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db.base import BigIntId, JSONType, UTCDateTime, make_metadata
+from shared.db.tables import add_infrastructure_tables
+
+metadata = make_metadata()
+add_infrastructure_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    """Declarative base bound to the service metadata."""
+
+    metadata = metadata
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
+
+
+class Organisation(Base):
+    """An Agentur or Jobcenter known to the broker (seeded by migration)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    legal_domain: Mapped[str] = mapped_column(String(20))
+    municipalities: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Case(Base):
+    """A person's case; `owner_org` is the organisation responsible now."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_org: Mapped[str] = mapped_column(String(100), index=True)
+    created_by_org: Mapped[str] = mapped_column(String(100))
+    kundennummer: Mapped[str | None] = mapped_column(String(20))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    person: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    integration_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Document(Base):
+    """Metadata of one uploaded document; the content sits in the blob store by sha256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    type: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    special_category: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_basis: Mapped[str | None] = mapped_column(String(100))
+    uploaded_by_org: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]
+
+
+class Handover(Base):
+    """One handover of a case from one organisation to another."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    # Equals case_id while the handover is active and NULL afterwards: the unique index
+    # makes "at most one active handover per case" hold even under concurrent requests.
+    active_case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True, nullable=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    from_org: Mapped[str] = mapped_column(String(100), index=True)
+    to_org: Mapped[str] = mapped_column(String(100), index=True)
+    legal_domain_from: Mapped[str] = mapped_column(String(20))
+    legal_domain_to: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    transfer_date: Mapped[date] = mapped_column(Date)
+    trigger: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    eligibility_status: Mapped[str] = mapped_column(String(20))
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    waivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    manifest_signature: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    transferred_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rejection_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who read or changed what of a case; no personal data in `details`."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_case_at", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    actor_org: Mapped[str] = mapped_column(String(100))
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    at: Mapped[datetime]

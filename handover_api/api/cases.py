@@ -1,0 +1,137 @@
+"""Routes for case records and their audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, UowDep
+from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
+from handover_api.use_cases.cases import RegisterCase, UpdateCase, read_case, register_case, update_case
+from shared.etag import etag_for
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    summary="Create a case",
+    response_model=CaseRead,
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+async def create_case(
+    body: CaseCreate,
+    request: Request,
+    principal: CasesWrite,
+    uow: UowDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Create a case owned by the caller's organisation; announces `case.registered`."""
+    idem = IdempotencyRequest.of(principal.org, idempotency_key, await request.body())
+
+    async def create() -> tuple[int, CaseRead, dict[str, str]]:
+        case = await register_case(
+            uow,
+            principal,
+            RegisterCase(
+                kundennummer=body.kundennummer,
+                municipality=body.municipality,
+                person=body.person.model_dump(mode="json", exclude_none=True),
+                facts=body.facts,
+                integration_plan=(
+                    body.integration_plan.model_dump(mode="json")
+                    if body.integration_plan
+                    else None
+                ),
+            ),
+        )
+        headers = {"ETag": etag_for(case.version), "Location": f"/v1/cases/{case.id}"}
+        return 201, CaseRead.model_validate(case), headers
+
+    return await respond_once(uow, idem, create)
+
+
+@router.get(
+    "/cases/{case_id}",
+    summary="Read a case",
+    response_model=CaseRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_case(
+    case_id: uuid.UUID, response: Response, principal: CasesRead, uow: UowDep
+) -> CaseRead:
+    """The case with contact data; every read is written to the audit trail."""
+    async with uow:
+        case = await read_case(uow, principal, case_id)
+        await uow.commit()
+    response.headers["ETag"] = etag_for(case.version)
+    return CaseRead.model_validate(case)
+
+
+@router.patch(
+    "/cases/{case_id}",
+    summary="Update a case",
+    response_model=CaseRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def patch_case(
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    response: Response,
+    principal: CasesWrite,
+    uow: UowDep,
+    if_match: IfMatch = None,
+) -> CaseRead:
+    """Change facts, contact data or the integration plan; needs `If-Match`."""
+    async with uow:
+        case = await update_case(
+            uow,
+            principal,
+            case_id,
+            if_match,
+            UpdateCase(
+                municipality=body.municipality,
+                person=body.person.model_dump(mode="json", exclude_none=True)
+                if body.person
+                else None,
+                facts=body.facts,
+                integration_plan=body.integration_plan.model_dump(mode="json")
+                if body.integration_plan
+                else None,
+            ),
+        )
+        await uow.commit()
+    response.headers["ETag"] = etag_for(case.version)
+    return CaseRead.model_validate(case)
+
+
+@router.get(
+    "/cases/{case_id}/audit",
+    summary="Read a case's audit trail",
+    response_model=Page[AuditEntryRead],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_case_audit(
+    case_id: uuid.UUID,
+    principal: AuditRead,
+    uow: UowDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[AuditEntryRead]:
+    """Who read or changed the case, oldest first (responsible organisation only)."""
+    position = decode_cursor(cursor)
+    async with uow:
+        if await uow.cases.get(case_id, principal.org) is None:
+            raise NotFound("case not found")
+        entries = await uow.audit.list_for_case(
+            case_id, after=int(position["id"]) if position else None, limit=limit + 1
+        )
+    items = [AuditEntryRead.model_validate(e) for e in entries[:limit]]
+    next_cursor = encode_cursor({"id": items[-1].id}) if len(entries) > limit else None
+    return Page[AuditEntryRead](items=items, next_cursor=next_cursor)

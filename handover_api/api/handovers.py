@@ -1,0 +1,282 @@
+"""Routes for handovers: start, trigger, waive, accept, reject, cancel, complete, read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from handover_api.adapters.tables import Handover
+from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.api.deps import HandoversRead, HandoversWrite, IfMatch, TransferDep, UowDep
+from handover_api.api.schemas import (
+    CancelIn,
+    HandoverCreate,
+    HandoverRead,
+    RejectIn,
+    TriggerIn,
+    WaiverIn,
+)
+from handover_api.domain.lifecycle import HandoverStatus
+from handover_api.use_cases import handovers as uc
+from shared.etag import etag_for
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1", tags=["handovers"])
+
+CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
+
+
+async def present(uow: HandoverUnitOfWork, handover: Handover) -> HandoverRead:
+    """The handover as the API shows it, with what still blocks it."""
+    missing, blocking = await uc.blocking_state(uow, handover)
+    fields = {
+        name: getattr(handover, name)
+        for name in HandoverRead.model_fields
+        if hasattr(handover, name)
+    }
+    fields.update(
+        missing_documents=missing,
+        blocking=blocking,
+        fhir_status=HandoverStatus(handover.status).fhir_status,
+    )
+    return HandoverRead.model_validate(fields)
+
+
+@router.post(
+    "/cases/{case_id}/handovers",
+    status_code=201,
+    summary="Start a handover",
+    response_model=HandoverRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def start_handover(
+    case_id: uuid.UUID,
+    body: HandoverCreate,
+    request: Request,
+    principal: HandoversWrite,
+    uow: UowDep,
+    ctx: TransferDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Open a handover; it transfers by itself once trigger, eligibility and documents hold."""
+    idem = IdempotencyRequest.of(principal.org, idempotency_key, case_id.bytes, await request.body())
+
+    async def create() -> tuple[int, HandoverRead, dict[str, str]]:
+        handover = await uc.start_handover(
+            uow,
+            principal,
+            case_id,
+            uc.StartHandover(
+                reason=body.reason,
+                to_org=body.to_org,
+                transfer_date=body.transfer_date,
+                trigger=uc.Trigger(body.trigger.type, body.trigger.occurred_on)
+                if body.trigger
+                else None,
+                waivers=tuple(uc.Waiver(w.document_type, w.reason) for w in body.waivers),
+            ),
+            ctx,
+        )
+        await uow.session.flush()
+        headers = {"ETag": etag_for(handover.version), "Location": f"/v1/handovers/{handover.id}"}
+        return 201, await present(uow, handover), headers
+
+    return await respond_once(uow, idem, create)
+
+
+@router.get(
+    "/handovers/{handover_id}",
+    summary="Read a handover",
+    response_model=HandoverRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_handover(
+    handover_id: uuid.UUID, response: Response, principal: HandoversRead, uow: UowDep
+) -> HandoverRead:
+    """Visible to the source (until completed) and, once released, to the receiver."""
+    async with uow:
+        handover = await uow.handovers.get(handover_id, principal.org)
+        if handover is None:
+            raise NotFound("handover not found")
+        read = await present(uow, handover)
+    response.headers["ETag"] = etag_for(handover.version)
+    return read
+
+
+@router.get(
+    "/handovers",
+    summary="List handovers",
+    response_model=Page[HandoverRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_handovers(
+    principal: HandoversRead,
+    uow: UowDep,
+    direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
+    status: Annotated[HandoverStatus | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[HandoverRead]:
+    """Incoming (released to the caller) and outgoing handovers, oldest id first."""
+    position = decode_cursor(cursor)
+    async with uow:
+        rows = await uow.handovers.list(
+            principal.org,
+            direction=direction,
+            status=status.value if status else None,
+            after=uuid.UUID(str(position["id"])) if position else None,
+            limit=limit + 1,
+        )
+        items = [await present(uow, h) for h in rows[:limit]]
+    next_cursor = encode_cursor({"id": str(items[-1].id)}) if len(rows) > limit else None
+    return Page[HandoverRead](items=items, next_cursor=next_cursor)
+
+
+async def _change(
+    uow: HandoverUnitOfWork,
+    response: Response,
+    action: Callable[[], Awaitable[Handover]],
+) -> HandoverRead:
+    async with uow:
+        handover = await action()
+        await uow.session.flush()
+        read = await present(uow, handover)
+        await uow.commit()
+    response.headers["ETag"] = etag_for(handover.version)
+    return read
+
+
+@router.post(
+    "/handovers/{handover_id}/trigger",
+    summary="Record the legal trigger",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def record_trigger(
+    handover_id: uuid.UUID,
+    body: TriggerIn,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    ctx: TransferDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """E.g. the SGB II application was filed; the handover may transfer right away."""
+    trigger = uc.Trigger(body.type, body.occurred_on)
+    return await _change(
+        uow,
+        response,
+        lambda: uc.record_trigger(uow, principal, handover_id, trigger, if_match, ctx),
+    )
+
+
+@router.post(
+    "/handovers/{handover_id}/waivers",
+    summary="Waive a mandatory document",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def waive_document(
+    handover_id: uuid.UUID,
+    body: WaiverIn,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    ctx: TransferDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """Explicitly waive a mandatory item, with a reason (source only, before transfer)."""
+    waiver = uc.Waiver(body.document_type, body.reason)
+    return await _change(
+        uow,
+        response,
+        lambda: uc.waive_document(uow, principal, handover_id, waiver, if_match, ctx),
+    )
+
+
+@router.post(
+    "/handovers/{handover_id}/accept",
+    summary="Accept a handover",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def accept_handover(
+    handover_id: uuid.UUID,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """The receiving organisation confirms and continues the case."""
+    return await _change(
+        uow, response, lambda: uc.accept_handover(uow, principal, handover_id, if_match)
+    )
+
+
+@router.post(
+    "/handovers/{handover_id}/complete",
+    summary="Complete a handover",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def complete_handover(
+    handover_id: uuid.UUID,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """The receiver continued the plan; the source's read access ends."""
+    return await _change(
+        uow, response, lambda: uc.complete_handover(uow, principal, handover_id, if_match)
+    )
+
+
+@router.post(
+    "/handovers/{handover_id}/reject",
+    summary="Reject a handover",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def reject_handover(
+    handover_id: uuid.UUID,
+    body: RejectIn,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """Return the case to the source with a reason code."""
+    return await _change(
+        uow,
+        response,
+        lambda: uc.reject_handover(uow, principal, handover_id, body.reason_code, if_match),
+    )
+
+
+@router.post(
+    "/handovers/{handover_id}/cancel",
+    summary="Cancel a handover",
+    response_model=HandoverRead,
+    responses=CHANGE_ERRORS,
+)
+async def cancel_handover(
+    handover_id: uuid.UUID,
+    body: CancelIn,
+    response: Response,
+    principal: HandoversWrite,
+    uow: UowDep,
+    if_match: IfMatch = None,
+) -> HandoverRead:
+    """The source withdraws the handover (job found, new ALG I, moved away)."""
+    return await _change(
+        uow,
+        response,
+        lambda: uc.cancel_handover(uow, principal, handover_id, body.reason_code, if_match),
+    )

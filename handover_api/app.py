@@ -1,0 +1,123 @@
+"""handover_api: cases, documents, integration plans and handovers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from handover_api.adapters.blobstore import FileBlobStore
+from handover_api.adapters.signing import ManifestSigner
+from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.api import cases, documents, handovers, organisations
+from handover_api.consumers import consumer_groups
+from handover_api.domain.errors import (
+    ActiveHandoverExists,
+    CaseNotWritable,
+    DocumentRejected,
+    InvalidTarget,
+    TransitionNotAllowed,
+    UnknownOrganisation,
+)
+from handover_api.settings import HandoverSettings
+from handover_api.use_cases.handovers import TransferContext, escalate_overdue
+from shared.db.base import utcnow
+from shared.db.lease import Lease
+from shared.logging import get_logger
+from shared.messaging.port import Publisher
+from shared.pagination import InvalidCursor
+from shared.problems import ProblemSpec
+from shared.runtime import Runtime, start_runtime
+from shared.web import build_app
+
+log = get_logger(__name__)
+
+PROBLEMS: dict[type[Exception], ProblemSpec] = {
+    TransitionNotAllowed: ProblemSpec(409, "transition-not-allowed", "Step not allowed now"),
+    ActiveHandoverExists: ProblemSpec(409, "active-handover-exists", "Case has an active handover"),
+    UnknownOrganisation: ProblemSpec(422, "unknown-organisation", "Unknown organisation"),
+    InvalidTarget: ProblemSpec(422, "invalid-target", "Invalid target organisation"),
+    DocumentRejected: ProblemSpec(422, "document-rejected", "Document rejected"),
+    CaseNotWritable: ProblemSpec(409, "case-not-writable", "Case is read-only for the caller"),
+    InvalidCursor: ProblemSpec(400, "invalid-cursor", "Invalid cursor"),
+}
+
+DESCRIPTION = """
+Owns case records, documents, integration plans and handovers between the
+Agentur für Arbeit (SGB III) and the Jobcenter (SGB II).
+
+A handover transfers **by itself** once the legal trigger is recorded, eligibility
+confirmed the target and every mandatory document is present (or waived). The receiver
+then gets `case.transferred` with a signed manifest (see `GET /v1/manifest-keys`).
+
+Auth: OAuth2 client-credentials bearer JWT with `org` and `scope` claims. An organisation
+sees only what it owns or what was handed to it; anything else answers 404.
+"""
+
+
+async def overdue_checker(runtime: Runtime) -> None:
+    """Raise `handover.overdue` for transferred handovers past their deadline (one replica)."""
+    settings = runtime.settings
+    assert isinstance(settings, HandoverSettings)
+    lease = Lease(
+        runtime.sessions,
+        "handover-overdue",
+        holder=f"overdue-{id(runtime)}",
+        ttl_seconds=settings.OVERDUE_CHECK_INTERVAL_SECONDS * 3,
+    )
+    while True:
+        try:
+            if await lease.acquire():
+                uow = runtime.make_uow()
+                assert isinstance(uow, HandoverUnitOfWork)
+                async with uow:
+                    count = await escalate_overdue(uow, utcnow())
+                    await uow.commit()
+                if count:
+                    log.info("handover.overdue.escalated", count=count)
+        except Exception:
+            log.exception("handover.overdue.error")
+        await asyncio.sleep(settings.OVERDUE_CHECK_INTERVAL_SECONDS)
+
+
+def create_app(
+    settings: HandoverSettings | None = None, *, publisher: Publisher | None = None
+) -> FastAPI:
+    """Build the app; connections open in the lifespan, not here."""
+    settings = settings or HandoverSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer = ManifestSigner(settings.MANIFEST_KEY_PATH)
+        context = TransferContext(
+            signer=signer,
+            public_base_url=settings.base_url,
+            accept_deadline=timedelta(days=settings.ACCEPT_DEADLINE_DAYS),
+        )
+        async with start_runtime(
+            settings,
+            uow_class=HandoverUnitOfWork,
+            consumer_groups=consumer_groups(context),
+            background={"overdue-checker": overdue_checker},
+            publisher=publisher,
+            resources={
+                "blobs": FileBlobStore(settings.BLOB_DIR),
+                "signer": signer,
+                "transfer_context": context,
+            },
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    return build_app(
+        settings,
+        title="Handover broker: handover_api",
+        description=DESCRIPTION,
+        version="1.0.0",
+        lifespan=lifespan,
+        routers=[cases.router, documents.router, handovers.router, organisations.router],
+        problems=PROBLEMS,
+    )

@@ -1,0 +1,1 @@
+"""Pure handover domain: lifecycle, required documents, manifest; no framework imports."""

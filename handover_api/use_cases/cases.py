@@ -1,0 +1,152 @@
+"""Use cases for case records: register, read (audited), update facts and plan."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from handover_api.adapters.tables import Case
+from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.use_cases import audit
+from shared.auth import Principal
+from shared.db.base import utcnow
+from shared.etag import check_if_match
+from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
+from shared.events.envelope import make_event
+from shared.events.facts import EligibilityFactsV1
+from shared.problems import NotFound
+
+SOURCE = "/handover_api"
+
+
+@dataclass(frozen=True)
+class RegisterCase:
+    """Input of `register_case`."""
+
+    kundennummer: str | None
+    municipality: str | None
+    person: dict[str, Any]
+    facts: EligibilityFactsV1
+    integration_plan: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class UpdateCase:
+    """Changed fields of a case; None means unchanged."""
+
+    municipality: str | None = None
+    person: dict[str, Any] | None = None
+    facts: EligibilityFactsV1 | None = None
+    integration_plan: dict[str, Any] | None = None
+
+
+def plan_with_ids(plan: dict[str, Any] | None, version: int) -> dict[str, Any] | None:
+    """Give a plan and its goals/measures stable ids and the plan a version number."""
+    if plan is None:
+        return None
+    out = dict(plan)
+    out.setdefault("plan_id", str(uuid.uuid4()))
+    out["version"] = version
+    out["goals"] = [{"goal_id": str(uuid.uuid4()), **g} for g in plan.get("goals", [])]
+    out["measures"] = [{"measure_id": str(uuid.uuid4()), **m} for m in plan.get("measures", [])]
+    return out
+
+
+async def register_case(
+    uow: HandoverUnitOfWork, actor: Principal, cmd: RegisterCase
+) -> Case:
+    """Create a case owned by the caller's organisation and announce it."""
+    now = utcnow()
+    case = Case(
+        id=uuid.uuid4(),
+        owner_org=actor.org,
+        created_by_org=actor.org,
+        kundennummer=cmd.kundennummer,
+        municipality=cmd.municipality,
+        person=cmd.person,
+        facts=cmd.facts.model_dump(mode="json"),
+        integration_plan=plan_with_ids(cmd.integration_plan, 1),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.cases.add(case)
+    audit.record(uow, actor, case.id, "case.created")
+    await uow.publish(
+        make_event(
+            CaseRegisteredV1(
+                case_id=case.id,
+                owner_org=case.owner_org,
+                municipality=case.municipality,
+                facts=cmd.facts,
+                registered_at=now,
+            ),
+            source=SOURCE,
+            subject=str(case.id),
+        )
+    )
+    return case
+
+
+async def read_case(uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUID) -> Case:
+    """The case with personal data; the read itself is audited."""
+    case = await uow.cases.get(case_id, actor.org)
+    if case is None:
+        raise NotFound("case not found")
+    audit.record(uow, actor, case.id, "case.read")
+    return case
+
+
+async def update_case(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    case_id: uuid.UUID,
+    if_match: str | None,
+    cmd: UpdateCase,
+) -> Case:
+    """Apply changes guarded by If-Match; changed facts are announced as case.updated."""
+    case = await uow.cases.get(case_id, actor.org, for_update=True)
+    if case is None:
+        raise NotFound("case not found")
+    check_if_match(if_match, case.version)
+    changed: list[str] = []
+    if cmd.municipality is not None and cmd.municipality != case.municipality:
+        case.municipality = cmd.municipality
+        changed.append("municipality")
+    if cmd.person is not None and cmd.person != case.person:
+        case.person = cmd.person
+        changed.append("person")
+    new_facts = cmd.facts.model_dump(mode="json") if cmd.facts is not None else None
+    if new_facts is not None and new_facts != case.facts:
+        case.facts = new_facts
+        changed.append("facts")
+    if cmd.integration_plan is not None:
+        previous = case.integration_plan or {}
+        plan = dict(cmd.integration_plan)
+        if previous.get("plan_id"):
+            plan["plan_id"] = previous["plan_id"]
+        case.integration_plan = plan_with_ids(plan, int(previous.get("version", 0)) + 1)
+        changed.append("integration_plan")
+    if not changed:
+        return case
+    now = utcnow()
+    case.version += 1
+    case.updated_at = now
+    audit.record(uow, actor, case.id, "case.updated", fields=changed)
+    if "facts" in changed or "municipality" in changed:
+        await uow.publish(
+            make_event(
+                CaseUpdatedV1(
+                    case_id=case.id,
+                    owner_org=case.owner_org,
+                    municipality=case.municipality,
+                    facts=EligibilityFactsV1.model_validate(case.facts),
+                    changed_fields=tuple(f for f in changed if f in {"facts", "municipality"}),
+                    updated_at=now,
+                ),
+                source=SOURCE,
+                subject=str(case.id),
+            )
+        )
+    return case

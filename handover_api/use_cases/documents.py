@@ -1,0 +1,92 @@
+"""Use cases for documents: streamed upload with sha256, listing, audited download."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from handover_api.adapters.blobstore import BlobStore, BlobTooLarge
+from handover_api.adapters.tables import Document
+from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.domain.documents import SPECIAL_CATEGORY, DocumentType
+from handover_api.domain.errors import DocumentRejected
+from handover_api.domain.media import sniff_media_type
+from handover_api.use_cases import audit
+from handover_api.use_cases.handovers import TransferContext, documents_changed
+from shared.auth import Principal
+from shared.db.base import utcnow
+from shared.problems import NotFound, PayloadTooLarge, UnsupportedMediaType
+
+
+@dataclass(frozen=True)
+class UploadDocument:
+    """Metadata sent with an upload."""
+
+    type: DocumentType
+    filename: str
+    legal_basis: str | None = None
+
+
+async def upload_document(
+    uow: HandoverUnitOfWork,
+    blobs: BlobStore,
+    actor: Principal,
+    case_id: uuid.UUID,
+    cmd: UploadDocument,
+    content: AsyncIterable[bytes],
+    max_bytes: int,
+    ctx: TransferContext,
+) -> Document:
+    """Store the content, then its metadata; a handover waiting for it may transfer now."""
+    if await uow.cases.get(case_id, actor.org) is None:
+        raise NotFound("case not found")
+    # No transaction stays open while the content streams in.
+    await uow.rollback()
+    try:
+        blob = await blobs.put(content, max_bytes)
+    except BlobTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from exc
+    if blob.size == 0:
+        raise DocumentRejected("the document is empty")
+    media_type = sniff_media_type(blob.head)
+    if media_type is None:
+        raise UnsupportedMediaType("content is not PDF, PNG, JPEG, TIFF, XML, JSON or text")
+    case = await uow.cases.get(case_id, actor.org, for_update=True)
+    if case is None:  # handed over while the upload was streaming
+        raise NotFound("case not found")
+    # Orphaned blobs (stored, metadata rolled back) are harmless: content-addressed and
+    # re-used by the next upload of the same bytes.
+    document = Document(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        type=cmd.type.value,
+        filename=cmd.filename,
+        media_type=media_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        special_category=cmd.type in SPECIAL_CATEGORY,
+        legal_basis=cmd.legal_basis,
+        uploaded_by_org=actor.org,
+        uploaded_at=utcnow(),
+    )
+    uow.documents.add(document)
+    await uow.session.flush()
+    audit.record(
+        uow, actor, case.id, "document.uploaded", document_id=document.id, type=document.type
+    )
+    await documents_changed(uow, case, ctx)
+    return document
+
+
+async def open_document(
+    uow: HandoverUnitOfWork, blobs: BlobStore, actor: Principal, document_id: uuid.UUID
+) -> tuple[Document, AsyncIterator[bytes]]:
+    """The document and a stream of its content; the download is audited."""
+    document = await uow.documents.get(document_id, actor.org)
+    if document is None:
+        raise NotFound("document not found")
+    audit.record(
+        uow, actor, document.case_id, "document.downloaded", document_id=document.id
+    )
+    return document, blobs.open(document.sha256)

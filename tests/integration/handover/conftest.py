@@ -1,0 +1,83 @@
+"""An in-process handover_api on a migrated database, with a recording publisher."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from handover_api.app import create_app
+from handover_api.settings import HandoverSettings
+from services.issuer import DevIssuer
+from shared.db import migrations
+from shared.messaging.memory import InMemoryPublisher
+from shared.settings import AuthSettings, ConsumerSettings, DatabaseSettings, RelaySettings
+from tests.conftest import DatabaseFactory
+
+AGENCY = "agentur-hagen"
+JOBCENTER = "jobcenter-ennepe-ruhr"
+OTHER = "jobcenter-muenster"
+
+
+@dataclass
+class HandoverHarness:
+    """The app, its publisher, its settings and a client per organisation."""
+
+    app: FastAPI
+    settings: HandoverSettings
+    publisher: InMemoryPublisher
+    issuer: DevIssuer
+    client: httpx.AsyncClient
+
+    def auth(self, org: str, scopes: list[str] | None = None) -> dict[str, str]:
+        """Authorization header for `org`."""
+        return {"Authorization": f"Bearer {self.issuer.token(org, scopes)}"}
+
+    async def drain_outbox(self) -> None:
+        """Publish everything staged so far."""
+        relay = self.app.state.runtime.relay
+        assert relay is not None
+        await relay.lease.acquire()
+        await relay.drain_once()
+
+
+def handover_settings(db_url: str, issuer: DevIssuer, tmp_path: Path) -> HandoverSettings:
+    """Settings for a test instance: relay on (driven by hand), consumers off."""
+    return HandoverSettings(
+        ENVIRONMENT="test",
+        DB=DatabaseSettings(URL=db_url),
+        AUTH=AuthSettings(JWKS_URL=str(issuer.jwks_path), ISSUER=issuer.issuer),
+        RELAY=RelaySettings(ENABLED=False),
+        CONSUMER=ConsumerSettings(ENABLED=False),
+        BLOB_DIR=tmp_path / "blobs",
+        MANIFEST_KEY_PATH=tmp_path / "manifest.pem",
+        LOG_JSON=False,
+        MAX_UPLOAD_BYTES=64 * 1024,
+    )
+
+
+@pytest.fixture
+async def harness(
+    preferred_database: DatabaseFactory, issuer: DevIssuer, tmp_path: Path
+) -> AsyncIterator[HandoverHarness]:
+    """A migrated handover_api served in-process."""
+    url = preferred_database("handover")
+    await asyncio.to_thread(migrations.upgrade, "handover_api", url)
+    settings = handover_settings(url, issuer, tmp_path)
+    publisher = InMemoryPublisher()
+    app = create_app(settings, publisher=publisher)
+    async with app.router.lifespan_context(app):
+        from shared.messaging.relay import OutboxRelay
+
+        runtime = app.state.runtime
+        runtime.relay = OutboxRelay(
+            settings.SERVICE_NAME, runtime.sessions, publisher, settings.RELAY
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield HandoverHarness(app, settings, publisher, issuer, client)

@@ -1,0 +1,311 @@
+"""The delivery guarantees of the backbone, against the real broker and database.
+
+Outbox: nothing lost while the broker is down, order per key kept. Inbox: one effect per
+event id, also for concurrent duplicates. Poison messages end in `<topic>.dlq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db.base import make_metadata
+from shared.db.session import create_engine, create_session_factory
+from shared.db.tables import add_infrastructure_tables
+from shared.db.uow import UnitOfWork
+from shared.events.envelope import Envelope, make_event
+from shared.events.transition import TransitionUpcomingV1
+from shared.messaging.consumer import ConsumerRunner
+from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.relay import OutboxRelay
+from shared.settings import ConsumerSettings, DatabaseSettings, RelaySettings
+from tests.conftest import BrokerHandle, DatabaseFactory
+
+metadata = make_metadata()
+add_infrastructure_tables(metadata)
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("case_id", String(36), nullable=False),
+)
+
+
+@pytest.fixture
+async def sessions(database: DatabaseFactory) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A fresh database with the infrastructure tables and an `effects` table."""
+    engine = create_engine(DatabaseSettings(URL=database("backbone")))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+def upcoming(case_id: uuid.UUID, n: int) -> Envelope[TransitionUpcomingV1]:
+    """A distinct event for `case_id`; `n` is encoded in the end date to check order."""
+    return make_event(
+        TransitionUpcomingV1(
+            case_id=case_id,
+            owner_org="agentur-hagen",
+            alg1_end_date=date.fromordinal(date(2026, 1, 1).toordinal() + n),
+            invitation_date=date(2025, 10, 1),
+            scheduled_at=datetime.now(UTC),
+        ),
+        source="/tests",
+        subject=str(case_id),
+    )
+
+
+async def read_topic(
+    broker: BrokerHandle, topic: str, expected: int, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read `topic` from the beginning until `expected` records arrived (or time is up)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=broker.bootstrap_servers,
+        group_id=f"reader-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(records) < expected and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+class TestOutboxRelay:
+    """State change and event commit together; the relay publishes after the fact."""
+
+    async def test_events_staged_while_broker_paused_arrive_in_order_after_resume(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        cases = [uuid.uuid4() for _ in range(3)]
+        publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-relay")
+        relay = OutboxRelay(
+            f"relay-{uuid.uuid4().hex[:6]}",
+            sessions,
+            publisher,
+            RelaySettings(POLL_INTERVAL_SECONDS=0.1, LEASE_SECONDS=5),
+        )
+        # One event before the outage, so the producer is connected when the broker stops.
+        async with UnitOfWork(sessions, relay.signal) as uow:
+            await uow.publish(upcoming(cases[0], 0))
+            await uow.commit()
+        task = asyncio.create_task(relay.run())
+        try:
+            assert len(await read_topic(broker, "transition.upcoming", 1, 5)) >= 1
+            broker.pause()
+            try:
+                for n in range(1, 11):
+                    async with UnitOfWork(sessions, relay.signal) as uow:
+                        await uow.publish(upcoming(cases[n % 3], n))
+                        await uow.commit()
+                await asyncio.sleep(1.0)
+                async with sessions() as session:
+                    unsent = await session.scalar(
+                        select(func.count()).select_from(metadata.tables["outbox"]).where(
+                            metadata.tables["outbox"].c.sent_at.is_(None)
+                        )
+                    )
+                assert unsent == 10, "nothing can be sent while the broker is paused"
+            finally:
+                broker.resume()
+            mine = {str(c) for c in cases}
+            deadline = asyncio.get_running_loop().time() + 60
+            got: list[ConsumerRecord[bytes, bytes]] = []
+            while asyncio.get_running_loop().time() < deadline:
+                records = await read_topic(broker, "transition.upcoming", 10_000, 2)
+                got = [r for r in records if r.key is not None and r.key.decode() in mine]
+                if len(got) >= 11:
+                    break
+        finally:
+            relay.stop()
+            await task
+            await publisher.stop()
+        ends = [Envelope[TransitionUpcomingV1].model_validate_json(r.value or b"") for r in got]
+        ids = [e.id for e in ends]
+        assert len(set(ids)) == 11, "every staged event arrives"
+        for case in cases:
+            order = [e.data.alg1_end_date for e in ends if e.data.case_id == case]
+            assert order == sorted(order), "events of a case keep their order"
+        async with sessions() as session:
+            unsent = await session.scalar(
+                select(func.count()).select_from(metadata.tables["outbox"]).where(
+                    metadata.tables["outbox"].c.sent_at.is_(None)
+                )
+            )
+        assert unsent == 0
+
+    async def test_only_one_relay_holds_the_lease(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from shared.messaging.memory import InMemoryPublisher
+
+        first = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings(LEASE_SECONDS=30))
+        second = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings(LEASE_SECONDS=30))
+        assert await first.lease.acquire() is True
+        assert await second.lease.acquire() is False
+        assert await first.lease.acquire() is True, "the holder renews"
+        await first.lease.release()
+        assert await second.lease.acquire() is True, "released leases are taken over"
+
+
+async def _count_effects(sessions: async_sessionmaker[AsyncSession], event_id: str) -> int:
+    async with sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(effects).where(effects.c.event_id == event_id)
+        )
+    return int(count or 0)
+
+
+async def record_effect(event: Envelope[TransitionUpcomingV1], uow: UnitOfWork) -> None:
+    """A handler whose effect is not idempotent by itself: only the inbox makes it so."""
+    await uow.session.execute(
+        insert(effects).values(event_id=str(event.id), case_id=str(event.data.case_id))
+    )
+
+
+def runner_for(
+    broker: BrokerHandle,
+    sessions: async_sessionmaker[AsyncSession],
+    handler: object,
+    group: str,
+    publisher: KafkaPublisher,
+) -> ConsumerRunner:
+    return ConsumerRunner(
+        service="tests",
+        group_id=group,
+        handlers={"transition.upcoming": handler},  # type: ignore[dict-item]
+        uow_factory=lambda: UnitOfWork(sessions),
+        publisher=publisher,
+        kafka=broker.kafka_settings(),
+        settings=ConsumerSettings(MAX_ATTEMPTS=3, BACKOFF_INITIAL_SECONDS=0.05),
+    )
+
+
+async def produce(broker: BrokerHandle, *events: Envelope[TransitionUpcomingV1], raw: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        if raw is not None:
+            await producer.send_and_wait("transition.upcoming", raw, key=b"poison")
+        for event in events:
+            await producer.send_and_wait(
+                "transition.upcoming", event.model_dump_json().encode(), key=event.subject.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+class TestInbox:
+    """Redelivery of the same event has one effect."""
+
+    async def test_same_event_delivered_twice_through_kafka_has_one_effect(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        event = upcoming(uuid.uuid4(), 1)
+        marker = upcoming(uuid.uuid4(), 2)
+        group = f"inbox-{uuid.uuid4().hex[:8]}"
+        publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-inbox")
+        await produce(broker, event, event, marker)
+        runner = runner_for(broker, sessions, record_effect, group, publisher)
+        task = asyncio.create_task(runner.run())
+        try:
+            for _ in range(200):
+                if await _count_effects(sessions, str(marker.id)) == 1:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            runner.stop()
+            await task
+            await publisher.stop()
+        assert await _count_effects(sessions, str(marker.id)) == 1
+        assert await _count_effects(sessions, str(event.id)) == 1
+
+    async def test_concurrent_duplicates_have_one_effect(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        event = upcoming(uuid.uuid4(), 1)
+        record = ConsumerRecord(
+            topic="transition.upcoming",
+            partition=0,
+            offset=0,
+            timestamp=0,
+            timestamp_type=0,
+            key=event.subject.encode(),
+            value=event.model_dump_json().encode(),
+            checksum=None,
+            serialized_key_size=0,
+            serialized_value_size=0,
+            headers=(),
+        )
+
+        async def slow_effect(ev: Envelope[TransitionUpcomingV1], uow: UnitOfWork) -> None:
+            await record_effect(ev, uow)
+            await asyncio.sleep(0.2)
+
+        publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-inbox2")
+        runner = runner_for(broker, sessions, slow_effect, "concurrent", publisher)
+        outcomes = await asyncio.gather(runner.handle_record(record), runner.handle_record(record))
+        await publisher.stop()
+        assert sorted(outcomes) == ["duplicate", "processed"]
+        assert await _count_effects(sessions, str(event.id)) == 1
+
+
+class TestDeadLetters:
+    """A message that always fails ends in `<topic>.dlq`; the consumer keeps going."""
+
+    async def test_failing_message_goes_to_dlq_with_error_and_next_is_processed(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        poison = upcoming(uuid.uuid4(), 1)
+        healthy = upcoming(uuid.uuid4(), 2)
+        attempts: list[str] = []
+
+        async def handler(event: Envelope[TransitionUpcomingV1], uow: UnitOfWork) -> None:
+            if event.id == poison.id:
+                attempts.append(str(event.id))
+                raise RuntimeError("cannot apply this event")
+            await record_effect(event, uow)
+
+        group = f"dlq-{uuid.uuid4().hex[:8]}"
+        publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-dlq")
+        await produce(broker, poison, healthy, raw=b"{not json")
+        runner = runner_for(broker, sessions, handler, group, publisher)
+        task = asyncio.create_task(runner.run())
+        try:
+            for _ in range(300):
+                if await _count_effects(sessions, str(healthy.id)) == 1:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            runner.stop()
+            await task
+            await publisher.stop()
+        assert await _count_effects(sessions, str(healthy.id)) == 1
+        assert len(attempts) == 3, "bounded retries"
+        dead = await read_topic(broker, "transition.upcoming.dlq", 10_000, 3)
+        by_key = {r.key: dict(r.headers) for r in dead}
+        poisoned = [
+            dict(r.headers) for r in dead if r.value == poison.model_dump_json().encode()
+        ]
+        assert poisoned, "the failing event is dead-lettered"
+        assert poisoned[0]["dlq-error-type"] == b"RuntimeError"
+        assert poisoned[0]["dlq-attempts"] == b"3"
+        assert poisoned[0]["dlq-original-topic"] == b"transition.upcoming"
+        assert by_key[b"poison"]["dlq-error-type"] == b"ValidationError"
