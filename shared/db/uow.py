@@ -53,12 +53,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back whatever was not committed; unlike rollback() it does not
+        # expire loaded objects, so results stay readable after the block.
         session = self.session
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
-            self._session = None
+        self._session = None
+        await session.close()
 
     async def commit(self) -> None:
         """Commit the change and its staged events together."""
