@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import cast
 
 from fastapi import FastAPI
 
@@ -30,7 +32,7 @@ from shared.logging import get_logger
 from shared.messaging.port import Publisher
 from shared.pagination import InvalidCursor
 from shared.problems import ProblemSpec
-from shared.runtime import Runtime, start_runtime
+from shared.runtime import BackgroundTask, Runtime, start_runtime
 from shared.web import build_app
 
 log = get_logger(__name__)
@@ -58,29 +60,30 @@ sees only what it owns or what was handed to it; anything else answers 404.
 """
 
 
-async def overdue_checker(runtime: Runtime) -> None:
+def overdue_checker(settings: HandoverSettings) -> BackgroundTask:
     """Raise `handover.overdue` for transferred handovers past their deadline (one replica)."""
-    settings = runtime.settings
-    assert isinstance(settings, HandoverSettings)
-    lease = Lease(
-        runtime.sessions,
-        "handover-overdue",
-        holder=f"overdue-{id(runtime)}",
-        ttl_seconds=settings.OVERDUE_CHECK_INTERVAL_SECONDS * 3,
-    )
-    while True:
-        try:
-            if await lease.acquire():
-                uow = runtime.make_uow()
-                assert isinstance(uow, HandoverUnitOfWork)
-                async with uow:
-                    count = await escalate_overdue(uow, utcnow())
-                    await uow.commit()
-                if count:
-                    log.info("handover.overdue.escalated", count=count)
-        except Exception:
-            log.exception("handover.overdue.error")
-        await asyncio.sleep(settings.OVERDUE_CHECK_INTERVAL_SECONDS)
+    interval = settings.OVERDUE_CHECK_INTERVAL_SECONDS
+
+    async def run(runtime: Runtime) -> None:
+        lease = Lease(
+            runtime.sessions,
+            "handover-overdue",
+            holder=f"overdue-{uuid.uuid4().hex[:12]}",
+            ttl_seconds=interval * 3,
+        )
+        while True:
+            try:
+                if await lease.acquire():
+                    async with cast(HandoverUnitOfWork, runtime.make_uow()) as uow:
+                        count = await escalate_overdue(uow, utcnow())
+                        await uow.commit()
+                    if count:
+                        log.info("handover.overdue.escalated", count=count)
+            except Exception:
+                log.exception("handover.overdue.error")
+            await asyncio.sleep(interval)
+
+    return run
 
 
 def create_app(
@@ -101,7 +104,7 @@ def create_app(
             settings,
             uow_class=HandoverUnitOfWork,
             consumer_groups=consumer_groups(context),
-            background={"overdue-checker": overdue_checker},
+            background={"overdue-checker": overdue_checker(settings)},
             publisher=publisher,
             resources={
                 "blobs": FileBlobStore(settings.BLOB_DIR),

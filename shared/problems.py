@@ -160,7 +160,8 @@ def install_problem_handlers(
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(exc, RequestValidationError):
+            raise TypeError("validation handler got another exception")
         errors = [
             FieldError(loc=list(e.get("loc", ())), msg=str(e.get("msg", "")), type=str(e["type"]))
             for e in exc.errors()
@@ -175,7 +176,8 @@ def install_problem_handlers(
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):
+            raise TypeError("HTTP handler got another exception")
         phrase = HTTPStatus(exc.status_code).phrase
         slug = phrase.lower().replace(" ", "-").replace("'", "")
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None

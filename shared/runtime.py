@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,7 @@ class Runtime:
 
 
 UowFactory = Callable[[async_sessionmaker[AsyncSession], asyncio.Event], UnitOfWork]
-BackgroundTask = Callable[[Runtime], Awaitable[None]]
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 @contextlib.asynccontextmanager
@@ -89,8 +89,8 @@ async def start_runtime(
             )
             runtime.consumers.append(runner)
             runtime.tasks.append(asyncio.create_task(runner.run(), name=f"consumer:{group_id}"))
-    for name, task in (background or {}).items():
-        runtime.tasks.append(asyncio.create_task(task(runtime), name=name))
+    for name, work in (background or {}).items():
+        runtime.tasks.append(asyncio.create_task(work(runtime), name=name))
     log.info("runtime.started", tasks=[t.get_name() for t in runtime.tasks])
     try:
         yield runtime

@@ -89,8 +89,9 @@ class ServiceSettings(BaseSettings):
         return self.PUBLIC_BASE_URL or f"http://{self.HOST}:{self.PORT}"
 
 
-def refuse_dev_secret(environment: Environment, name: str, value: SecretStr, dev_value: str) -> None:
+def refuse_dev_secret(
+    environment: Environment, name: str, value: SecretStr, dev_value: str
+) -> None:
     """Refuse a shipped development secret outside dev and test."""
     if environment == "prod" and value.get_secret_value() == dev_value:
         raise ValueError(f"{name} still has its development value; set a real secret")
-

@@ -51,7 +51,7 @@ class FileBlobStore:
 
     async def put(self, chunks: AsyncIterable[bytes], max_bytes: int) -> StoredBlob:
         """Stream into the store; raises BlobTooLarge past `max_bytes` (nothing is kept)."""
-        self._root.mkdir(parents=True, exist_ok=True)
+        await anyio.Path(self._root).mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
         head = b""
@@ -69,12 +69,12 @@ class FileBlobStore:
                     await anyio.to_thread.run_sync(raw.write, chunk)
                 await anyio.to_thread.run_sync(os.fsync, raw.fileno())
             sha = digest.hexdigest()
-            target = self._path(sha)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)
+            target = anyio.Path(self._path(sha))
+            await target.parent.mkdir(parents=True, exist_ok=True)
+            await anyio.to_thread.run_sync(os.replace, tmp, target)
             return StoredBlob(sha256=sha, size=size, head=head)
         finally:
-            tmp.unlink(missing_ok=True)
+            await anyio.Path(tmp).unlink(missing_ok=True)
 
     async def open(self, sha256: str) -> AsyncIterator[bytes]:
         """Stream a blob's content."""

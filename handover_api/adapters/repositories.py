@@ -38,7 +38,7 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _readable(self, org: str) -> Select[tuple[Case]]:
+    def _readable(self, org: str) -> Select[Case]:
         return select(Case).where(Case.owner_org == org)
 
     def add(self, case: Case) -> None:
@@ -104,7 +104,7 @@ class HandoverRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _readable(self, org: str) -> Select[tuple[Handover]]:
+    def _readable(self, org: str) -> Select[Handover]:
         return select(Handover).where(
             or_(
                 and_(Handover.from_org == org, Handover.status != S.COMPLETED),

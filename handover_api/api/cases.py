@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 
 from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, UowDep
 from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
-from handover_api.use_cases.cases import RegisterCase, UpdateCase, read_case, register_case, update_case
+from handover_api.use_cases.cases import (
+    RegisterCase,
+    UpdateCase,
+    read_case,
+    register_case,
+    update_case,
+)
 from shared.etag import etag_for
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
 from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
@@ -45,9 +51,7 @@ async def create_case(
                 person=body.person.model_dump(mode="json", exclude_none=True),
                 facts=body.facts,
                 integration_plan=(
-                    body.integration_plan.model_dump(mode="json")
-                    if body.integration_plan
-                    else None
+                    body.integration_plan.model_dump(mode="json") if body.integration_plan else None
                 ),
             ),
         )

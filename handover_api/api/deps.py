@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Header, Request, Security
 
@@ -34,16 +34,12 @@ def _runtime(request: Request) -> Runtime:
 
 async def get_settings(request: Request) -> HandoverSettings:
     """The settings the app was built with."""
-    settings = _runtime(request).settings
-    assert isinstance(settings, HandoverSettings)
-    return settings
+    return cast(HandoverSettings, _runtime(request).settings)
 
 
 async def get_uow(request: Request) -> HandoverUnitOfWork:
     """A fresh unit of work (not yet entered)."""
-    uow = _runtime(request).make_uow()
-    assert isinstance(uow, HandoverUnitOfWork)
-    return uow
+    return cast(HandoverUnitOfWork, _runtime(request).make_uow())
 
 
 async def get_blobs(request: Request) -> FileBlobStore:
@@ -72,7 +68,6 @@ TransferDep = Annotated[TransferContext, Depends(get_transfer_context)]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="ETag of the version you read")
 ]
-
 
 
 CasesRead = Annotated[Principal, Security(current_principal, scopes=["cases:read"])]

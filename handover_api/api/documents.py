@@ -10,7 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 
-from handover_api.api.deps import BlobsDep, DocumentsRead, DocumentsWrite, SettingsDep, TransferDep, UowDep
+from handover_api.api.deps import (
+    BlobsDep,
+    DocumentsRead,
+    DocumentsWrite,
+    SettingsDep,
+    TransferDep,
+    UowDep,
+)
 from handover_api.api.schemas import DocumentRead
 from handover_api.domain.documents import DocumentType
 from handover_api.use_cases.documents import UploadDocument, open_document, upload_document

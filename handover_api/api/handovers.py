@@ -65,7 +65,9 @@ async def start_handover(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Open a handover; it transfers by itself once trigger, eligibility and documents hold."""
-    idem = IdempotencyRequest.of(principal.org, idempotency_key, case_id.bytes, await request.body())
+    idem = IdempotencyRequest.of(
+        principal.org, idempotency_key, case_id.bytes, await request.body()
+    )
 
     async def create() -> tuple[int, HandoverRead, dict[str, str]]:
         handover = await uc.start_handover(

@@ -108,7 +108,9 @@ class CaseCreate(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [CASE_EXAMPLE]})
 
     kundennummer: str | None = Field(
-        default=None, pattern=r"^[0-9]{3}[A-Z][0-9]{6}$", description="BA Kundennummer (§ 51a SGB II)"
+        default=None,
+        pattern=r"^[0-9]{3}[A-Z][0-9]{6}$",
+        description="BA Kundennummer (§ 51a SGB II)",
     )
     municipality: str | None = Field(default=None, max_length=100)
     person: Person
@@ -119,9 +121,7 @@ class CaseCreate(Request):
 class CaseUpdate(Request):
     """Changed fields of a case; omitted fields stay as they are."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"municipality": "Gevelsberg"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"municipality": "Gevelsberg"}]})
 
     municipality: str | None = Field(default=None, max_length=100)
     person: Person | None = None
@@ -217,7 +217,9 @@ class HandoverCreate(Request):
 class RejectIn(Request):
     """Return the case to the source."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_code": "NOT_HILFEBEDUERFTIG"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason_code": "NOT_HILFEBEDUERFTIG"}]}
+    )
 
     reason_code: RejectionReason
 
@@ -284,5 +286,3 @@ class OrganisationRead(Schema):
     type: str
     legal_domain: str
     municipalities: list[str]
-
-

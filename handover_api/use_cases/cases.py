@@ -53,9 +53,7 @@ def plan_with_ids(plan: dict[str, Any] | None, version: int) -> dict[str, Any] |
     return out
 
 
-async def register_case(
-    uow: HandoverUnitOfWork, actor: Principal, cmd: RegisterCase
-) -> Case:
+async def register_case(uow: HandoverUnitOfWork, actor: Principal, cmd: RegisterCase) -> Case:
     """Create a case owned by the caller's organisation and announce it."""
     now = utcnow()
     case = Case(

@@ -86,7 +86,5 @@ async def open_document(
     document = await uow.documents.get(document_id, actor.org)
     if document is None:
         raise NotFound("document not found")
-    audit.record(
-        uow, actor, document.case_id, "document.downloaded", document_id=document.id
-    )
+    audit.record(uow, actor, document.case_id, "document.downloaded", document_id=document.id)
     return document, blobs.open(document.sha256)

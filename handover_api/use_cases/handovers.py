@@ -154,8 +154,8 @@ async def start_handover(
                 reason=cmd.reason.value,
                 from_org=source.id,
                 to_org=target.id,
-                legal_domain_from=source.legal_domain,  # type: ignore[arg-type]
-                legal_domain_to=target.legal_domain,  # type: ignore[arg-type]
+                legal_domain_from=source.legal_domain,
+                legal_domain_to=target.legal_domain,
                 transfer_date=handover.transfer_date,
                 requested_at=now,
                 facts=EligibilityFactsV1.model_validate(case.facts),
@@ -178,8 +178,7 @@ async def _owned_pre_transfer(
         raise TransitionNotAllowed("only the source organisation can do this")
     if if_match is not None:
         check_if_match(if_match, handover.version)
-    case = await uow.cases.get_unscoped(handover.case_id, for_update=True)
-    assert case is not None
+    case = await _case_of(uow, handover)
     return handover, case
 
 
@@ -239,8 +238,7 @@ async def apply_eligibility(
     handover = await uow.handovers.get_unscoped(data.handover_id, for_update=True)
     if handover is None or S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
         return
-    case = await uow.cases.get_unscoped(handover.case_id, for_update=True)
-    assert case is not None
+    case = await _case_of(uow, handover)
     confirmed = (
         data.target_confirmed
         if data.target_confirmed is not None
@@ -391,9 +389,9 @@ async def _transfer(
                 handover_id=handover.id,
                 from_org=handover.from_org,
                 to_org=handover.to_org,
-                reason=handover.reason,  # type: ignore[arg-type]
-                legal_domain_from=handover.legal_domain_from,  # type: ignore[arg-type]
-                legal_domain_to=handover.legal_domain_to,  # type: ignore[arg-type]
+                reason=handover.reason,
+                legal_domain_from=handover.legal_domain_from,
+                legal_domain_to=handover.legal_domain_to,
                 transferred_at=now,
                 integration_plan=plan,
                 documents=tuple(manifest_docs),
@@ -406,6 +404,13 @@ async def _transfer(
         )
     )
     log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
+
+
+async def _case_of(uow: HandoverUnitOfWork, handover: Handover) -> Case:
+    case = await uow.cases.get_unscoped(handover.case_id, for_update=True)
+    if case is None:  # the foreign key makes this impossible short of data corruption
+        raise LookupError(f"case of handover {handover.id} is missing")
+    return case
 
 
 def _touch(handover: Handover) -> None:
@@ -483,8 +488,7 @@ async def reject_handover(
     handover.rejection_reason = reason.value
     handover.active_case_id = None
     _touch(handover)
-    case = await uow.cases.get_unscoped(handover.case_id, for_update=True)
-    assert case is not None
+    case = await _case_of(uow, handover)
     case.owner_org = handover.from_org
     case.version += 1
     case.updated_at = now
@@ -534,8 +538,9 @@ async def escalate_overdue(uow: HandoverUnitOfWork, now: datetime) -> int:
     handovers = await uow.handovers.due_for_overdue(now)
     for handover in handovers:
         handover.overdue_at = now
-        assert handover.due_at is not None
-        audit.record(uow, audit.SYSTEM, handover.case_id, "handover.overdue", handover_id=handover.id)
+        audit.record(
+            uow, audit.SYSTEM, handover.case_id, "handover.overdue", handover_id=handover.id
+        )
         await uow.publish(
             make_event(
                 HandoverOverdueV1(
@@ -543,7 +548,7 @@ async def escalate_overdue(uow: HandoverUnitOfWork, now: datetime) -> int:
                     handover_id=handover.id,
                     from_org=handover.from_org,
                     to_org=handover.to_org,
-                    due_at=handover.due_at,
+                    due_at=handover.due_at or now,
                 ),
                 source=SOURCE,
                 subject=str(handover.case_id),

@@ -57,8 +57,12 @@ class RawEnvelope(BaseModel):
     data: dict[str, Any]
 
 
-def make_event(data: D, *, source: str, subject: str, correlation_id: str | None = None) -> Envelope[D]:
+def make_event(
+    data: D, *, source: str, subject: str, correlation_id: str | None = None
+) -> Envelope[D]:
     """Wrap a payload in an envelope with a fresh id and the current time."""
-    return Envelope[type(data)](  # type: ignore[misc]
+    model: Any = Envelope[type(data)]  # type: ignore[misc]
+    envelope: Envelope[D] = model(
         source=source, type=data.TYPE, subject=subject, data=data, correlationid=correlation_id
     )
+    return envelope

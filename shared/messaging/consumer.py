@@ -88,7 +88,9 @@ class ConsumerRunner:
             for tp, records in batches.items():
                 for record in records:
                     await self.handle_record(record)
-                    await consumer.commit({TopicPartition(tp.topic, tp.partition): record.offset + 1})
+                    await consumer.commit(
+                        {TopicPartition(tp.topic, tp.partition): record.offset + 1}
+                    )
 
     async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply one record; returns the outcome (processed, duplicate, dead_lettered)."""
@@ -112,7 +114,7 @@ class ConsumerRunner:
                         return self._count(topic, "duplicate")
                 error: Exception | None = None
                 last = attempt
-            except Exception as exc:  # noqa: BLE001 - every handler failure is retried
+            except Exception as exc:
                 error, last = exc, attempt
                 log.warning(
                     "consumer.handler.failed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -66,7 +67,7 @@ class KafkaPublisher:
         try:
             producer = await asyncio.wait_for(self._ensure(), timeout=3)
             await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=3)
-        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+        except Exception:
             return False
         return True
 
@@ -95,7 +96,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[
         existing = set(await admin.list_topics())
         wanted = [t for t in dict.fromkeys(topics) if t not in existing]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [
                         NewTopic(
@@ -106,8 +107,6 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[
                         for t in wanted
                     ]
                 )
-            except TopicAlreadyExistsError:
-                pass
         return wanted
     finally:
         await admin.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +14,7 @@ from shared.db.lease import Lease
 from shared.db.tables import OUTBOX
 from shared.logging import get_logger
 from shared.messaging.port import Publisher
-from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from shared.settings import RelaySettings
 
 log = get_logger(__name__)
@@ -84,22 +85,19 @@ class OutboxRelay:
         """Publish one batch of unsent rows; returns (sent, whether a publish failed)."""
         async with self._sessions() as session:
             rows = (
-                (
-                    await session.execute(
-                        select(
-                            OUTBOX.c.id,
-                            OUTBOX.c.topic,
-                            OUTBOX.c.key,
-                            OUTBOX.c.payload,
-                            OUTBOX.c.headers,
-                        )
-                        .where(OUTBOX.c.sent_at.is_(None))
-                        .order_by(OUTBOX.c.id)
-                        .limit(self._settings.BATCH_SIZE)
+                await session.execute(
+                    select(
+                        OUTBOX.c.id,
+                        OUTBOX.c.topic,
+                        OUTBOX.c.key,
+                        OUTBOX.c.payload,
+                        OUTBOX.c.headers,
                     )
+                    .where(OUTBOX.c.sent_at.is_(None))
+                    .order_by(OUTBOX.c.id)
+                    .limit(self._settings.BATCH_SIZE)
                 )
-                .all()
-            )
+            ).all()
         sent = 0
         for row_id, topic, key, payload, headers in rows:
             try:
@@ -109,7 +107,7 @@ class OutboxRelay:
                     payload.encode(),
                     [(k, v.encode()) for k, v in sorted(headers.items())],
                 )
-            except Exception as exc:  # noqa: BLE001 - any broker failure retries later
+            except Exception as exc:
                 OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
                 log.warning("outbox.publish.failed", error=type(exc).__name__, outbox_id=row_id)
                 await self._record_failure(row_id, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,7 +34,9 @@ async def create_case(h: HandoverHarness, body: dict[str, Any] | None = None) ->
     return case_id
 
 
-async def upload(h: HandoverHarness, case_id: str, doc_type: str, content: bytes = PDF) -> httpx.Response:
+async def upload(
+    h: HandoverHarness, case_id: str, doc_type: str, content: bytes = PDF
+) -> httpx.Response:
     return await h.client.post(
         f"/v1/cases/{case_id}/documents",
         files={"file": (f"{doc_type.lower()}.pdf", content, "application/pdf")},
@@ -42,7 +45,7 @@ async def upload(h: HandoverHarness, case_id: str, doc_type: str, content: bytes
     )
 
 
-async def upload_required(h: HandoverHarness, case_id: str, skip: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+async def upload_required(h: HandoverHarness, case_id: str, skip: Collection[str] = ()) -> None:
     for doc_type in sorted(REQUIRED_DOCUMENTS[HandoverReason.ALG1_EXHAUSTED]):
         if doc_type.value in skip:
             continue
@@ -72,7 +75,7 @@ async def deliver_eligibility(
             handover_id=uuid.UUID(handover["id"]),
             check_id=uuid.uuid4(),
             as_of=date(2026, 5, 1),
-            legal_domain=legal_domain,  # type: ignore[arg-type]
+            legal_domain=legal_domain,
             responsible_org_type="JOBCENTER",
             key_dates=KeyDatesV1(alg1_end_date=date(2026, 4, 30)),
             rules_version="test",
@@ -152,7 +155,9 @@ class TestAutomaticTransfer:
             assert hashlib.sha256(content.content).hexdigest() == doc.sha256
 
         # The source keeps read access to the handover, not to the case.
-        assert (await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))).status_code == 404
+        assert (
+            await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))
+        ).status_code == 404
         assert (await handover_of(h, handover["id"], AGENCY)).status_code == 200
         # A third organisation sees nothing.
         for path in (
@@ -324,13 +329,21 @@ class TestAuthentication:
         "make",
         [
             pytest.param(lambda h: None, id="no-token"),
-            pytest.param(lambda h: h.issuer.token(AGENCY, audience="someone-else"), id="wrong-audience"),
+            pytest.param(
+                lambda h: h.issuer.token(AGENCY, audience="someone-else"), id="wrong-audience"
+            ),
             pytest.param(lambda h: h.issuer.token(AGENCY, ttl_seconds=-120), id="expired"),
             pytest.param(
                 lambda h: jwt.encode(
-                    {"iss": h.issuer.issuer, "aud": h.issuer.audience, "sub": "x", "org": AGENCY,
-                     "scope": "cases:read", "exp": int(time.time()) + 60},
-                    key=None,
+                    {
+                        "iss": h.issuer.issuer,
+                        "aud": h.issuer.audience,
+                        "sub": "x",
+                        "org": AGENCY,
+                        "scope": "cases:read",
+                        "exp": int(time.time()) + 60,
+                    },
+                    key="",
                     algorithm="none",
                     headers={"kid": "whatever"},
                 ),

@@ -118,9 +118,9 @@ class TestOutboxRelay:
                 await asyncio.sleep(1.0)
                 async with sessions() as session:
                     unsent = await session.scalar(
-                        select(func.count()).select_from(metadata.tables["outbox"]).where(
-                            metadata.tables["outbox"].c.sent_at.is_(None)
-                        )
+                        select(func.count())
+                        .select_from(metadata.tables["outbox"])
+                        .where(metadata.tables["outbox"].c.sent_at.is_(None))
                     )
                 assert unsent == 10, "nothing can be sent while the broker is paused"
             finally:
@@ -145,9 +145,9 @@ class TestOutboxRelay:
             assert order == sorted(order), "events of a case keep their order"
         async with sessions() as session:
             unsent = await session.scalar(
-                select(func.count()).select_from(metadata.tables["outbox"]).where(
-                    metadata.tables["outbox"].c.sent_at.is_(None)
-                )
+                select(func.count())
+                .select_from(metadata.tables["outbox"])
+                .where(metadata.tables["outbox"].c.sent_at.is_(None))
             )
         assert unsent == 0
 
@@ -198,7 +198,9 @@ def runner_for(
     )
 
 
-async def produce(broker: BrokerHandle, *events: Envelope[TransitionUpcomingV1], raw: bytes | None = None) -> None:
+async def produce(
+    broker: BrokerHandle, *events: Envelope[TransitionUpcomingV1], raw: bytes | None = None
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
     await producer.start()
     try:
@@ -301,9 +303,7 @@ class TestDeadLetters:
         assert len(attempts) == 3, "bounded retries"
         dead = await read_topic(broker, "transition.upcoming.dlq", 10_000, 3)
         by_key = {r.key: dict(r.headers) for r in dead}
-        poisoned = [
-            dict(r.headers) for r in dead if r.value == poison.model_dump_json().encode()
-        ]
+        poisoned = [dict(r.headers) for r in dead if r.value == poison.model_dump_json().encode()]
         assert poisoned, "the failing event is dead-lettered"
         assert poisoned[0]["dlq-error-type"] == b"RuntimeError"
         assert poisoned[0]["dlq-attempts"] == b"3"
