@@ -73,7 +73,8 @@ class TestEnvelope:
 
     def test_every_type_has_a_versioned_name_and_a_dlq(self) -> None:
         for model in EVENT_MODELS:
-            assert model.TYPE.startswith("de.handover.") and model.TYPE.endswith(".v1")
+            assert model.TYPE.startswith("de.handover.")
+            assert model.TYPE.endswith(".v1")
             assert dlq_topic(model.TOPIC) in all_topics()
 
 
