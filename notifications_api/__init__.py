@@ -1,1 +1,1 @@
-"""notifications_api package."""
+"""notifications_api: webhook subscriptions and deliveries, info sessions and invitations."""

@@ -99,6 +99,13 @@ async def start_runtime(
             runtime.relay.stop()
         for runner in runtime.consumers:
             runner.stop()
+        stoppable = [
+            t for t in runtime.tasks if t.get_name().startswith(("outbox-relay", "consumer:"))
+        ]
+        # Let the relay finish the row in flight (a cancel between the broker's ack and
+        # marking the row sent would publish it again) and consumers their message.
+        if stoppable:
+            await asyncio.wait(stoppable, timeout=5)
         for task in runtime.tasks:
             task.cancel()
         for task in runtime.tasks:

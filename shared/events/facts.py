@@ -85,6 +85,8 @@ class EligibilityFactsV1(_Facts):
     residence_status: str | None = Field(default=None, max_length=60)
     asylum_decision: AsylumDecisionV1 | None = None
     ukraine_24_first_granted_date: date | None = None
+    sgb2_approval_end_date: date | None = None
+    deportation_suspended_date: date | None = None
     erwerbsfaehig: bool | None = None
     hilfebeduerftig: bool | None = None
     household_monthly_need_eur: Decimal | None = Field(default=None, ge=0, le=100_000)

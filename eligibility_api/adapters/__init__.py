@@ -1,0 +1,1 @@
+"""Adapters of eligibility_api: tables, repositories, unit of work, facts mapping."""

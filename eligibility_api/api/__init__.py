@@ -1,0 +1,1 @@
+"""HTTP layer of eligibility_api: dependencies, DTOs and routers."""

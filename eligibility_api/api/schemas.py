@@ -1,0 +1,216 @@
+"""HTTP DTOs of eligibility_api, separate from the ORM rows and the event payloads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eligibility_api.domain.facts import ResidenceStatus
+from eligibility_api.domain.rulesets import RuleSet
+from eligibility_api.use_cases.checks import CheckResult
+from eligibility_api.use_cases.decisions import OrgTypeCode
+from shared.events.eligibility import KeyDatesV1, ReasonV1, WarningV1
+from shared.events.facts import (
+    Alg1HistoryV1,
+    AsylumDecisionV1,
+    EligibilityFactsV1,
+    SperrzeitV1,
+    SuspensionV1,
+    TrainingPeriodV1,
+)
+from shared.events.handover import LegalDomainCode
+
+# The request facts subclass the event facts, so both keep the same shape and limits; only
+# HTTP refuses unknown fields (a typo must not silently drop a fact).
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class SperrzeitIn(SperrzeitV1):
+    """A Sperrzeit (§ 159 SGB III): cause, first day and length in days."""
+
+    model_config = _STRICT
+
+
+class SuspensionIn(SuspensionV1):
+    """A Ruhen period (§§ 156-158 SGB III): the end date moves, the entitlement stays."""
+
+    model_config = _STRICT
+
+
+class TrainingPeriodIn(TrainingPeriodV1):
+    """Funded further vocational training while drawing ALG I (§ 148 (1) Nr. 7 SGB III)."""
+
+    model_config = _STRICT
+
+
+class Alg1HistoryIn(Alg1HistoryV1):
+    """The ALG I claim and what shortens or shifts it."""
+
+    model_config = _STRICT
+
+    sperrzeiten: tuple[SperrzeitIn, ...] = ()
+    suspensions: tuple[SuspensionIn, ...] = ()
+    training_periods: tuple[TrainingPeriodIn, ...] = ()
+
+
+class AsylumDecisionIn(AsylumDecisionV1):
+    """The BAMF decision: operative part (type) and dates only, never the reasons."""
+
+    model_config = _STRICT
+
+
+class FactsIn(EligibilityFactsV1):
+    """Eligibility-relevant facts of one person; leave unknown facts out (they become warnings)."""
+
+    model_config = _STRICT
+
+    residence_status: ResidenceStatus | None = None
+    asylum_decision: AsylumDecisionIn | None = None
+    alg1: Alg1HistoryIn | None = None
+
+
+class CheckCreate(BaseModel):
+    """Facts and the day to decide on, optionally tied to a case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    facts: FactsIn
+    as_of: date = Field(description="The day the decision is made for (e.g. a transfer date)")
+    case_id: uuid.UUID | None = Field(
+        default=None, description="Pseudonymous case id, if the check belongs to a case"
+    )
+
+
+class CheckRead(BaseModel):
+    """A stored decision: Rechtskreis, responsibilities, reasons, key dates, warnings."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID | None
+    handover_id: uuid.UUID | None
+    as_of: date
+    created_at: datetime
+    legal_domain: LegalDomainCode = Field(description="Rechtskreis responsible for living costs")
+    parallel_entitlements: tuple[LegalDomainCode, ...] = Field(
+        description="Rechtskreise paid at the same time (e.g. ALG I plus SGB II top-up)"
+    )
+    responsible_org_type: OrgTypeCode = Field(description="Who pays living costs")
+    integration_responsible_org_type: OrgTypeCode = Field(
+        description="Who is responsible for integration into work"
+    )
+    reasons: tuple[ReasonV1, ...]
+    key_dates: KeyDatesV1
+    warnings: tuple[WarningV1, ...]
+    rules_version: str
+
+    @classmethod
+    def of(cls, check: CheckResult) -> CheckRead:
+        """The DTO of a stored check."""
+        d = check.decision
+        return cls(
+            id=check.id,
+            case_id=check.case_id,
+            handover_id=check.handover_id,
+            as_of=check.as_of,
+            created_at=check.created_at,
+            legal_domain=d.legal_domain,
+            parallel_entitlements=d.parallel_entitlements,
+            responsible_org_type=d.responsible_org_type,
+            integration_responsible_org_type=d.integration_responsible_org_type,
+            reasons=d.reasons,
+            key_dates=d.key_dates,
+            warnings=d.warnings,
+            rules_version=d.rules_version,
+        )
+
+
+class RuleSetRead(BaseModel):
+    """One legal version of the rules with its validity and sources."""
+
+    version: str
+    name: str
+    valid_from: date
+    valid_to: date | None = Field(description="Last day in force; null while open-ended")
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
+    uncertain: bool = Field(description="True while the version is not confirmed in the BGBl.")
+
+    @classmethod
+    def of(cls, ruleset: RuleSet) -> RuleSetRead:
+        """The DTO of a domain rule set."""
+        return cls(
+            version=ruleset.version,
+            name=ruleset.name,
+            valid_from=ruleset.valid_from,
+            valid_to=ruleset.valid_to,
+            sources=ruleset.sources,
+            notes=ruleset.notes,
+            uncertain=ruleset.uncertain,
+        )
+
+
+class RuleSetList(BaseModel):
+    """Every rule set version, oldest first."""
+
+    items: list[RuleSetRead]
+
+
+CHECK_EXAMPLES: dict[str, dict[str, Any]] = {
+    "alg1_exhausted": {
+        "summary": "ALG I ends (54 years, 30 insured months, Witten)",
+        "description": "15 months of ALG I from 2025-02-01 end on 2026-04-30; then the Jobcenter.",
+        "value": {
+            "as_of": "2026-01-15",
+            "facts": {
+                "birth_date": "1970-06-15",
+                "nationality": "GERMAN",
+                "erwerbsfaehig": True,
+                "habitual_residence_de": True,
+                "alg1": {
+                    "claim_start_date": "2025-02-01",
+                    "insured_months_30": 30,
+                    "insured_months_60": 30,
+                },
+            },
+        },
+    },
+    "asylum_recognised": {
+        "summary": "Art. 16a recognition (Münster)",
+        "description": "AsylbLG ends with the month of the decision; SGB II from 2026-04-01.",
+        "value": {
+            "as_of": "2026-04-01",
+            "facts": {
+                "birth_date": "1994-03-02",
+                "nationality": "THIRD_COUNTRY",
+                "entry_date": "2024-09-10",
+                "residence_status": "AUFENTHALTSGESTATTUNG",
+                "asylum_decision": {
+                    "type": "ASYL_16A",
+                    "decision_date": "2026-03-25",
+                    "served_date": "2026-03-27",
+                },
+                "erwerbsfaehig": True,
+                "hilfebeduerftig": True,
+                "habitual_residence_de": True,
+            },
+        },
+    },
+    "eu_citizen_excluded": {
+        "summary": "EU citizen in the first three months, never worked here",
+        "description": "Excluded from SGB II (§ 7 (1) S. 2 Nr. 1 and 2); stays with the Agentur.",
+        "value": {
+            "as_of": "2026-03-01",
+            "facts": {
+                "birth_date": "1990-05-20",
+                "nationality": "EU",
+                "entry_date": "2026-02-01",
+                "residence_status": "EU_JOB_SEEKER",
+                "erwerbsfaehig": True,
+                "hilfebeduerftig": True,
+                "habitual_residence_de": True,
+            },
+        },
+    },
+}

@@ -1,0 +1,576 @@
+"""ALG I (SGB III): qualifying period, duration, reductions, Ruhen, expiry and forecast end date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+
+from eligibility_api.domain.config import RuleConfig
+from eligibility_api.domain.dates import (
+    ONE_DAY,
+    add_months,
+    completed_years,
+    days_in_month,
+    fmt,
+    month_end,
+    period_end,
+)
+from eligibility_api.domain.decision import Reason, Warning
+from eligibility_api.domain.facts import Alg1Facts, Sperrzeit, SperrzeitKind
+from eligibility_api.domain.rulesets import RuleSet
+
+DAYS_PER_MONTH = 30
+QUALIFYING_MONTHS = 12
+SHORT_CONTRACT_MIN_MONTHS = 6
+QUIT_JOB_FULL_SPERRZEIT_DAYS = 12 * 7
+RESTANSPRUCH_YEARS = 5
+
+# § 147 (2) SGB III: (insured months ≥, age ≥, months of ALG I); the highest satisfied row wins.
+DURATION_TABLE: tuple[tuple[int, int, int], ...] = (
+    (12, 0, 6),
+    (16, 0, 8),
+    (20, 0, 10),
+    (24, 0, 12),
+    (30, 50, 15),
+    (36, 55, 18),
+    (48, 58, 24),
+)
+# § 147 (3) SGB III for the § 142 (2) short-contract variant: (insured months ≥, months of ALG I).
+SHORT_CONTRACT_TABLE: tuple[tuple[int, int], ...] = ((6, 3), (8, 4), (10, 5))
+
+_REDUCTION_REFS: dict[SperrzeitKind, str] = {
+    SperrzeitKind.QUIT_JOB: "§ 148 Abs. 1 Nr. 4 SGB III",
+    SperrzeitKind.REFUSAL: "§ 148 Abs. 1 Nr. 3 SGB III",
+    SperrzeitKind.INSUFFICIENT_EFFORTS: "§ 148 Abs. 1 Nr. 3 SGB III",
+    SperrzeitKind.MEASURE: "§ 148 Abs. 1 Nr. 3 SGB III",
+    SperrzeitKind.MISSED_APPOINTMENT: "§ 148 Abs. 1 Nr. 3 SGB III",
+    SperrzeitKind.LATE_REGISTRATION: "§ 148 Abs. 1 Nr. 3 SGB III",
+}
+_SPERRZEIT_TEXT: dict[SperrzeitKind, str] = {
+    SperrzeitKind.QUIT_JOB: "Arbeitsaufgabe",
+    SperrzeitKind.REFUSAL: "Arbeitsablehnung",
+    SperrzeitKind.INSUFFICIENT_EFFORTS: "unzureichender Eigenbemühungen",
+    SperrzeitKind.MEASURE: "Ablehnung oder Abbruch einer Maßnahme",
+    SperrzeitKind.MISSED_APPOINTMENT: "Meldeversäumnis",
+    SperrzeitKind.LATE_REGISTRATION: "verspäteter Arbeitsuchendmeldung",
+}
+# § 148 (2) S. 2 SGB III: only these reductions lapse after one year.
+_LAPSING_KINDS = frozenset({SperrzeitKind.QUIT_JOB, SperrzeitKind.MEASURE})
+
+
+def duration_months(insured_months_60: int, age_at_claim: int) -> int:
+    """Months of ALG I under § 147 (2) SGB III; 0 if no row applies."""
+    months = 0
+    for min_insured, min_age, row_months in DURATION_TABLE:
+        if insured_months_60 >= min_insured and age_at_claim >= min_age:
+            months = max(months, row_months)
+    return months
+
+
+def short_contract_months(insured_months_30: int) -> int:
+    """Months of ALG I under § 147 (3) SGB III for the § 142 (2) variant; 0 below 6 months."""
+    months = 0
+    for min_insured, row_months in SHORT_CONTRACT_TABLE:
+        if insured_months_30 >= min_insured:
+            months = row_months
+    return months
+
+
+def age_maximum_months(age_at_claim: int) -> int:
+    """Highest duration reachable at this age; caps the § 147 (4) remaining entitlement."""
+    return max(months for _, min_age, months in DURATION_TABLE if age_at_claim >= min_age)
+
+
+def quit_job_reduction_days(sperrzeit_days: int, duration_days: int) -> int:
+    """Reduction for a quit-job Sperrzeit; a 12-week one takes at least ¼ of the duration (ceil)."""
+    if sperrzeit_days >= QUIT_JOB_FULL_SPERRZEIT_DAYS:
+        # "mindestens jedoch um ein Viertel": a fractional quarter is rounded up to a whole day.
+        return max(sperrzeit_days, -(-duration_days // 4))
+    return sperrzeit_days
+
+
+class DayKind(Enum):
+    """How a calendar day consumes the entitlement."""
+
+    PAID = 2  # half-day units
+    TRAINING = 1
+    RESTING = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Ruhen and training periods (inclusive) that shape the day-by-day consumption."""
+
+    resting: tuple[tuple[date, date], ...] = ()
+    training: tuple[tuple[date, date], ...] = ()
+
+    def kind(self, day: date) -> DayKind:
+        """Kind of `day`; Ruhen wins over training."""
+        if any(start <= day <= end for start, end in self.resting):
+            return DayKind.RESTING
+        if any(start <= day <= end for start, end in self.training):
+            return DayKind.TRAINING
+        return DayKind.PAID
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Result of walking the calendar from the payment start."""
+
+    end_date: date | None
+    remaining_half_days_at: int | None
+    training_half_days: int
+    extension_date: date | None
+    split_month: bool
+
+
+_HORIZON_DAYS = 366 * 30
+
+
+def forecast(
+    start: date,
+    entitlement_days: int,
+    timeline: Timeline,
+    as_of: date,
+    config: RuleConfig,
+    extension_enabled: bool,
+) -> Forecast:
+    """Walk the calendar: a fully paid month counts 30 days (§ 154 S. 2), other days singly.
+
+    Units are half days so that further training (½ day per day, § 148 (1) Nr. 7) stays exact.
+    """
+    remaining = 2 * entitlement_days
+    floor = 2 * config.training_min_remaining_days
+    extension = 2 * config.training_extension_days
+    long_trainings = {
+        end
+        for start_t, end in timeline.training
+        if end >= period_end(start_t, config.training_extension_min_months)
+    }
+    at_as_of: int | None = remaining if as_of < start else None
+    training_used = 0
+    extension_date: date | None = None
+    split_month = start.day != 1
+    cursor = start
+    if remaining <= 0:
+        return Forecast(None, 0, 0, None, split_month)
+    while (cursor - start).days < _HORIZON_DAYS:
+        last = month_end(cursor)
+        span = (last - cursor).days + 1
+        kinds = [timeline.kind(cursor + timedelta(days=i)) for i in range(span)]
+        month_in_full = cursor.day == 1 and all(k is DayKind.PAID for k in kinds)
+        if not month_in_full and cursor.day == 1 and len(set(kinds)) > 1:
+            split_month = True
+        # A fully paid month needs enough entitlement to cover every calendar day of it; then it
+        # consumes 30 days, or what is left if that is less (a short February never overdraws).
+        if month_in_full and remaining >= 2 * min(DAYS_PER_MONTH, days_in_month(cursor)):
+            used = min(2 * DAYS_PER_MONTH, remaining)
+            if at_as_of is None and cursor <= as_of <= last:
+                at_as_of = remaining - used * (as_of - cursor).days // span
+            remaining -= used
+            if remaining == 0:
+                return Forecast(last, at_as_of, training_used, extension_date, split_month)
+            cursor = last + ONE_DAY
+            continue
+        for offset, kind in enumerate(kinds):
+            day = cursor + timedelta(days=offset)
+            if day == as_of:
+                at_as_of = remaining
+            if kind is DayKind.PAID:
+                remaining -= 2
+            elif kind is DayKind.TRAINING and remaining - 1 >= floor:
+                remaining -= 1
+                training_used += 1
+            if remaining <= 0:
+                return Forecast(day, at_as_of, training_used, extension_date, split_month)
+            if (
+                extension_enabled
+                and extension_date is None
+                and day in long_trainings
+                and remaining < extension
+            ):
+                remaining = extension
+                extension_date = day
+        cursor = last + ONE_DAY
+    return Forecast(None, at_as_of, training_used, extension_date, split_month)
+
+
+@dataclass(frozen=True, slots=True)
+class Alg1Result:
+    """ALG I figures for one claim as of the evaluation day."""
+
+    claim_start_date: date | None
+    qualified: bool | None
+    entitlement_days: int | None
+    end_date: date | None
+    remaining_days: int | None
+    expired_date: date | None
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Warning, ...]
+
+    def running_on(self, day: date) -> bool:
+        """Whether a claim exists on `day` (paid or resting); unknown end dates count as running."""
+        if self.qualified is False or self.claim_start_date is None or day < self.claim_start_date:
+            return False
+        if self.end_date is None:
+            return self.remaining_days != 0
+        return day <= self.end_date
+
+
+def _sperrzeit_reductions(
+    sperrzeiten: tuple[Sperrzeit, ...], claim_start: date, duration_days: int
+) -> tuple[int, list[Reason]]:
+    total = 0
+    reasons: list[Reason] = []
+    one_year_before = add_months(claim_start, -12)
+    for sz in sorted(sperrzeiten, key=lambda s: (s.start_date, s.kind)):
+        event_date = sz.start_date - ONE_DAY
+        label = _SPERRZEIT_TEXT[sz.kind]
+        if sz.kind in _LAPSING_KINDS and event_date < one_year_before:
+            reasons.append(
+                Reason(
+                    "ALG1_REDUCTION_LAPSED",
+                    f"Die Sperrzeit wegen {label} ab {fmt(sz.start_date)} mindert den Anspruch "
+                    f"nicht, weil das Ereignis am {fmt(event_date)} bei Entstehung des Anspruchs "
+                    f"am {fmt(claim_start)} länger als ein Jahr zurückliegt.",
+                    "§ 148 Abs. 2 S. 2 SGB III",
+                )
+            )
+            continue
+        if sz.kind is SperrzeitKind.QUIT_JOB:
+            days = quit_job_reduction_days(sz.days, duration_days)
+            code = "ALG1_REDUCTION_QUIT_JOB"
+            extra = f" (mindestens ein Viertel von {duration_days} Tagen)" if days > sz.days else ""
+        else:
+            days = sz.days
+            code = "ALG1_REDUCTION_SPERRZEIT"
+            extra = ""
+        total += days
+        reasons.append(
+            Reason(
+                code,
+                f"Sperrzeit wegen {label} ab {fmt(sz.start_date)} ({sz.days} Tage): der Anspruch "
+                f"mindert sich um {days} Tage{extra}; während der Sperrzeit ruht er.",
+                f"{_REDUCTION_REFS[sz.kind]}, § 159 SGB III",
+            )
+        )
+    return total, reasons
+
+
+def _expiry_date(
+    sperrzeiten: tuple[Sperrzeit, ...], claim_start: date, config: RuleConfig
+) -> tuple[date | None, int]:
+    # § 161 (1) Nr. 2 SGB III: Sperrzeiten of ≥ 21 weeks in total, counting those of the 12 months
+    # before the claim; the claim expires with an event after the claim arose.
+    window_start = add_months(claim_start, -12)
+    threshold = 7 * config.sperrzeit_expiry_weeks
+    total = 0
+    for sz in sorted(sperrzeiten, key=lambda s: s.start_date):
+        if sz.start_date < window_start:
+            continue
+        total += sz.days
+        if total >= threshold and sz.start_date > claim_start:
+            return sz.start_date - ONE_DAY, total
+    return None, total
+
+
+def compute_alg1(
+    alg1: Alg1Facts,
+    birth_date: date | None,
+    as_of: date,
+    ruleset: RuleSet,
+    config: RuleConfig,
+) -> Alg1Result:
+    """Compute qualifying period, entitlement, forecast end and remaining days of an ALG I claim."""
+    reasons: list[Reason] = []
+    warnings: list[Warning] = []
+    start = alg1.claim_start_date
+    if start is None:
+        warnings.append(
+            Warning(
+                "ALG1_CLAIM_START_MISSING",
+                "Beginn des Arbeitslosengeld-Anspruchs fehlt: Dauer und Ende sind nicht berechnet.",
+            )
+        )
+        return Alg1Result(None, None, None, None, None, None, (), tuple(warnings))
+
+    age: int | None = None
+    if birth_date is None:
+        warnings.append(
+            Warning(
+                "ALG1_BIRTH_DATE_MISSING",
+                "Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens 12 "
+                "Monate); ab 50 Jahren kann sie länger sein.",
+                uncertain=True,
+            )
+        )
+    else:
+        age = completed_years(birth_date, start)
+    age_for_rules = age if age is not None else 0
+
+    m30 = alg1.insured_months_30
+    m60 = alg1.insured_months_60
+    if m60 is None and m30 is not None:
+        warnings.append(
+            Warning(
+                "ALG1_INSURED_MONTHS_60_MISSING",
+                f"Versicherungsmonate der erweiterten Rahmenfrist (60 Monate) fehlen: es werden "
+                f"die "
+                f"{m30} Monate der Rahmenfrist verwendet; die Dauer kann länger sein.",
+                uncertain=True,
+            )
+        )
+        m60 = m30
+    if m60 is not None and m30 is not None and m60 < m30:
+        warnings.append(
+            Warning(
+                "ALG1_INSURED_MONTHS_INCONSISTENT",
+                f"{m60} Versicherungsmonate in 60 Monaten sind weniger als {m30} in 30 Monaten: "
+                f"es werden {m30} Monate verwendet.",
+            )
+        )
+        m60 = m30
+
+    months: int
+    if m30 is None:
+        warnings.append(
+            Warning(
+                "ALG1_INSURED_MONTHS_MISSING",
+                "Versicherungsmonate in der Rahmenfrist fehlen: die Anwartschaftszeit ist nicht "
+                "geprüft.",
+                uncertain=True,
+            )
+        )
+        if m60 is None:
+            return Alg1Result(start, None, None, None, None, None, (), tuple(warnings))
+        qualified: bool | None = None
+        months = duration_months(m60, age_for_rules)
+    elif m30 >= QUALIFYING_MONTHS:
+        qualified = True
+        reasons.append(
+            Reason(
+                "ALG1_QUALIFYING_PERIOD_MET",
+                f"Anwartschaftszeit erfüllt: {m30} Monate Versicherungspflicht in der Rahmenfrist "
+                f"von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
+                "§§ 142 Abs. 1, 143 SGB III",
+            )
+        )
+        months = duration_months(m60 if m60 is not None else m30, age_for_rules)
+    elif alg1.short_contract and m30 >= SHORT_CONTRACT_MIN_MONTHS:
+        qualified = True
+        months = short_contract_months(m30)
+        reasons.append(
+            Reason(
+                "ALG1_SHORT_CONTRACT",
+                f"Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte: "
+                f"{m30} Versicherungsmonate ergeben {months} Monate ({months * DAYS_PER_MONTH} "
+                f"Tage) Anspruchsdauer, unabhängig vom Alter.",
+                "§ 142 Abs. 2, § 147 Abs. 3 SGB III",
+            )
+        )
+        warnings.append(
+            Warning(
+                "ALG1_SHORT_CONTRACT_CONDITIONS_ASSUMED",
+                "Voraussetzungen des § 142 Abs. 2 SGB III (überwiegend auf höchstens 14 Wochen "
+                "befristete Beschäftigungen, Entgelt höchstens das 1,5-fache der Bezugsgröße) "
+                "wurden ungeprüft übernommen.",
+                uncertain=True,
+            )
+        )
+    else:
+        reasons.append(
+            Reason(
+                "ALG1_NO_QUALIFYING_PERIOD",
+                f"Kein Anspruch auf Arbeitslosengeld: nur {m30} Monate Versicherungspflicht in der "
+                f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
+                "§§ 142, 143 SGB III",
+            )
+        )
+        return Alg1Result(start, False, 0, None, None, None, tuple(reasons), tuple(warnings))
+
+    if not alg1.short_contract or (m30 is not None and m30 >= QUALIFYING_MONTHS):
+        age_text = (
+            f"Alter {age} bei Entstehung des Anspruchs" if age is not None else "Alter unbekannt"
+        )
+        reasons.append(
+            Reason(
+                "ALG1_ENTITLEMENT_DURATION",
+                f"Anspruchsdauer {months} Monate ({months * DAYS_PER_MONTH} Tage): {m60} "
+                f"Versicherungsmonate in der um 30 Monate erweiterten Rahmenfrist, {age_text} am "
+                f"{fmt(start)}.",
+                "§ 147 Abs. 1 und 2 SGB III",
+            )
+        )
+    duration_days = months * DAYS_PER_MONTH
+
+    prev = alg1.previous_claim
+    if prev is not None and prev.remaining_days > 0:
+        cap_days = age_maximum_months(age_for_rules) * DAYS_PER_MONTH
+        if start <= period_end(prev.start_date, 12 * RESTANSPRUCH_YEARS):
+            added = max(0, min(prev.remaining_days, cap_days - duration_days))
+            duration_days += added
+            reasons.append(
+                Reason(
+                    "ALG1_REMAINING_ENTITLEMENT_ADDED",
+                    f"Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} "
+                    f"(weniger als 5 Jahre "
+                    f"zurück): {prev.remaining_days} Tage, davon {added} Tage angerechnet "
+                    f"(Höchstdauer für das Alter {cap_days} Tage); Anspruchsdauer jetzt "
+                    f"{duration_days} Tage.",
+                    "§ 147 Abs. 4 SGB III",
+                )
+            )
+        else:
+            reasons.append(
+                Reason(
+                    "ALG1_REMAINING_ENTITLEMENT_LAPSED",
+                    f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird nicht "
+                    f"angerechnet: bei Entstehung des neuen Anspruchs am {fmt(start)} sind 5 Jahre "
+                    f"verstrichen.",
+                    "§ 147 Abs. 4 SGB III",
+                )
+            )
+
+    reduction = 0
+    if alg1.partial_alg_days_last_2y > 0:
+        partial = alg1.partial_alg_days_last_2y // 2
+        reduction += partial
+        reasons.append(
+            Reason(
+                "ALG1_REDUCTION_PARTIAL_ALG",
+                f"{alg1.partial_alg_days_last_2y} Tage Teilarbeitslosengeld in den letzten zwei "
+                f"Jahren mindern den Anspruch um {partial} Tage (ein Tag je zwei Tage).",
+                "§ 148 Abs. 1 Nr. 2 SGB III",
+            )
+        )
+    sperr_total, sperr_reasons = _sperrzeit_reductions(alg1.sperrzeiten, start, duration_days)
+    reduction += sperr_total
+    reasons.extend(sperr_reasons)
+    entitlement = max(0, duration_days - reduction)
+
+    expired, sperr_sum = _expiry_date(alg1.sperrzeiten, start, config)
+    if expired is not None:
+        reasons.append(
+            Reason(
+                "ALG1_EXPIRED_SPERRZEITEN",
+                f"Der Anspruch ist am {fmt(expired)} erloschen: Sperrzeiten von insgesamt "
+                f"{sperr_sum} Tagen (mindestens {config.sperrzeit_expiry_weeks} Wochen).",
+                "§ 161 Abs. 1 Nr. 2 SGB III",
+            )
+        )
+        warnings.append(
+            Warning(
+                "ALG1_SPERRZEIT_EXPIRY_UNSURE",
+                f"Erlöschen nach Sperrzeiten von {config.sperrzeit_expiry_weeks} Wochen ist nicht "
+                f"abschließend geprüft (Grenze und schriftliche Rechtsfolgenbelehrung prüfen).",
+                uncertain=True,
+            )
+        )
+
+    resting = [(s.start_date, s.start_date + timedelta(days=s.days - 1)) for s in alg1.sperrzeiten]
+    resting += [(s.start_date, s.start_date + timedelta(days=s.days - 1)) for s in alg1.suspensions]
+    timeline = Timeline(
+        resting=tuple(r for r in resting if r[1] >= r[0]),
+        training=tuple((t.start_date, t.end_date) for t in alg1.training_periods),
+    )
+    walk_start = start
+    walk_days = entitlement
+    if alg1.paid_days is not None:
+        if as_of >= start:
+            walk_start = as_of
+            walk_days = max(0, entitlement - alg1.paid_days)
+            reasons.append(
+                Reason(
+                    "ALG1_PAID_DAYS",
+                    f"Bis zum {fmt(as_of)} sind {alg1.paid_days} Tage erfüllt; es verbleiben "
+                    f"{walk_days} Tage.",
+                    "§ 148 Abs. 1 Nr. 1 SGB III",
+                )
+            )
+        else:
+            warnings.append(
+                Warning(
+                    "ALG1_PAID_DAYS_IGNORED",
+                    "Erfüllte Tage wurden vor Beginn des Anspruchs angegeben und nicht "
+                    "berücksichtigt.",
+                )
+            )
+    fc = forecast(walk_start, walk_days, timeline, as_of, config, ruleset.alg1_training_extension)
+    end_date = fc.end_date
+    if expired is not None and (end_date is None or expired < end_date):
+        end_date = expired
+
+    for s in alg1.suspensions:
+        reasons.append(
+            Reason(
+                "ALG1_SUSPENSION",
+                f"Ruhen ab {fmt(s.start_date)} für {s.days} Tage ({s.cause.value}): das Ende "
+                f"verschiebt sich, der Anspruch mindert sich nicht.",
+                "§§ 156-158 SGB III",
+            )
+        )
+    if alg1.training_periods:
+        reasons.append(
+            Reason(
+                "ALG1_REDUCTION_TRAINING",
+                f"Arbeitslosengeld bei Weiterbildung: je zwei Tage mindern um einen Tag, insgesamt "
+                f"{fc.training_half_days // 2} Tage; ein Restanspruch von "
+                f"{config.training_min_remaining_days} Tagen bleibt erhalten.",
+                "§ 148 Abs. 1 Nr. 7 SGB III",
+            )
+        )
+        warnings.append(
+            Warning(
+                "ALG1_TRAINING_REDUCTION_UNSURE",
+                f"Minderung bei Weiterbildung (½ Tag je Tag, nie unter "
+                f"{config.training_min_remaining_days} Tagen Rest) nach ungeprüftem Wortlaut.",
+                uncertain=True,
+            )
+        )
+    if fc.extension_date is not None:
+        reasons.append(
+            Reason(
+                "ALG1_TRAINING_EXTENSION",
+                f"Nach mindestens {config.training_extension_min_months} Monaten Weiterbildung "
+                f"(Ende {fmt(fc.extension_date)}) wird der Restanspruch auf "
+                f"{config.training_extension_days} Tage verlängert.",
+                "§ 148 Abs. 3 SGB III",
+            )
+        )
+    if fc.end_date is None and walk_days > 0:
+        warnings.append(
+            Warning(
+                "ALG1_END_DATE_UNKNOWN", "Das Ende des Arbeitslosengeldes ist nicht berechenbar."
+            )
+        )
+    elif end_date is not None:
+        reasons.append(
+            Reason(
+                "ALG1_END_DATE",
+                f"Voraussichtlich letzter Tag mit Arbeitslosengeld: {fmt(end_date)} "
+                f"({entitlement} Tage ab {fmt(start)}; ein voller Kalendermonat zählt 30 Tage).",
+                "§§ 148, 154 SGB III",
+            )
+        )
+    if fc.split_month and end_date is not None:
+        warnings.append(
+            Warning(
+                "ALG1_PARTIAL_MONTH_UNSURE",
+                "Teilmonate (Beginn in der Monatsmitte, Ruhen oder Weiterbildung im Monat) sind "
+                "kalendertäglich gezählt, volle Monate mit 30 Tagen; der BA-Algorithmus ist "
+                "ungeprüft, das Ende kann um einige Tage abweichen.",
+                uncertain=True,
+            )
+        )
+
+    remaining: int | None
+    if end_date is not None and as_of > end_date:
+        remaining = 0
+    elif fc.remaining_half_days_at is not None:
+        remaining = max(0, fc.remaining_half_days_at) // 2
+    else:
+        remaining = None
+    return Alg1Result(
+        start, qualified, entitlement, end_date, remaining, expired, tuple(reasons), tuple(warnings)
+    )

@@ -1,0 +1,304 @@
+"""The engine: evaluate(facts, as_of) → Decision, combining ALG I, refugee status and § 7 SGB II."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from eligibility_api.domain.alg1 import Alg1Result, compute_alg1
+from eligibility_api.domain.config import RuleConfig
+from eligibility_api.domain.dates import ONE_DAY, completed_years, fmt
+from eligibility_api.domain.decision import (
+    Decision,
+    KeyDates,
+    LegalDomain,
+    OrgType,
+    Reason,
+    Warning,
+)
+from eligibility_api.domain.facts import PersonFacts
+from eligibility_api.domain.refugees import assess_refugee
+from eligibility_api.domain.rulesets import (
+    PLAN_TYPE_TEXT_DE,
+    NoRuleSetError,
+    RuleSet,
+    list_rulesets,
+    plan_type_on,
+    ruleset_for,
+)
+from eligibility_api.domain.sgb2 import Sgb2Assessment, Sgb2Outcome, assess_sgb2
+
+__all__ = ["compute_alg1", "evaluate"]
+
+U25_AGE = 25
+
+_DOMAIN_BY_OUTCOME: dict[Sgb2Outcome, LegalDomain] = {
+    Sgb2Outcome.ENTITLED: LegalDomain.SGB_II,
+    Sgb2Outcome.ENTITLED_NON_ERWERBSFAEHIG: LegalDomain.SGB_II,
+    Sgb2Outcome.ASYLBLG: LegalDomain.ASYLBLG,
+    Sgb2Outcome.SGB_XII: LegalDomain.SGB_XII,
+    Sgb2Outcome.NONE: LegalDomain.NONE,
+    Sgb2Outcome.UNDETERMINED: LegalDomain.NONE,
+}
+_ORG_BY_DOMAIN: dict[LegalDomain, OrgType] = {
+    LegalDomain.SGB_III: OrgType.AGENTUR,
+    LegalDomain.SGB_II: OrgType.JOBCENTER,
+    LegalDomain.ASYLBLG: OrgType.SOCIAL_OFFICE,
+    LegalDomain.SGB_XII: OrgType.SOCIAL_OFFICE,
+    LegalDomain.NONE: OrgType.NONE,
+}
+
+
+def _ruleset(as_of: date) -> tuple[RuleSet, list[Warning]]:
+    try:
+        return ruleset_for(as_of), []
+    except NoRuleSetError:
+        earliest = list_rulesets()[0]
+        return earliest, [
+            Warning(
+                "RULESET_OUT_OF_RANGE",
+                f"Für den {fmt(as_of)} ist keine Rechtsversion hinterlegt; angewandt wird "
+                f"'{earliest.version}' (ab {fmt(earliest.valid_from)}).",
+                uncertain=True,
+            )
+        ]
+
+
+def _benefit_on(day: date, fallback: RuleSet) -> str:
+    try:
+        return ruleset_for(day).sgb2_benefit_name
+    except NoRuleSetError:
+        return fallback.sgb2_benefit_name
+
+
+def _can_seek_work(facts: PersonFacts, sgb2: Sgb2Assessment, as_of: date) -> bool:
+    # A registered job seeker without benefit stays with the Agentur (domain.md §0.1, §2.1 step 8).
+    if facts.erwerbsfaehig is False or facts.habitual_residence_de is False:
+        return False
+    if facts.birth_date is not None:
+        age = completed_years(facts.birth_date, as_of)
+        if age < 15 or (sgb2.age_limit_date is not None and as_of > sgb2.age_limit_date):
+            return False
+    return facts.receives_old_age_pension is not True
+
+
+def _alg1_reasons(
+    alg: Alg1Result, as_of: date, ruleset: RuleSet, aufstocker: bool, config: RuleConfig
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    end = alg.end_date
+    running = alg.running_on(as_of)
+    if running:
+        rest = (
+            f" (Restanspruch {alg.remaining_days} Tage)" if alg.remaining_days is not None else ""
+        )
+        reasons.append(
+            Reason(
+                "ALG1_ACTIVE",
+                f"Am {fmt(as_of)} besteht ein Anspruch auf Arbeitslosengeld{rest}: zuständig ist "
+                f"die Agentur für Arbeit.",
+                "§§ 136, 137 SGB III",
+            )
+        )
+    elif end is not None and as_of > end:
+        reasons.append(
+            Reason(
+                "ALG1_EXHAUSTED",
+                f"Der Anspruch auf Arbeitslosengeld endete am {fmt(end)}. Die Zuständigkeit "
+                f"wechselt nicht automatisch: erst der Antrag auf {ruleset.sgb2_benefit_name} "
+                f"beim Jobcenter "
+                f"(wirkt auf den Monatsersten zurück) begründet sie.",
+                "§ 37 SGB II",
+            )
+        )
+    if end is not None and as_of <= end:
+        change = end + ONE_DAY
+        benefit = _benefit_on(change, ruleset)
+        integration = (
+            " Die Eingliederung geht dann von der Agentur auf das Jobcenter über."
+            if aufstocker
+            else ""
+        )
+        reasons.append(
+            Reason(
+                "RESPONSIBILITY_CHANGE",
+                f"Ab dem {fmt(change)} ist bei Hilfebedürftigkeit {benefit} beim Jobcenter zu "
+                f"beantragen; die BA empfiehlt den Antrag 4 bis 6 Wochen vor dem Ende."
+                f"{integration}",
+                "§ 37 SGB II, § 5 Abs. 4 SGB II",
+            )
+        )
+        invitation = end - timedelta(days=config.info_session_lead_days)
+        reasons.append(
+            Reason(
+                "INFO_SESSION_INVITATION",
+                f"Einladung zur gemeinsamen Informationsveranstaltung von Agentur und Jobcenter "
+                f"etwa drei Monate vor dem Ende: am {fmt(invitation)} "
+                f"({config.info_session_lead_days} Tage vor dem {fmt(end)}).",
+                "Kooperationsvereinbarung Agentur–Jobcenter (R1)",
+            )
+        )
+    return reasons
+
+
+def _sgb2_plan_reasons(ruleset: RuleSet, day: date) -> list[Reason]:
+    plan = plan_type_on(ruleset, day)
+    reasons = [
+        Reason(
+            "SGB2_INTEGRATION_PLAN",
+            f"Das Jobcenter erstellt {PLAN_TYPE_TEXT_DE[plan]}; die Eingliederungsvereinbarung und "
+            f"das Profil der Agentur (§ 37 SGB III) gehen als Grundlage ein.",
+            "§ 15 SGB II",
+        )
+    ]
+    if ruleset.placement_priority_ref is not None:
+        reasons.append(
+            Reason(
+                "SGB2_PLACEMENT_PRIORITY",
+                f"Vorrang der Vermittlung in Arbeit ({ruleset.sgb2_benefit_name}, Rechtsstand "
+                f"'{ruleset.version}').",
+                ruleset.placement_priority_ref,
+            )
+        )
+    return reasons
+
+
+def _u25_reasons(facts: PersonFacts, as_of: date, legal: LegalDomain) -> list[Reason]:
+    if facts.birth_date is None:
+        return []
+    age = completed_years(facts.birth_date, as_of)
+    if not 15 <= age < U25_AGE:
+        return []
+    reasons = [
+        Reason(
+            "U25_CAREER_GUIDANCE",
+            f"Unter 25 Jahre ({age}): die Berufsberatung der Agentur für Arbeit bleibt in jedem "
+            f"Rechtskreis zuständig.",
+            "§§ 29 ff. SGB III",
+        )
+    ]
+    if legal is LegalDomain.SGB_II:
+        reasons.append(
+            Reason(
+                "U25_JOINT_CASE_MANAGEMENT",
+                "Unter 25 im SGB II: bei komplexen Fällen gemeinsame Fallarbeit mit der "
+                "Berufsberatung (Jugendberufsagentur), eine federführende Stelle, keine doppelten "
+                "Maßnahmen; Auszug nur nach Zusicherung.",
+                "§ 18 SGB II, § 22 Abs. 5 SGB II",
+            )
+        )
+    return reasons
+
+
+def _dedupe(warnings: list[Warning]) -> tuple[Warning, ...]:
+    seen: set[str] = set()
+    unique: list[Warning] = []
+    for warning in warnings:
+        if warning.code not in seen:
+            seen.add(warning.code)
+            unique.append(warning)
+    return tuple(unique)
+
+
+def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) -> Decision:
+    """Decide the responsible Rechtskreis on `as_of`; pure, deterministic, never raises on gaps."""
+    cfg = config or RuleConfig()
+    ruleset, warnings = _ruleset(as_of)
+    reasons: list[Reason] = []
+    if ruleset.uncertain:
+        warnings.append(
+            Warning(
+                "RULESET_UNSURE",
+                f"Rechtsstand '{ruleset.version}' ({ruleset.name}) ist noch nicht im "
+                f"Bundesgesetzblatt geprüft.",
+                uncertain=True,
+            )
+        )
+
+    alg: Alg1Result | None = None
+    if facts.alg1 is not None:
+        alg = compute_alg1(facts.alg1, facts.birth_date, as_of, ruleset, cfg)
+        reasons.extend(alg.reasons)
+        warnings.extend(alg.warnings)
+    alg_running = alg is not None and alg.running_on(as_of)
+
+    refugee = assess_refugee(facts, as_of, ruleset, cfg)
+    reasons.extend(refugee.reasons)
+    warnings.extend(refugee.warnings)
+    monthly = facts.alg1.monthly_amount_eur if facts.alg1 is not None else None
+    sgb2 = assess_sgb2(facts, as_of, ruleset, refugee, monthly, alg_running)
+    reasons.extend(sgb2.reasons)
+    warnings.extend(sgb2.warnings)
+    other = _DOMAIN_BY_OUTCOME[sgb2.outcome]
+
+    parallel: tuple[LegalDomain, ...] = ()
+    aufstocker = False
+    if alg_running:
+        legal = LegalDomain.SGB_III
+        integration = OrgType.AGENTUR
+        if other is not LegalDomain.NONE and sgb2.hilfebeduerftig is True:
+            parallel = (LegalDomain.SGB_III, other)
+            aufstocker = other is LegalDomain.SGB_II
+        if aufstocker:
+            reasons.append(
+                Reason(
+                    "AUFSTOCKER",
+                    f"Arbeitslosengeld deckt den Bedarf nicht: zusätzlich "
+                    f"{ruleset.sgb2_benefit_name} vom Jobcenter; die Eingliederung in Arbeit "
+                    f"bleibt bei der Agentur für Arbeit.",
+                    "§ 5 Abs. 4 SGB II, § 22 Abs. 4 S. 5 SGB III",
+                )
+            )
+    else:
+        legal = other
+        if sgb2.outcome is Sgb2Outcome.ENTITLED:
+            integration = OrgType.JOBCENTER
+        elif legal is LegalDomain.ASYLBLG or (
+            legal is LegalDomain.NONE and _can_seek_work(facts, sgb2, as_of)
+        ):
+            integration = OrgType.AGENTUR
+        else:
+            integration = OrgType.NONE
+        if legal is LegalDomain.NONE and integration is OrgType.AGENTUR:
+            reasons.append(
+                Reason(
+                    "AGENTUR_JOB_SEEKER",
+                    "Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII oder "
+                    "AsylbLG festgestellt; die Person bleibt bei der Agentur für Arbeit "
+                    "arbeitsuchend gemeldet (Beratung und Vermittlung).",
+                    "§§ 35, 38 SGB III",
+                )
+            )
+
+    if alg is not None:
+        reasons.extend(_alg1_reasons(alg, as_of, ruleset, aufstocker, cfg))
+    if sgb2.outcome is Sgb2Outcome.ENTITLED and not alg_running:
+        reasons.extend(_sgb2_plan_reasons(ruleset, as_of))
+    reasons.extend(_u25_reasons(facts, as_of, legal))
+
+    end = alg.end_date if alg is not None else None
+    change: date | None = refugee.sgb2_start_date or refugee.asylblg_start_date
+    if change is None and end is not None:
+        change = end + ONE_DAY
+    key_dates = KeyDates(
+        alg1_claim_start_date=alg.claim_start_date if alg is not None else None,
+        alg1_entitlement_days=alg.entitlement_days if alg is not None else None,
+        alg1_end_date=end,
+        alg1_remaining_days=alg.remaining_days if alg is not None else None,
+        responsibility_change_date=change,
+        info_session_invitation_date=(
+            end - timedelta(days=cfg.info_session_lead_days) if end is not None else None
+        ),
+        sgb2_age_limit_date=sgb2.age_limit_date,
+        asylblg_end_date=refugee.asylblg_end_date,
+        sgb2_start_date=refugee.sgb2_start_date,
+    )
+    return Decision(
+        legal_domain=legal,
+        responsible_org_type=_ORG_BY_DOMAIN[legal],
+        integration_responsible_org_type=integration,
+        rules_version=ruleset.version,
+        parallel_entitlements=parallel,
+        reasons=tuple(reasons),
+        key_dates=key_dates,
+        warnings=_dedupe(warnings),
+    )

@@ -1,0 +1,82 @@
+"""Evaluate facts with the rule engine and keep the decision as a stable, storable snapshot."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from eligibility_api.adapters.facts_mapping import to_person_facts
+from eligibility_api.domain.config import RuleConfig
+from eligibility_api.domain.decision import Decision, Warning
+from eligibility_api.domain.engine import evaluate
+from shared.events.eligibility import KeyDatesV1, ReasonV1, WarningV1
+from shared.events.facts import EligibilityFactsV1
+from shared.events.handover import LegalDomainCode
+
+OrgTypeCode = Literal["AGENTUR", "JOBCENTER", "SOCIAL_OFFICE", "NONE"]
+
+
+class DecisionSnapshot(BaseModel):
+    """A decision as stored and answered: plain values, independent of the engine's classes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    legal_domain: LegalDomainCode
+    parallel_entitlements: tuple[LegalDomainCode, ...] = ()
+    responsible_org_type: OrgTypeCode
+    integration_responsible_org_type: OrgTypeCode
+    reasons: tuple[ReasonV1, ...] = ()
+    key_dates: KeyDatesV1
+    warnings: tuple[WarningV1, ...] = ()
+    rules_version: str
+
+    def confirms(self, legal_domain_to: LegalDomainCode) -> bool:
+        """Whether the decision backs a handover into `legal_domain_to`.
+
+        An Aufstocker (ALG I plus SGB II top-up, § 5 (4) SGB II) has SGB II as a parallel
+        entitlement; a handover to the Jobcenter is then confirmed as well.
+        """
+        if self.legal_domain == legal_domain_to:
+            return True
+        return legal_domain_to == "SGB_II" and "SGB_II" in self.parallel_entitlements
+
+
+def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) -> DecisionSnapshot:
+    """The snapshot of an engine decision, with warnings raised while mapping the facts."""
+    key_dates = decision.key_dates
+    return DecisionSnapshot.model_validate(
+        {
+            "legal_domain": decision.legal_domain.value,
+            "parallel_entitlements": [d.value for d in decision.parallel_entitlements],
+            "responsible_org_type": decision.responsible_org_type.value,
+            "integration_responsible_org_type": decision.integration_responsible_org_type.value,
+            "reasons": [
+                {"code": r.code, "text_de": r.text_de, "legal_ref": r.legal_ref}
+                for r in decision.reasons
+            ],
+            "key_dates": {
+                "alg1_claim_start_date": key_dates.alg1_claim_start_date,
+                "alg1_entitlement_days": key_dates.alg1_entitlement_days,
+                "alg1_end_date": key_dates.alg1_end_date,
+                "alg1_remaining_days": key_dates.alg1_remaining_days,
+                "responsibility_change_date": key_dates.responsibility_change_date,
+                "info_session_invitation_date": key_dates.info_session_invitation_date,
+                "sgb2_age_limit_date": key_dates.sgb2_age_limit_date,
+                "asylblg_end_date": key_dates.asylblg_end_date,
+                "sgb2_start_date": key_dates.sgb2_start_date,
+            },
+            "warnings": [
+                {"code": w.code, "text_de": w.text_de, "uncertain": w.uncertain}
+                for w in (*decision.warnings, *extra_warnings)
+            ],
+            "rules_version": decision.rules_version,
+        }
+    )
+
+
+def evaluate_facts(facts: EligibilityFactsV1, as_of: date, config: RuleConfig) -> DecisionSnapshot:
+    """Decide on event-shaped facts as of a day (the engine never raises on gaps)."""
+    mapped = to_person_facts(facts)
+    return snapshot_of(evaluate(mapped.person, as_of, config), mapped.warnings)

@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories, unit of work, the webhook HTTP sender."""

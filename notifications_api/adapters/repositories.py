@@ -1,0 +1,349 @@
+"""Repositories: every query of notifications_api, scoped by organisation where it is read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from notifications_api.adapters.tables import (
+    Delivery,
+    DeliveryAttempt,
+    InfoSession,
+    Invitation,
+    Subscription,
+)
+from notifications_api.domain.deliveries import DeliveryStatus
+from notifications_api.domain.invitations import InvitationStatus
+
+Position = tuple[datetime, uuid.UUID]
+
+
+def _before(
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    after: Position | None,
+) -> ColumnElement[bool] | None:
+    """Keyset condition for newest-first lists (no row-value syntax, for portability)."""
+    if after is None:
+        return None
+    at, last_id = after
+    return or_(created_at < at, and_(created_at == at, row_id < last_id))
+
+
+def _rowcount(result: Any) -> int:
+    # DML statements return a CursorResult; the session API types them as Result.
+    return cast(CursorResult[Any], result).rowcount
+
+
+class SubscriptionRepository:
+    """Webhook subscriptions; deleted ones stay for the delivery history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _readable(self, org: str) -> Select[Subscription]:
+        return select(Subscription).where(
+            Subscription.org == org, Subscription.deleted_at.is_(None)
+        )
+
+    def add(self, subscription: Subscription) -> None:
+        """Stage a new subscription."""
+        self._session.add(subscription)
+
+    async def get(self, org: str, subscription_id: uuid.UUID) -> Subscription | None:
+        """An active subscription of `org`."""
+        result = await self._session.scalars(
+            self._readable(org).where(Subscription.id == subscription_id)
+        )
+        return result.one_or_none()
+
+    async def get_any(self, subscription_id: uuid.UUID) -> Subscription | None:
+        """A subscription by id, deleted or not (for the delivery worker)."""
+        return await self._session.get(Subscription, subscription_id)
+
+    async def page(self, org: str, after: Position | None, limit: int) -> Sequence[Subscription]:
+        """Newest first; `limit + 1` rows so the caller can tell whether more follow."""
+        stmt = self._readable(org)
+        condition = _before(Subscription.created_at, Subscription.id, after)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(Subscription.created_at.desc(), Subscription.id.desc())
+        return (await self._session.scalars(stmt.limit(limit + 1))).all()
+
+    async def matching(self, orgs: Iterable[str], topic: str) -> list[Subscription]:
+        """Active subscriptions of `orgs` that asked for `topic`."""
+        wanted = list(orgs)
+        if not wanted:
+            return []
+        rows = await self._session.scalars(
+            select(Subscription)
+            .where(Subscription.org.in_(wanted), Subscription.deleted_at.is_(None))
+            .order_by(Subscription.created_at, Subscription.id)
+        )
+        # Topic lists are short and JSON containment differs per backend: filter here.
+        return [s for s in rows if topic in s.event_types]
+
+
+class DeliveryRepository:
+    """Deliveries and their attempts; claiming is a conditional UPDATE (a row lease)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, delivery: Delivery) -> None:
+        """Stage a new delivery."""
+        self._session.add(delivery)
+
+    def add_attempt(self, attempt: DeliveryAttempt) -> None:
+        """Stage the record of one attempt."""
+        self._session.add(attempt)
+
+    async def get(self, org: str, delivery_id: uuid.UUID) -> Delivery | None:
+        """A delivery of `org`."""
+        result = await self._session.scalars(
+            select(Delivery).where(Delivery.org == org, Delivery.id == delivery_id)
+        )
+        return result.one_or_none()
+
+    async def get_any(self, delivery_id: uuid.UUID) -> Delivery | None:
+        """A delivery by id (for the worker)."""
+        return await self._session.get(Delivery, delivery_id)
+
+    async def page(
+        self,
+        org: str,
+        *,
+        status: str | None,
+        event_type: str | None,
+        subscription_id: uuid.UUID | None,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Delivery]:
+        """Newest first with optional filters; `limit + 1` rows."""
+        stmt = select(Delivery).where(Delivery.org == org)
+        if status is not None:
+            stmt = stmt.where(Delivery.status == status)
+        if event_type is not None:
+            stmt = stmt.where(or_(Delivery.topic == event_type, Delivery.event_type == event_type))
+        if subscription_id is not None:
+            stmt = stmt.where(Delivery.subscription_id == subscription_id)
+        condition = _before(Delivery.created_at, Delivery.id, after)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        return (await self._session.scalars(stmt.limit(limit + 1))).all()
+
+    async def attempts(self, delivery_id: uuid.UUID) -> Sequence[DeliveryAttempt]:
+        """The attempts of a delivery, oldest first."""
+        result = await self._session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.attempt_number, DeliveryAttempt.id)
+        )
+        return result.all()
+
+    @staticmethod
+    def _claimable(now: datetime) -> ColumnElement[bool]:
+        return and_(
+            Delivery.status == DeliveryStatus.PENDING.value,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
+        )
+
+    async def due_ids(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Candidates for claiming, earliest due first (not yet claimed)."""
+        result = await self._session.scalars(
+            select(Delivery.id)
+            .where(self._claimable(now))
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        )
+        return list(result)
+
+    async def claim(
+        self, delivery_id: uuid.UUID, now: datetime, holder: str, until: datetime
+    ) -> bool:
+        """Lock one due delivery for `holder`; False when another worker was first.
+
+        The claim condition is repeated in the UPDATE, so on PostgreSQL a concurrent
+        claimer re-checks it after the first one's row lock and updates nothing.
+        """
+        result = await self._session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, self._claimable(now))
+            .values(locked_until=until, locked_by=holder)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
+        """Make the delivery due now with a fresh round; False while a worker holds it."""
+        result = await self._session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
+            )
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts_in_round=0,
+                next_attempt_at=now,
+                completed_at=None,
+                updated_at=now,
+                locked_by=None,
+                locked_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def finish_attempt(
+        self, delivery_id: uuid.UUID, holder: str, values: dict[str, Any]
+    ) -> bool:
+        """Apply an attempt's outcome and release the lock, if `holder` still holds it."""
+        result = await self._session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.locked_by == holder)
+            .values(**values, locked_until=None, locked_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+
+class InfoSessionRepository:
+    """Info sessions; seats are taken with `booked < capacity` conditional updates."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _readable(self, org: str) -> Select[InfoSession]:
+        return select(InfoSession).where(
+            or_(InfoSession.agentur_org == org, InfoSession.jobcenter_org == org)
+        )
+
+    def add(self, info_session: InfoSession) -> None:
+        """Stage a new session."""
+        self._session.add(info_session)
+
+    async def get(self, org: str, session_id: uuid.UUID) -> InfoSession | None:
+        """A session the organisation hosts."""
+        result = await self._session.scalars(
+            self._readable(org).where(InfoSession.id == session_id)
+        )
+        return result.one_or_none()
+
+    async def page(
+        self,
+        org: str,
+        *,
+        location: str | None,
+        starts_from: datetime | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> Sequence[InfoSession]:
+        """Sessions the organisation hosts in start order; `limit + 1` rows."""
+        stmt = self._readable(org)
+        if location is not None:
+            stmt = stmt.where(InfoSession.location == location)
+        if starts_from is not None:
+            stmt = stmt.where(InfoSession.starts_at >= starts_from)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(
+                or_(
+                    InfoSession.starts_at > at,
+                    and_(InfoSession.starts_at == at, InfoSession.id > last_id),
+                )
+            )
+        stmt = stmt.order_by(InfoSession.starts_at, InfoSession.id).limit(limit + 1)
+        return (await self._session.scalars(stmt)).all()
+
+    async def candidates(
+        self, location: str, org: str, starts_from: datetime, starts_before: datetime
+    ) -> Sequence[InfoSession]:
+        """Sessions at `location` hosted by `org` with free seats in the window, soonest first."""
+        result = await self._session.scalars(
+            self._readable(org)
+            .where(
+                InfoSession.location == location,
+                InfoSession.starts_at >= starts_from,
+                InfoSession.starts_at < starts_before,
+                InfoSession.booked < InfoSession.capacity,
+            )
+            .order_by(InfoSession.starts_at, InfoSession.id)
+        )
+        return result.all()
+
+    async def book_seat(self, session_id: uuid.UUID) -> bool:
+        """Take one seat; False when the session filled up meanwhile."""
+        result = await self._session.execute(
+            update(InfoSession)
+            .where(InfoSession.id == session_id, InfoSession.booked < InfoSession.capacity)
+            .values(booked=InfoSession.booked + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def release_seat(self, session_id: uuid.UUID) -> None:
+        """Give one seat back."""
+        await self._session.execute(
+            update(InfoSession)
+            .where(InfoSession.id == session_id, InfoSession.booked > 0)
+            .values(booked=InfoSession.booked - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class InvitationRepository:
+    """Invitations, readable only by the organisation that owns the case."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, invitation: Invitation) -> None:
+        """Stage a new invitation."""
+        self._session.add(invitation)
+
+    async def current_for_case(self, owner_org: str, case_id: uuid.UUID) -> Sequence[Invitation]:
+        """The case's invitations that are not superseded."""
+        result = await self._session.scalars(
+            select(Invitation).where(
+                Invitation.owner_org == owner_org,
+                Invitation.case_id == case_id,
+                Invitation.status != InvitationStatus.SUPERSEDED.value,
+            )
+        )
+        return result.all()
+
+    async def page(
+        self, org: str, *, case_id: uuid.UUID | None, after: Position | None, limit: int
+    ) -> Sequence[Invitation]:
+        """Newest first; `limit + 1` rows."""
+        stmt = select(Invitation).where(Invitation.owner_org == org)
+        if case_id is not None:
+            stmt = stmt.where(Invitation.case_id == case_id)
+        condition = _before(Invitation.created_at, Invitation.id, after)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        return (await self._session.scalars(stmt.limit(limit + 1))).all()
+
+    async def pending_at(self, location: str, orgs: Iterable[str]) -> Sequence[Invitation]:
+        """Pending invitations at `location` owned by one of `orgs`, oldest invitation first."""
+        result = await self._session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.status == InvitationStatus.PENDING.value,
+                Invitation.location == location,
+                Invitation.owner_org.in_(list(orgs)),
+            )
+            .order_by(Invitation.invitation_date, Invitation.created_at, Invitation.id)
+        )
+        return result.all()

@@ -1,0 +1,27 @@
+"""The unit of work of notifications_api: shared transaction handling plus its repositories."""
+
+from __future__ import annotations
+
+from notifications_api.adapters.repositories import (
+    DeliveryRepository,
+    InfoSessionRepository,
+    InvitationRepository,
+    SubscriptionRepository,
+)
+from shared.db.uow import UnitOfWork
+
+
+class NotificationsUnitOfWork(UnitOfWork):
+    """One session and transaction; repositories are rebuilt on every `async with`."""
+
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    info_sessions: InfoSessionRepository
+    invitations: InvitationRepository
+
+    def _start(self) -> None:
+        session = self.session
+        self.subscriptions = SubscriptionRepository(session)
+        self.deliveries = DeliveryRepository(session)
+        self.info_sessions = InfoSessionRepository(session)
+        self.invitations = InvitationRepository(session)

@@ -1,0 +1,105 @@
+"""FastAPI dependencies of notifications_api as Annotated aliases, plus cursor helpers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.responses import JSONResponse
+
+from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.urls import UrlPolicy
+from notifications_api.settings import NotificationsSettings
+from shared.auth import Principal, principal_dependency
+from shared.idempotency import IdempotencyRequest, replay
+from shared.pagination import InvalidCursor, decode_cursor, encode_cursor
+from shared.runtime import Runtime
+
+SCOPES: dict[str, str] = {
+    "subscriptions:read": "Read the organisation's webhook subscriptions",
+    "subscriptions:write": "Create and delete webhook subscriptions",
+    "deliveries:read": "Read webhook deliveries and their attempts",
+    "deliveries:write": "Redeliver webhooks",
+    "info-sessions:read": "Read the info-session calendar",
+    "info-sessions:write": "Schedule info sessions",
+    "invitations:read": "Read info-session invitations of the organisation's cases",
+}
+
+current_principal = principal_dependency(SCOPES)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_settings(request: Request) -> NotificationsSettings:
+    """The settings the app was built with."""
+    settings = _runtime(request).settings
+    if not isinstance(settings, NotificationsSettings):
+        raise TypeError("notifications_api runs with NotificationsSettings")
+    return settings
+
+
+async def get_uow(request: Request) -> NotificationsUnitOfWork:
+    """A fresh unit of work (not yet entered)."""
+    uow = _runtime(request).make_uow()
+    if not isinstance(uow, NotificationsUnitOfWork):
+        raise TypeError("notifications_api runs with NotificationsUnitOfWork")
+    return uow
+
+
+async def get_url_policy(
+    settings: Annotated[NotificationsSettings, Depends(get_settings)],
+) -> UrlPolicy:
+    """Which webhook URLs this deployment accepts."""
+    return UrlPolicy(allow_http=settings.allow_http, allow_private=settings.allow_private_urls)
+
+
+SettingsDep = Annotated[NotificationsSettings, Depends(get_settings)]
+UowDep = Annotated[NotificationsUnitOfWork, Depends(get_uow)]
+UrlPolicyDep = Annotated[UrlPolicy, Depends(get_url_policy)]
+
+SubscriptionsRead = Annotated[Principal, Security(current_principal, scopes=["subscriptions:read"])]
+SubscriptionsWrite = Annotated[
+    Principal, Security(current_principal, scopes=["subscriptions:write"])
+]
+DeliveriesRead = Annotated[Principal, Security(current_principal, scopes=["deliveries:read"])]
+DeliveriesWrite = Annotated[Principal, Security(current_principal, scopes=["deliveries:write"])]
+InfoSessionsRead = Annotated[Principal, Security(current_principal, scopes=["info-sessions:read"])]
+InfoSessionsWrite = Annotated[
+    Principal, Security(current_principal, scopes=["info-sessions:write"])
+]
+InvitationsRead = Annotated[Principal, Security(current_principal, scopes=["invitations:read"])]
+
+
+def position_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """The cursor after a row with this sort key."""
+    return encode_cursor({"at": at.isoformat(), "id": str(row_id)})
+
+
+def read_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The sort key inside a cursor from `position_cursor`."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(position["at"]))
+        row_id = uuid.UUID(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+    if at.tzinfo is None:
+        raise InvalidCursor("cursor is not valid")
+    return at, row_id
+
+
+async def replayed_response(
+    uow: NotificationsUnitOfWork, request: IdempotencyRequest | None
+) -> JSONResponse | None:
+    """The stored response of an earlier request with the same Idempotency-Key, if any."""
+    if request is None:
+        return None
+    async with uow:
+        return await replay(uow.session, request)

@@ -1,0 +1,107 @@
+"""Routes for the info-session calendar."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy.exc import IntegrityError
+
+from notifications_api.adapters.tables import InfoSession
+from notifications_api.api.deps import (
+    InfoSessionsRead,
+    InfoSessionsWrite,
+    UowDep,
+    position_cursor,
+    read_position,
+    replayed_response,
+)
+from notifications_api.api.schemas import InfoSessionCreate, InfoSessionPage, InfoSessionRead
+from notifications_api.domain.invitations import LOCATION_PATTERN
+from notifications_api.use_cases import info_sessions as use_cases
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
+from shared.pagination import CursorQuery, LimitQuery
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/info-sessions", tags=["info-sessions"])
+
+
+@router.get(
+    "",
+    response_model=InfoSessionPage,
+    summary="List info sessions",
+    responses=problem_responses(400, 401, 403),
+)
+async def list_info_sessions(
+    actor: InfoSessionsRead,
+    uow: UowDep,
+    location: Annotated[str | None, Query(pattern=LOCATION_PATTERN)] = None,
+    starts_from: Annotated[
+        AwareDatetime | None, Query(description="Only sessions starting at or after")
+    ] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> InfoSessionPage:
+    """Sessions the organisation hosts (as Agentur or Jobcenter), in start order."""
+    rows = await use_cases.list_info_sessions(
+        uow,
+        actor,
+        location=location,
+        starts_from=starts_from,
+        after=read_position(cursor),
+        limit=limit,
+    )
+    items = [InfoSessionRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = (
+        position_cursor(rows[limit - 1].starts_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
+    return InfoSessionPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InfoSessionRead,
+    summary="Schedule an info session",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_info_session(
+    body: InfoSessionCreate,
+    actor: InfoSessionsWrite,
+    uow: UowDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    """Add a joint session; invitations waiting for a seat at the location are seated."""
+    idem = IdempotencyRequest.of(
+        actor.org, idempotency_key, b"create_info_session", body.model_dump_json().encode()
+    )
+    replayed = await replayed_response(uow, idem)
+    if replayed is not None:
+        return replayed
+
+    async def remember_response(info_session: InfoSession) -> None:
+        payload = InfoSessionRead.model_validate(info_session).model_dump_json()
+        await remember(uow.session, idem, status.HTTP_201_CREATED, payload, {})
+
+    cmd = use_cases.ScheduleInfoSession(
+        location=body.location,
+        starts_at=body.starts_at,
+        capacity=body.capacity,
+        agentur_org=body.agentur_org,
+        jobcenter_org=body.jobcenter_org,
+    )
+    try:
+        info_session = await use_cases.schedule_info_session(uow, actor, cmd, remember_response)
+    except IntegrityError:
+        replayed = await replayed_response(uow, idem)
+        if replayed is None:
+            raise
+        return replayed
+    return JSONResponse(
+        InfoSessionRead.model_validate(info_session).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED,
+    )

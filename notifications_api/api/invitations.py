@@ -1,0 +1,41 @@
+"""Routes for info-session invitations."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from notifications_api.api.deps import InvitationsRead, UowDep, position_cursor, read_position
+from notifications_api.api.schemas import InvitationPage, InvitationRead
+from notifications_api.use_cases import invitations as use_cases
+from shared.pagination import CursorQuery, LimitQuery
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+
+
+@router.get(
+    "",
+    response_model=InvitationPage,
+    summary="List info-session invitations",
+    responses=problem_responses(400, 401, 403),
+)
+async def list_invitations(
+    actor: InvitationsRead,
+    uow: UowDep,
+    case_id: uuid.UUID | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> InvitationPage:
+    """Invitations of cases the organisation owns, newest first (other cases: none)."""
+    rows = await use_cases.list_invitations(
+        uow, actor, case_id=case_id, after=read_position(cursor), limit=limit
+    )
+    items = [InvitationRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = (
+        position_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
+    return InvitationPage(items=items, next_cursor=next_cursor)

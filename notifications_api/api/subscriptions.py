@@ -1,0 +1,132 @@
+"""Routes for webhook subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from notifications_api.adapters.tables import Subscription
+from notifications_api.api.deps import (
+    SubscriptionsRead,
+    SubscriptionsWrite,
+    UowDep,
+    UrlPolicyDep,
+    position_cursor,
+    read_position,
+    replayed_response,
+)
+from notifications_api.api.schemas import (
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionPage,
+    SubscriptionRead,
+)
+from notifications_api.use_cases import subscriptions as use_cases
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
+from shared.pagination import CursorQuery, LimitQuery
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubscriptionCreated,
+    summary="Create a webhook subscription",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_subscription(
+    body: SubscriptionCreate,
+    actor: SubscriptionsWrite,
+    uow: UowDep,
+    policy: UrlPolicyDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    """Register an endpoint; the signing secret is returned only in this response."""
+    idem = IdempotencyRequest.of(
+        actor.org, idempotency_key, b"create_subscription", body.model_dump_json().encode()
+    )
+    replayed = await replayed_response(uow, idem)
+    if replayed is not None:
+        return replayed
+
+    def location(subscription: Subscription) -> str:
+        return f"/v1/subscriptions/{subscription.id}"
+
+    async def remember_response(subscription: Subscription) -> None:
+        payload = SubscriptionCreated.model_validate(subscription).model_dump_json()
+        headers = {"Location": location(subscription)}
+        await remember(uow.session, idem, status.HTTP_201_CREATED, payload, headers)
+
+    cmd = use_cases.CreateSubscription(
+        url=body.url, event_types=tuple(body.event_types), description=body.description
+    )
+    try:
+        subscription = await use_cases.create_subscription(
+            uow, actor, cmd, policy, remember_response
+        )
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key committed first.
+        replayed = await replayed_response(uow, idem)
+        if replayed is None:
+            raise
+        return replayed
+    return JSONResponse(
+        SubscriptionCreated.model_validate(subscription).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": location(subscription)},
+    )
+
+
+@router.get(
+    "",
+    response_model=SubscriptionPage,
+    summary="List webhook subscriptions",
+    responses=problem_responses(400, 401, 403),
+)
+async def list_subscriptions(
+    actor: SubscriptionsRead, uow: UowDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> SubscriptionPage:
+    """The organisation's active subscriptions, newest first."""
+    rows = await use_cases.list_subscriptions(uow, actor, read_position(cursor), limit)
+    items = [SubscriptionRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = (
+        position_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
+    return SubscriptionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{subscription_id}",
+    response_model=SubscriptionRead,
+    summary="Read a webhook subscription",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_subscription(
+    subscription_id: uuid.UUID, actor: SubscriptionsRead, uow: UowDep
+) -> SubscriptionRead:
+    """One subscription of the organisation (its secret is not shown again)."""
+    subscription = await use_cases.get_subscription(uow, actor, subscription_id)
+    return SubscriptionRead.model_validate(subscription)
+
+
+@router.delete(
+    "/{subscription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a webhook subscription",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_subscription(
+    subscription_id: uuid.UUID, actor: SubscriptionsWrite, uow: UowDep
+) -> Response:
+    """Stop deliveries to the endpoint; pending ones end as failed."""
+    await use_cases.delete_subscription(uow, actor, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,137 @@
+"""App factory and lifespan of notifications_api."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+
+from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.adapters.webhooks import HttpxWebhookSender
+from notifications_api.api import deliveries, info_sessions, invitations, subscriptions
+from notifications_api.consumers import CONSUMER_GROUPS
+from notifications_api.domain.deliveries import RetryPolicy, WebhookSender
+from notifications_api.domain.errors import (
+    BlockedWebhookAddress,
+    DeliveryInFlight,
+    InfoSessionNotHosted,
+    InvalidWebhookUrl,
+    SubscriptionGone,
+)
+from notifications_api.domain.urls import UrlPolicy
+from notifications_api.settings import NotificationsSettings
+from notifications_api.use_cases.deliveries import DeliveryWorker
+from shared.messaging.port import Publisher
+from shared.pagination import InvalidCursor
+from shared.problems import ProblemSpec
+from shared.runtime import BackgroundTask, Runtime, start_runtime
+from shared.web import build_app
+
+PROBLEMS: dict[type[Exception], ProblemSpec] = {
+    InvalidCursor: ProblemSpec(400, "invalid-cursor", "Invalid cursor"),
+    InvalidWebhookUrl: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
+    BlockedWebhookAddress: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
+    DeliveryInFlight: ProblemSpec(409, "delivery-in-flight", "Delivery is being sent"),
+    SubscriptionGone: ProblemSpec(409, "subscription-deleted", "Subscription was deleted"),
+    InfoSessionNotHosted: ProblemSpec(
+        422, "info-session-not-hosted", "Your organisation does not host this session"
+    ),
+}
+
+OPENAPI_TAGS = [
+    {"name": "subscriptions", "description": "Webhook endpoints (Standard Webhooks signatures)"},
+    {"name": "deliveries", "description": "Webhook deliveries, attempts and redelivery"},
+    {"name": "info-sessions", "description": "Joint info sessions (domain.md R1)"},
+    {"name": "invitations", "description": "Info-session invitations of cases (R1, R2)"},
+    {"name": "operations", "description": "Health and metrics"},
+]
+
+
+def make_sender(settings: NotificationsSettings, client: httpx.AsyncClient) -> HttpxWebhookSender:
+    """The webhook sender for these settings over `client`."""
+    return HttpxWebhookSender(
+        client,
+        policy=UrlPolicy(allow_http=settings.allow_http, allow_private=settings.allow_private_urls),
+        timeout_seconds=settings.WEBHOOKS.TIMEOUT_SECONDS,
+        user_agent=settings.WEBHOOKS.USER_AGENT,
+    )
+
+
+def make_worker(
+    settings: NotificationsSettings, runtime: Runtime, sender: WebhookSender
+) -> DeliveryWorker:
+    """A delivery worker on the runtime's database."""
+    hooks = settings.WEBHOOKS
+    return DeliveryWorker(
+        uow_factory=lambda: NotificationsUnitOfWork(runtime.sessions, runtime.outbox_signal),
+        sender=sender,
+        policy=RetryPolicy(hooks.MAX_ATTEMPTS, hooks.BACKOFF_SCHEDULE_SECONDS),
+        claim_seconds=hooks.CLAIM_SECONDS,
+        batch_size=hooks.WORKER_BATCH_SIZE,
+        interval_seconds=hooks.WORKER_INTERVAL_SECONDS,
+        holder=f"{settings.SERVICE_NAME}-{uuid.uuid4().hex[:12]}",
+    )
+
+
+def create_app(
+    settings: NotificationsSettings | None = None,
+    *,
+    publisher: Publisher | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """Build the app; connections open in the lifespan, never at import.
+
+    `http_client` replaces the webhook client (tests pass one with `httpx.MockTransport`).
+    """
+    config = settings or NotificationsSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            client = http_client
+            if client is None:
+                client = await stack.enter_async_context(httpx.AsyncClient())
+            sender = make_sender(config, client)
+
+            async def deliver_webhooks(runtime: Runtime) -> None:
+                worker = make_worker(config, runtime, sender)
+                runtime.resources["delivery_worker"] = worker
+                await worker.run()
+
+            background: dict[str, BackgroundTask] = {}
+            if config.WEBHOOKS.WORKER_ENABLED:
+                background["webhook-deliveries"] = deliver_webhooks
+            runtime = await stack.enter_async_context(
+                start_runtime(
+                    config,
+                    uow_class=NotificationsUnitOfWork,
+                    consumer_groups=CONSUMER_GROUPS,
+                    background=background,
+                    publisher=publisher,
+                )
+            )
+            runtime.resources["webhook_sender"] = sender
+            app.state.runtime = runtime
+            yield
+
+    return build_app(
+        config,
+        title="notifications_api",
+        description=(
+            "Webhook subscriptions and signed deliveries (Standard Webhooks, CloudEvents "
+            "structured mode), the info-session calendar and invitations."
+        ),
+        version="1.0.0",
+        lifespan=lifespan,
+        routers=[
+            subscriptions.router,
+            deliveries.router,
+            info_sessions.router,
+            invitations.router,
+        ],
+        problems=PROBLEMS,
+        openapi_tags=OPENAPI_TAGS,
+    )

@@ -1,0 +1,1 @@
+"""Pure domain rules: signing, URL policy, retries, routing, invitations."""

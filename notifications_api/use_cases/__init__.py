@@ -1,0 +1,1 @@
+"""Use cases: one transaction each, committed in one place."""

@@ -1,0 +1,80 @@
+"""Use cases for the info-session calendar (domain.md §4.1 R1)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from notifications_api.adapters.tables import InfoSession
+from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.errors import InfoSessionNotHosted
+from notifications_api.use_cases.invitations import assign_pending_invitations
+from shared.auth import Principal
+from shared.db.base import utcnow
+
+BeforeCommit = Callable[[InfoSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ScheduleInfoSession:
+    """Input of `schedule_info_session`."""
+
+    location: str
+    starts_at: datetime
+    capacity: int
+    agentur_org: str
+    jobcenter_org: str
+
+
+async def schedule_info_session(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    cmd: ScheduleInfoSession,
+    before_commit: BeforeCommit | None = None,
+) -> InfoSession:
+    """Add a joint session hosted by the caller's organisation; seat waiting invitations."""
+    if actor.org not in (cmd.agentur_org, cmd.jobcenter_org):
+        raise InfoSessionNotHosted("your organisation must be the Agentur or the Jobcenter")
+    now = utcnow()
+    info_session = InfoSession(
+        id=uuid.uuid4(),
+        location=cmd.location,
+        starts_at=cmd.starts_at,
+        capacity=cmd.capacity,
+        booked=0,
+        agentur_org=cmd.agentur_org,
+        jobcenter_org=cmd.jobcenter_org,
+        created_by_org=actor.org,
+        created_at=now,
+    )
+    async with uow:
+        uow.info_sessions.add(info_session)
+        await uow.session.flush()
+        # Sessions in the past take no one; new ones seat invitations that were waiting.
+        seated = info_session.starts_at > now and await assign_pending_invitations(
+            uow, info_session, now
+        )
+        if seated:
+            await uow.session.refresh(info_session)
+        if before_commit is not None:
+            await before_commit(info_session)
+        await uow.commit()
+    return info_session
+
+
+async def list_info_sessions(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    *,
+    location: str | None,
+    starts_from: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[InfoSession]:
+    """Sessions the caller's organisation hosts, in start order (plus one look-ahead row)."""
+    async with uow:
+        return await uow.info_sessions.page(
+            actor.org, location=location, starts_from=starts_from, after=after, limit=limit
+        )

@@ -1,0 +1,86 @@
+"""Use cases for webhook subscriptions: create (secret shown once), read, list, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from notifications_api.adapters.repositories import Position
+from notifications_api.adapters.tables import Subscription
+from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.signing import generate_secret
+from notifications_api.domain.urls import UrlPolicy, check_webhook_url
+from shared.auth import Principal
+from shared.db.base import utcnow
+from shared.problems import NotFound
+
+BeforeCommit = Callable[[Subscription], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CreateSubscription:
+    """Input of `create_subscription`."""
+
+    url: str
+    event_types: tuple[str, ...]
+    description: str | None = None
+
+
+async def create_subscription(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    cmd: CreateSubscription,
+    policy: UrlPolicy,
+    before_commit: BeforeCommit | None = None,
+) -> Subscription:
+    """Register an endpoint of the caller's organisation with a fresh signing secret."""
+    check_webhook_url(cmd.url, policy)
+    subscription = Subscription(
+        id=uuid.uuid4(),
+        org=actor.org,
+        url=cmd.url,
+        event_types=list(dict.fromkeys(cmd.event_types)),
+        description=cmd.description,
+        secret=generate_secret(),
+        created_at=utcnow(),
+        deleted_at=None,
+    )
+    async with uow:
+        uow.subscriptions.add(subscription)
+        await uow.session.flush()
+        if before_commit is not None:
+            await before_commit(subscription)
+        await uow.commit()
+    return subscription
+
+
+async def get_subscription(
+    uow: NotificationsUnitOfWork, actor: Principal, subscription_id: uuid.UUID
+) -> Subscription:
+    """An active subscription of the caller's organisation."""
+    async with uow:
+        subscription = await uow.subscriptions.get(actor.org, subscription_id)
+    if subscription is None:
+        raise NotFound("subscription not found")
+    return subscription
+
+
+async def list_subscriptions(
+    uow: NotificationsUnitOfWork, actor: Principal, after: Position | None, limit: int
+) -> Sequence[Subscription]:
+    """One page (plus one look-ahead row) of the organisation's subscriptions."""
+    async with uow:
+        return await uow.subscriptions.page(actor.org, after, limit)
+
+
+async def delete_subscription(
+    uow: NotificationsUnitOfWork, actor: Principal, subscription_id: uuid.UUID
+) -> None:
+    """Stop deliveries to the endpoint; its delivery history stays readable."""
+    async with uow:
+        subscription = await uow.subscriptions.get(actor.org, subscription_id)
+        if subscription is None:
+            raise NotFound("subscription not found")
+        subscription.deleted_at = utcnow()
+        await uow.commit()
