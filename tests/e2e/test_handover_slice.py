@@ -144,9 +144,9 @@ def test_handover_slice_end_to_end(stack: RunningStack) -> None:
         assert case.status_code == 200
         assert case.json()["owner_org"] == JOBCENTER
         for document in data["documents"]:
-            content = jobcenter.get(f"/v1/documents/{document['document_id']}/content")
-            assert content.status_code == 200
-            assert hashlib.sha256(content.content).hexdigest() == document["sha256"]
+            download = jobcenter.get(f"/v1/documents/{document['document_id']}/content")
+            assert download.status_code == 200
+            assert hashlib.sha256(download.content).hexdigest() == document["sha256"]
 
         # Later changes are the jobcenter's; the agency no longer sees the case.
         etag = case.headers["etag"]
