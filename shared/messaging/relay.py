@@ -98,30 +98,38 @@ class OutboxRelay:
                     .limit(self._settings.BATCH_SIZE)
                 )
             ).all()
-        sent = 0
-        for row_id, topic, key, payload, headers in rows:
-            try:
-                await self._publisher.publish(
-                    topic,
-                    key.encode(),
-                    payload.encode(),
-                    [(k, v.encode()) for k, v in sorted(headers.items())],
-                )
-            except Exception as exc:
-                OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
-                log.warning("outbox.publish.failed", error=type(exc).__name__, outbox_id=row_id)
-                await self._record_failure(row_id, exc)
-                return sent, True
-            await self._mark_sent(row_id)
-            OUTBOX_PUBLISHED.labels(self._service, topic).inc()
-            sent += 1
-        return sent, False
+        acked: list[int] = []
+        failed = False
+        try:
+            for row_id, topic, key, payload, headers in rows:
+                try:
+                    await self._publisher.publish(
+                        topic,
+                        key.encode(),
+                        payload.encode(),
+                        [(k, v.encode()) for k, v in sorted(headers.items())],
+                    )
+                except Exception as exc:
+                    OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
+                    log.warning("outbox.publish.failed", error=type(exc).__name__, outbox_id=row_id)
+                    await self._record_failure(row_id, exc)
+                    failed = True
+                    break
+                acked.append(row_id)
+                OUTBOX_PUBLISHED.labels(self._service, topic).inc()
+        finally:
+            # Only rows the broker acknowledged are marked; a crash before this line means
+            # they are sent again (at least once), which the consumers' inbox absorbs.
+            await self._mark_sent(acked)
+        return len(acked), failed
 
-    async def _mark_sent(self, row_id: int) -> None:
+    async def _mark_sent(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(OUTBOX)
-                .where(OUTBOX.c.id == row_id)
+                .where(OUTBOX.c.id.in_(row_ids))
                 .values(sent_at=utcnow(), attempts=OUTBOX.c.attempts + 1, last_error=None)
             )
 
