@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Date, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db.base import BigIntId, JSONType, UTCDateTime, make_metadata
+from shared.db.base import TYPE_ANNOTATION_MAP, BigIntId, make_metadata
 from shared.db.tables import add_infrastructure_tables
 
 metadata = make_metadata()
@@ -20,10 +20,7 @@ class Base(DeclarativeBase):
     """Declarative base bound to the service metadata."""
 
     metadata = metadata
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime,
-        dict[str, Any]: JSONType,
-    }
+    type_annotation_map: ClassVar[dict[Any, Any]] = TYPE_ANNOTATION_MAP
 
 
 class EligibilityCheck(Base):

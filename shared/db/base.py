@@ -52,3 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+# Declarative bases map `Mapped[datetime]` and `Mapped[dict[str, Any]]` with this.
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: UTCDateTime, dict[str, Any]: JSONType}
