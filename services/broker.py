@@ -82,12 +82,14 @@ class EmbeddedBroker:
 
     def pause(self) -> None:
         """Freeze the broker (SIGSTOP): clients time out, its data stays."""
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("the broker is not running")
         self.process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
         """Let a paused broker run again (SIGCONT)."""
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("the broker is not running")
         self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:

@@ -1,0 +1,364 @@
+"""`python -m services up | token | topics | migrate | revision`: the local stack and tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from services.broker import EmbeddedBroker
+from services.issuer import ALL_SCOPES, DevIssuer
+from services.stack import (
+    SERVICES,
+    ChildExited,
+    ServiceSpec,
+    Stack,
+    StackConfig,
+    StackError,
+    StackInterrupted,
+)
+
+HOST = "127.0.0.1"
+DEFAULT_BROKER_PORT = 19092
+DEMO_ORGS = ("agentur-hagen", "jobcenter-ennepe-ruhr")
+READY_LINE_EVENT = "up"
+
+
+class Console:
+    """Progress lines on stdout (`stack: <event> <detail>`), flushed at once."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stdout
+
+    def event(self, event: str, detail: str) -> None:
+        """One progress line."""
+        self.line(f"stack: {event:<9} {detail}")
+
+    def line(self, text: str = "") -> None:
+        """A plain line."""
+        self._stream.write(text + "\n")
+        self._stream.flush()
+
+
+def build_config(
+    env: Mapping[str, str], var_dir: Path, bootstrap_servers: str, enable_idempotence: bool
+) -> StackConfig:
+    """The stack's config from the environment; the user's HANDOVER_* etc. variables win."""
+    prefixes = tuple(s.env_prefix for s in SERVICES)
+    ports: dict[str, int] = {}
+    for spec in SERVICES:
+        raw = env.get(spec.env_prefix + "PORT")
+        if raw:
+            try:
+                ports[spec.name] = int(raw)
+            except ValueError:
+                raise StackError(f"{spec.env_prefix}PORT is not a port number: {raw!r}") from None
+    return StackConfig(
+        bootstrap_servers=bootstrap_servers,
+        issuer=DevIssuer(var_dir / "dev-issuer"),
+        database_urls=_by_service(env, "DB__URL"),
+        ports=ports,
+        hosts=_by_service(env, "HOST"),
+        data_dir=var_dir,
+        log_dir=var_dir / "log",
+        host=HOST,
+        enable_idempotence=enable_idempotence,
+        extra_env={k: v for k, v in env.items() if k.startswith(prefixes)},
+    )
+
+
+def _by_service(env: Mapping[str, str], key: str) -> dict[str, str]:
+    """`{service: value}` of every set `<PREFIX><key>` variable."""
+    return {s.name: env[s.env_prefix + key] for s in SERVICES if env.get(s.env_prefix + key)}
+
+
+def _require_free_port(host: str, port: int, setting: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise StackError(
+                f"port {port} on {host} is in use (another stack running?); set {setting} "
+                "to use another one"
+            ) from None
+
+
+def _create_topics(
+    bootstrap_servers: str,
+    stop: threading.Event,
+    timeout: float = 60.0,
+    partitions: int | None = None,
+    replication_factor: int | None = None,
+) -> int:
+    """Create every topic (dead-letter topics included); retried while the broker warms up."""
+    from shared.events.registry import all_topics
+    from shared.messaging.kafka import ensure_topics
+    from shared.settings import KafkaSettings
+
+    settings = KafkaSettings(BOOTSTRAP_SERVERS=bootstrap_servers)
+    settings = settings.model_copy(
+        update={
+            "TOPIC_PARTITIONS": partitions or settings.TOPIC_PARTITIONS,
+            "REPLICATION_FACTOR": replication_factor or settings.REPLICATION_FACTOR,
+        }
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            created = asyncio.run(
+                asyncio.wait_for(ensure_topics(settings, all_topics()), timeout=20)
+            )
+            return len(created)
+        except Exception as exc:  # any failure is retried until the deadline
+            if stop.is_set():
+                raise StackInterrupted("stop requested while creating topics") from exc
+            if time.monotonic() > deadline:
+                detail = f"could not create topics on {bootstrap_servers}: {exc!r}"
+                raise StackError(detail) from exc
+            stop.wait(1.0)
+
+
+def _install_signal_handlers(stop: threading.Event, received: list[str]) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _ignore_signals() -> None:
+    # Teardown runs to its end; it is bounded by the stop timeouts anyway.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def cmd_up(args: argparse.Namespace, console: Console) -> int:
+    """Broker, topics, issuer, migrations, the three apps; then watch until stopped."""
+    env = os.environ
+    var_dir = Path(args.var_dir).resolve()
+    log_dir = var_dir / "log"
+    stop = threading.Event()
+    received: list[str] = []
+    _install_signal_handlers(stop, received)
+    broker: EmbeddedBroker | None = None
+    stack: Stack | None = None
+    try:
+        external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+        if external:
+            bootstrap = external
+            console.event("broker", f"external Kafka at {bootstrap}")
+        else:
+            port = int(env.get("BROKER_PORT") or DEFAULT_BROKER_PORT)
+            _require_free_port(HOST, port, "BROKER_PORT")
+            broker = EmbeddedBroker(host=HOST, port=port, log_path=log_dir / "broker.log")
+            broker.start()
+            bootstrap = broker.bootstrap_servers
+            pid = broker.process.pid if broker.process else None
+            console.event("broker", f"embedded Tansu: pid={pid} {bootstrap} log={broker.log_path}")
+        created = _create_topics(bootstrap, stop)
+        console.event("topics", f"all present ({created} created)")
+        config = build_config(env, var_dir, bootstrap, enable_idempotence=bool(external))
+        config.issuer.ensure_keys()
+        console.event("issuer", f"{config.issuer.directory} (jwks {config.issuer.jwks_path})")
+        for spec in config.services:
+            _require_free_port(config.bind_host(spec), config.port(spec), f"{spec.env_prefix}PORT")
+        stack = Stack(config, console.event, stop)
+        stack.up(ready_timeout=args.ready_timeout)
+        _print_banner(console, stack, bootstrap)
+        while not stop.wait(0.5):
+            dead = stack.exited()
+            if dead is not None:
+                _report_exit(console, dead)
+                return 1
+        console.event("stopping", f"received {received[-1] if received else 'stop'}")
+        return 0
+    except StackInterrupted:
+        console.event("stopping", f"received {received[-1] if received else 'stop'}")
+        return 0
+    except ChildExited as exc:
+        _report_exit(console, exc)
+        return 1
+    except (StackError, RuntimeError, OSError, ValueError) as exc:
+        console.event("failed", str(exc))
+        return 1
+    finally:
+        _ignore_signals()
+        if stack is not None:
+            stack.stop()
+        if broker is not None:
+            broker.stop()
+            console.event("stopped", "broker")
+
+
+def _report_exit(console: Console, exc: ChildExited) -> None:
+    console.event("failed", str(exc))
+    if exc.log_tail:
+        console.line(f"--- last lines of {exc.name}'s log ---")
+        console.line(exc.log_tail)
+        console.line("---")
+
+
+def _print_banner(console: Console, stack: Stack, bootstrap: str) -> None:
+    config = stack.config
+    console.event(READY_LINE_EVENT, f"{len(stack.apps)} apps ready, broker {bootstrap}")
+    console.line()
+    console.line("API docs:")
+    for spec in config.services:
+        console.line(f"  {spec.name:<18} {config.url(spec)}/docs")
+    console.line()
+    console.line("Dev tokens (8 h; more with: python -m services token --org ORG [--scope '...']):")
+    for org in DEMO_ORGS:
+        console.line(f"  {org}:")
+        console.line(f"    {config.issuer.token(org)}")
+    console.line()
+    console.line(f"Logs in {config.log_dir}. Ctrl-C stops the stack.")
+
+
+def parse_scopes(values: Sequence[str] | None) -> list[str] | None:
+    """`--scope "a b" --scope c,d` → ["a", "b", "c", "d"]; None means every scope."""
+    if not values:
+        return None
+    scopes = [s for value in values for s in value.replace(",", " ").split()]
+    return list(dict.fromkeys(scopes))
+
+
+def cmd_token(args: argparse.Namespace, console: Console) -> int:
+    """Print a bearer token the running stack accepts (same var/dev-issuer keys)."""
+    issuer = DevIssuer(Path(args.var_dir) / "dev-issuer")
+    scopes = parse_scopes(args.scope)
+    unknown = sorted(set(scopes or ()) - set(ALL_SCOPES))
+    if unknown:
+        sys.stderr.write(f"warning: unknown scope(s) {' '.join(unknown)}\n")
+    token = issuer.token(args.org, scopes, ttl_seconds=args.ttl)
+    console.line(token)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace, console: Console) -> int:
+    """Create every topic on KAFKA_BOOTSTRAP_SERVERS (the deploy's topic-init job)."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or f"{HOST}:19092"
+    stop = threading.Event()
+    _install_signal_handlers(stop, [])
+    try:
+        created = _create_topics(
+            bootstrap,
+            stop,
+            timeout=args.timeout,
+            partitions=args.partitions,
+            replication_factor=args.replication_factor,
+        )
+    except StackError as exc:
+        console.event("failed", str(exc))
+        return 1
+    console.event("topics", f"all present on {bootstrap} ({created} created)")
+    return 0
+
+
+def _offline_config(var_dir: Path) -> StackConfig:
+    """Config for commands that do not start the broker (migrate, revision)."""
+    env = os.environ
+    external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    port = env.get("BROKER_PORT") or str(DEFAULT_BROKER_PORT)
+    return build_config(env, var_dir, external or f"{HOST}:{port}", bool(external))
+
+
+def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
+    """Migrate the databases of the chosen services (all by default) to head."""
+    config = _offline_config(Path(args.var_dir).resolve())
+    unknown = set(args.services) - {s.name for s in config.services}
+    if unknown:
+        console.event("failed", f"unknown service(s): {' '.join(sorted(unknown))}")
+        return 2
+    wanted = [s for s in config.services if not args.services or s.name in args.services]
+    try:
+        Stack(config, console.event).migrate(wanted)
+    except ChildExited as exc:
+        _report_exit(console, exc)
+        return 1
+    return 0
+
+
+def cmd_revision(args: argparse.Namespace, console: Console) -> int:
+    """Write a new migration for one service, against its database migrated to head."""
+    config = _offline_config(Path(args.var_dir).resolve())
+    spec = _spec(args.service)
+    try:
+        Stack(config, console.event).migrate([spec])
+    except ChildExited as exc:
+        _report_exit(console, exc)
+        return 1
+    command = [*spec.command("revision"), "-m", args.message]
+    if args.empty:
+        command.append("--empty")
+    env = config.service_env(spec)
+    env.setdefault(spec.env_prefix + "LOG_JSON", "false")  # alembic's output is read by a person
+    return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
+
+
+def _spec(name: str) -> ServiceSpec:
+    return next(s for s in SERVICES if s.name == name)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(
+        prog="python -m services", description="The handover broker's local stack and dev tools."
+    )
+    root.add_argument(
+        "--var-dir", default="var", help="state directory: databases, logs, dev issuer (var)"
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run broker, migrations and the three apps until Ctrl-C")
+    up.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=float(os.environ.get("STACK_READY_TIMEOUT") or 120),
+        help="seconds to wait for GET /health/ready of every app (120; STACK_READY_TIMEOUT)",
+    )
+    token = sub.add_parser("token", help="print a dev bearer token the running stack accepts")
+    token.add_argument("--org", required=True, help="organisation id, e.g. agentur-hagen")
+    token.add_argument(
+        "--scope",
+        action="append",
+        help="space or comma separated scopes (repeatable); default: every integration scope",
+    )
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (8 h)")
+    topics = sub.add_parser("topics", help="create every topic on KAFKA_BOOTSTRAP_SERVERS")
+    topics.add_argument("--partitions", type=int, help="partitions per topic (3)")
+    topics.add_argument("--replication-factor", type=int, help="replicas per partition (1)")
+    topics.add_argument("--timeout", type=float, default=120.0, help="seconds to keep retrying")
+    migrate = sub.add_parser("migrate", help="migrate the service databases to head")
+    migrate.add_argument(
+        "services", nargs="*", metavar="SERVICE", help="handover_api, eligibility_api, ..."
+    )
+    revision = sub.add_parser("revision", help="write a new migration for one service")
+    revision.add_argument("service", choices=[s.name for s in SERVICES])
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--empty", action="store_true", help="no autogenerate")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m services`."""
+    args = parser().parse_args(argv)
+    console = Console()
+    commands = {
+        "up": cmd_up,
+        "token": cmd_token,
+        "topics": cmd_topics,
+        "migrate": cmd_migrate,
+        "revision": cmd_revision,
+    }
+    return commands[args.command](args, console)

@@ -1,0 +1,433 @@
+"""The three apps as child processes: migrate, start, wait until ready, watch and stop.
+
+Used by `python -m services up` and by the end-to-end tests; it knows nothing about where the
+broker, the databases or the issuer come from: the caller passes them in a `StackConfig`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from services.issuer import DevIssuer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One app of the stack: its name, the module run with `-m`, env prefix and defaults."""
+
+    name: str
+    env_prefix: str
+    default_port: int
+    db_name: str
+    module: str = ""
+
+    def command(self, action: str) -> list[str]:
+        """`python -m <module> <action>` with this interpreter."""
+        return [sys.executable, "-m", self.module or self.name, action]
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("handover_api", "HANDOVER_", 8001, "handover"),
+    ServiceSpec("eligibility_api", "ELIGIBILITY_", 8002, "eligibility"),
+    ServiceSpec("notifications_api", "NOTIFICATIONS_", 8003, "notifications"),
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """Async SQLAlchemy URL of a SQLite file (absolute, so the children's cwd does not matter)."""
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+def display_url(url: str) -> str:
+    """A database URL with its password hidden, for progress output."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is not shown at all
+        return "<invalid database URL>"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the apps need: broker, databases, issuer, ports and where files go."""
+
+    bootstrap_servers: str
+    issuer: DevIssuer
+    database_urls: Mapping[str, str]
+    ports: Mapping[str, int]
+    data_dir: Path
+    log_dir: Path
+    host: str = "127.0.0.1"
+    hosts: Mapping[str, str] = field(default_factory=dict)
+    enable_idempotence: bool = False
+    services: tuple[ServiceSpec, ...] = SERVICES
+    # Applied last, so it wins over the values above (the CLI passes the user's *_ variables).
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The inherited environment (os.environ when None); its service-prefixed variables are
+    # dropped so a developer's shell cannot leak settings into a test stack.
+    base_env: Mapping[str, str] | None = None
+    work_dir: Path | None = None
+
+    def port(self, spec: ServiceSpec) -> int:
+        """The port `spec` listens on."""
+        return self.ports.get(spec.name, spec.default_port)
+
+    def bind_host(self, spec: ServiceSpec) -> str:
+        """The interface `spec` binds to."""
+        return self.hosts.get(spec.name, self.host)
+
+    def url(self, spec: ServiceSpec) -> str:
+        """Base URL to reach `spec` from this machine."""
+        host = self.bind_host(spec)
+        if host in {"0.0.0.0", "::", ""}:
+            host = "127.0.0.1"
+        return f"http://{host}:{self.port(spec)}"
+
+    def database_url(self, spec: ServiceSpec) -> str:
+        """The database of `spec`: the given URL or a SQLite file under data_dir."""
+        return self.database_urls.get(spec.name) or sqlite_url(
+            self.data_dir / f"{spec.db_name}.sqlite3"
+        )
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """The environment of `spec`'s processes (migrate and serve)."""
+        prefixes = tuple(s.env_prefix for s in self.services)
+        base = os.environ if self.base_env is None else self.base_env
+        env = {k: v for k, v in base.items() if not k.startswith(prefixes)}
+        values = {
+            "HOST": self.bind_host(spec),
+            "PORT": str(self.port(spec)),
+            "PUBLIC_BASE_URL": self.url(spec),
+            "DATA_DIR": str(self.data_dir.resolve()),
+            "DB__URL": self.database_url(spec),
+            "KAFKA__BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA__ENABLE_IDEMPOTENCE": "true" if self.enable_idempotence else "false",
+            "AUTH__JWKS_URL": str(self.issuer.jwks_path.resolve()),
+            "AUTH__ISSUER": self.issuer.issuer,
+            "AUTH__AUDIENCE": self.issuer.audience,
+        }
+        env.update({spec.env_prefix + key: value for key, value in values.items()})
+        env.update(self.extra_env)
+        # The project root first, so `-m` finds the packages whatever the working directory.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+
+class StackError(RuntimeError):
+    """The stack could not be started."""
+
+
+class StackInterrupted(StackError):
+    """A stop was requested while the stack was starting."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    """`exit code 3`, or `killed by SIGKILL` for a negative (signal) code."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+class ChildExited(StackError):
+    """A child process ended on its own."""
+
+    def __init__(self, name: str, returncode: int, log_tail: str = "") -> None:
+        super().__init__(f"{name} ended unexpectedly ({describe_exit(returncode)})")
+        self.name = name
+        self.returncode = returncode
+        self.log_tail = log_tail
+
+
+class MigrationFailed(ChildExited):
+    """`python -m <svc> migrate` failed."""
+
+    def __init__(self, name: str, returncode: int, log_tail: str = "") -> None:
+        super().__init__(name, returncode, log_tail)
+        self.args = (f"migration of {name} failed ({describe_exit(returncode)})",)
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    """The last lines of a log file ('' when it does not exist)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec: if the launcher is killed hard (SIGKILL), the
+    # kernel sends the app SIGTERM, so no orphaned app keeps holding its port.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+# PR_SET_PDEATHSIG follows the forking *thread*, so it is only safe from the main thread.
+def _preexec() -> Callable[[], None] | None:
+    on_main = threading.current_thread() is threading.main_thread()
+    return _die_with_parent if sys.platform == "linux" and on_main else None
+
+
+Reporter = Callable[[str, str], None]
+
+
+def _no_report(event: str, detail: str) -> None:
+    """Default reporter: silent."""
+
+
+@dataclass
+class AppProcess:
+    """One running app (`python -m <svc> serve`), its output going to a log file."""
+
+    spec: ServiceSpec
+    url: str
+    env: dict[str, str]
+    log_path: Path
+    cwd: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        """The service name."""
+        return self.spec.name
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while started."""
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> None:
+        """Start the process; it is its own session, so a terminal's Ctrl-C reaches only us."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")  # one run per file: the tail is this run's
+        self.process = subprocess.Popen(  # noqa: S603 - our interpreter and a fixed module
+            self.spec.command("serve"),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.cwd,
+            start_new_session=True,
+            preexec_fn=_preexec(),
+        )
+
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended, else None."""
+        return None if self.process is None else self.process.poll()
+
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM: uvicorn shuts down gracefully)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the process ended within `timeout` seconds."""
+        if self.process is None:
+            return True
+        try:
+            self.process.wait(timeout=max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """End the process for good (SIGKILL) and reap it."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            self.process.wait()
+
+    def close_log(self) -> None:
+        """Close our handle on the log file."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class Stack:
+    """The apps of a `StackConfig`: `up()` migrates, starts and waits; `stop()` ends them."""
+
+    def __init__(
+        self,
+        config: StackConfig,
+        report: Reporter = _no_report,
+        stop_requested: threading.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.report = report
+        # Set from a signal handler (or another thread) to abort a start in progress.
+        self.stop_requested = stop_requested or threading.Event()
+        self.apps: list[AppProcess] = []
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Base URL of every app, by service name."""
+        return {spec.name: self.config.url(spec) for spec in self.config.services}
+
+    def up(self, ready_timeout: float = 90.0) -> None:
+        """Migrate, start and wait until every app is ready; stops what it started on failure."""
+        try:
+            self.migrate()
+            self.start()
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def migrate(self, services: Sequence[ServiceSpec] | None = None) -> None:
+        """Run `python -m <svc> migrate` for each service, in parallel; raise on a failure."""
+        running: list[tuple[ServiceSpec, subprocess.Popen[bytes], Path]] = []
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        for spec in services or self.config.services:
+            log_path = self.config.log_dir / f"{spec.name}.migrate.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(  # noqa: S603 - our interpreter and a fixed module
+                    spec.command("migrate"),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.config.service_env(spec),
+                    cwd=self.config.work_dir,
+                )
+            running.append((spec, process, log_path))
+            self.report("migrate", f"{spec.name}: {display_url(self.config.database_url(spec))}")
+        failed: ChildExited | None = None
+        for spec, process, log_path in running:
+            while True:
+                try:
+                    code = process.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self.stop_requested.is_set():
+                        process.terminate()
+            if code != 0 and failed is None:
+                failed = MigrationFailed(spec.name, code, log_tail(log_path))
+            elif code == 0:
+                self.report("migrated", spec.name)
+        if self.stop_requested.is_set():
+            raise StackInterrupted("stop requested during migrations")
+        if failed is not None:
+            raise failed
+
+    def start(self) -> None:
+        """Start every app (`python -m <svc> serve`)."""
+        for spec in self.config.services:
+            app = AppProcess(
+                spec=spec,
+                url=self.config.url(spec),
+                env=self.config.service_env(spec),
+                log_path=self.config.log_dir / f"{spec.name}.log",
+                cwd=self.config.work_dir,
+            )
+            self.apps.append(app)
+            app.start()
+            self.report("start", f"{spec.name}: pid={app.pid} url={app.url} log={app.log_path}")
+
+    def exited(self) -> ChildExited | None:
+        """The first app that has ended on its own, if any."""
+        for app in self.apps:
+            code = app.returncode()
+            if code is not None:
+                return ChildExited(app.name, code, log_tail(app.log_path))
+        return None
+
+    def wait_ready(self, timeout: float, progress_every: float = 5.0) -> None:
+        """Poll `GET /health/ready` of every app until all answer 200, with progress output."""
+        started = time.monotonic()
+        next_progress = started + progress_every
+        pending = {app.name: "starting" for app in self.apps}
+        by_name = {app.name: app for app in self.apps}
+        with httpx.Client(trust_env=False, timeout=2.0) as client:
+            while pending:
+                if self.stop_requested.is_set():
+                    raise StackInterrupted("stop requested while waiting for readiness")
+                dead = self.exited()
+                if dead is not None:
+                    raise dead
+                for name in list(pending):
+                    state = _readiness(client, by_name[name].url)
+                    if state is None:
+                        del pending[name]
+                        elapsed = time.monotonic() - started
+                        self.report("ready", f"{name} after {elapsed:.1f}s")
+                    else:
+                        pending[name] = state
+                now = time.monotonic()
+                if pending and now - started > timeout:
+                    detail = ", ".join(f"{n} ({s})" for n, s in pending.items())
+                    tails = "\n".join(
+                        f"--- {n} log ---\n{log_tail(by_name[n].log_path)}" for n in pending
+                    )
+                    raise StackError(f"not ready within {timeout:.0f}s: {detail}\n{tails}")
+                if pending and now >= next_progress:
+                    next_progress = now + progress_every
+                    detail = ", ".join(f"{n} ({s})" for n, s in pending.items())
+                    self.report("waiting", f"{now - started:.0f}s/{timeout:.0f}s: {detail}")
+                if pending:
+                    self.stop_requested.wait(0.3)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM every app, wait up to `timeout` in total, then SIGKILL what is left."""
+        alive = [app for app in self.apps if app.returncode() is None]
+        for app in alive:
+            app.terminate()
+        deadline = time.monotonic() + timeout
+        for app in alive:
+            if app.wait(deadline - time.monotonic()):
+                # uvicorn re-raises the SIGTERM after its graceful shutdown, hence -15.
+                code = app.returncode()
+                clean = code in (0, -signal.SIGTERM)
+                self.report(
+                    "stopped", f"{app.name}" + ("" if clean else f" ({describe_exit(code)})")
+                )
+            else:
+                app.kill()
+                self.report("killed", f"{app.name}: did not stop within {timeout:.0f}s")
+        for app in self.apps:
+            app.close_log()
+        self.apps.clear()
+
+
+def _readiness(client: httpx.Client, base_url: str) -> str | None:
+    """None when ready, else a short reason."""
+    try:
+        response = client.get(f"{base_url}/health/ready")
+    except httpx.ConnectError:
+        return "not listening yet"
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    if response.status_code == 200:
+        return None
+    try:
+        checks = response.json().get("checks", {})
+        bad = [f"{k}={v}" for k, v in checks.items() if v != "ok"]
+    except (ValueError, AttributeError):
+        bad = []
+    return f"HTTP {response.status_code}" + (f": {', '.join(bad)}" if bad else "")

@@ -1,0 +1,1 @@
+"""Tests of the local stack launcher (`services/`)."""
