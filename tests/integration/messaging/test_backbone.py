@@ -21,9 +21,10 @@ from shared.db.session import create_engine, create_session_factory
 from shared.db.tables import add_infrastructure_tables
 from shared.db.uow import UnitOfWork
 from shared.events.envelope import Envelope, make_event
+from shared.events.registry import dlq_topic
 from shared.events.transition import TransitionUpcomingV1
 from shared.messaging.consumer import ConsumerRunner
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, ensure_topics
 from shared.messaging.relay import OutboxRelay
 from shared.settings import ConsumerSettings, DatabaseSettings, RelaySettings
 from tests.conftest import BrokerHandle, DatabaseFactory
@@ -180,17 +181,26 @@ async def record_effect(event: Envelope[TransitionUpcomingV1], uow: UnitOfWork) 
     )
 
 
+@pytest.fixture
+async def topic(broker: BrokerHandle) -> str:
+    """A topic (and its dead-letter topic) of this test alone."""
+    name = f"test.{uuid.uuid4().hex[:10]}"
+    await ensure_topics(broker.kafka_settings(), [name, dlq_topic(name)])
+    return name
+
+
 def runner_for(
     broker: BrokerHandle,
     sessions: async_sessionmaker[AsyncSession],
     handler: object,
     group: str,
     publisher: KafkaPublisher,
+    topic: str,
 ) -> ConsumerRunner:
     return ConsumerRunner(
         service="tests",
         group_id=group,
-        handlers={"transition.upcoming": handler},  # type: ignore[dict-item]
+        handlers={topic: handler},  # type: ignore[dict-item]
         uow_factory=lambda: UnitOfWork(sessions),
         publisher=publisher,
         kafka=broker.kafka_settings(),
@@ -199,16 +209,19 @@ def runner_for(
 
 
 async def produce(
-    broker: BrokerHandle, *events: Envelope[TransitionUpcomingV1], raw: bytes | None = None
+    broker: BrokerHandle,
+    topic: str,
+    *events: Envelope[TransitionUpcomingV1],
+    raw: bytes | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
     await producer.start()
     try:
         if raw is not None:
-            await producer.send_and_wait("transition.upcoming", raw, key=b"poison")
+            await producer.send_and_wait(topic, raw, key=b"poison")
         for event in events:
             await producer.send_and_wait(
-                "transition.upcoming", event.model_dump_json().encode(), key=event.subject.encode()
+                topic, event.model_dump_json().encode(), key=event.subject.encode()
             )
     finally:
         await producer.stop()
@@ -218,17 +231,17 @@ class TestInbox:
     """Redelivery of the same event has one effect."""
 
     async def test_same_event_delivered_twice_through_kafka_has_one_effect(
-        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession], topic: str
     ) -> None:
         event = upcoming(uuid.uuid4(), 1)
         marker = upcoming(uuid.uuid4(), 2)
         group = f"inbox-{uuid.uuid4().hex[:8]}"
         publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-inbox")
-        await produce(broker, event, event, marker)
-        runner = runner_for(broker, sessions, record_effect, group, publisher)
+        await produce(broker, topic, event, event, marker)
+        runner = runner_for(broker, sessions, record_effect, group, publisher, topic)
         task = asyncio.create_task(runner.run())
         try:
-            for _ in range(200):
+            for _ in range(600):
                 if await _count_effects(sessions, str(marker.id)) == 1:
                     break
                 await asyncio.sleep(0.1)
@@ -240,11 +253,11 @@ class TestInbox:
         assert await _count_effects(sessions, str(event.id)) == 1
 
     async def test_concurrent_duplicates_have_one_effect(
-        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession], topic: str
     ) -> None:
         event = upcoming(uuid.uuid4(), 1)
         record = ConsumerRecord(
-            topic="transition.upcoming",
+            topic=topic,
             partition=0,
             offset=0,
             timestamp=0,
@@ -262,7 +275,7 @@ class TestInbox:
             await asyncio.sleep(0.2)
 
         publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-inbox2")
-        runner = runner_for(broker, sessions, slow_effect, "concurrent", publisher)
+        runner = runner_for(broker, sessions, slow_effect, "concurrent", publisher, topic)
         outcomes = await asyncio.gather(runner.handle_record(record), runner.handle_record(record))
         await publisher.stop()
         assert sorted(outcomes) == ["duplicate", "processed"]
@@ -273,7 +286,7 @@ class TestDeadLetters:
     """A message that always fails ends in `<topic>.dlq`; the consumer keeps going."""
 
     async def test_failing_message_goes_to_dlq_with_error_and_next_is_processed(
-        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession], topic: str
     ) -> None:
         poison = upcoming(uuid.uuid4(), 1)
         healthy = upcoming(uuid.uuid4(), 2)
@@ -287,11 +300,11 @@ class TestDeadLetters:
 
         group = f"dlq-{uuid.uuid4().hex[:8]}"
         publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-dlq")
-        await produce(broker, poison, healthy, raw=b"{not json")
-        runner = runner_for(broker, sessions, handler, group, publisher)
+        await produce(broker, topic, poison, healthy, raw=b"{not json")
+        runner = runner_for(broker, sessions, handler, group, publisher, topic)
         task = asyncio.create_task(runner.run())
         try:
-            for _ in range(300):
+            for _ in range(600):
                 if await _count_effects(sessions, str(healthy.id)) == 1:
                     break
                 await asyncio.sleep(0.1)
@@ -301,11 +314,11 @@ class TestDeadLetters:
             await publisher.stop()
         assert await _count_effects(sessions, str(healthy.id)) == 1
         assert len(attempts) == 3, "bounded retries"
-        dead = await read_topic(broker, "transition.upcoming.dlq", 10_000, 3)
+        dead = await read_topic(broker, dlq_topic(topic), 2, 30)
         by_key = {r.key: dict(r.headers) for r in dead}
         poisoned = [dict(r.headers) for r in dead if r.value == poison.model_dump_json().encode()]
         assert poisoned, "the failing event is dead-lettered"
         assert poisoned[0]["dlq-error-type"] == b"RuntimeError"
         assert poisoned[0]["dlq-attempts"] == b"3"
-        assert poisoned[0]["dlq-original-topic"] == b"transition.upcoming"
+        assert poisoned[0]["dlq-original-topic"] == topic.encode()
         assert by_key[b"poison"]["dlq-error-type"] == b"ValidationError"
