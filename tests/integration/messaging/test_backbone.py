@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +28,7 @@ from shared.messaging.kafka import KafkaPublisher, ensure_topics
 from shared.messaging.relay import OutboxRelay
 from shared.settings import ConsumerSettings, DatabaseSettings, RelaySettings
 from tests.conftest import BrokerHandle, DatabaseFactory
+from tests.integration.kafka_reading import read_topic
 
 metadata = make_metadata()
 add_infrastructure_tables(metadata)
@@ -63,30 +64,6 @@ def upcoming(case_id: uuid.UUID, n: int) -> Envelope[TransitionUpcomingV1]:
         source="/tests",
         subject=str(case_id),
     )
-
-
-async def read_topic(
-    broker: BrokerHandle, topic: str, expected: int, timeout: float = 60.0
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Read `topic` from the beginning until `expected` records arrived (or time is up)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=broker.bootstrap_servers,
-        group_id=f"reader-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(records) < expected and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for part in batch.values():
-                records.extend(part)
-    finally:
-        await consumer.stop()
-    return records
 
 
 class TestOutboxRelay:
