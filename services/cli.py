@@ -16,6 +16,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from aiokafka.errors import KafkaError
+
 from services.broker import EmbeddedBroker
 from services.issuer import ALL_SCOPES, DevIssuer
 from services.stack import (
@@ -27,6 +29,9 @@ from services.stack import (
     StackError,
     StackInterrupted,
 )
+from shared.events.registry import TOPICS
+from shared.messaging.replay import replay_dead_letters
+from shared.settings import KafkaSettings
 
 HOST = "127.0.0.1"
 DEFAULT_BROKER_PORT = 19092
@@ -266,6 +271,31 @@ def cmd_topics(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_replay_dlq(args: argparse.Namespace, console: Console) -> int:
+    """Republish `<topic>.dlq` to `<topic>` (after the cause of the failures was fixed)."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or f"{HOST}:19092"
+
+    def progress(count: int) -> None:
+        if count % 100 == 0:
+            console.event("replaying", f"{count} message(s) so far")
+
+    try:
+        count = asyncio.run(
+            replay_dead_letters(
+                KafkaSettings(BOOTSTRAP_SERVERS=bootstrap),
+                args.topic,
+                group_id=args.group,
+                limit=args.limit,
+                progress=progress,
+            )
+        )
+    except (ValueError, KafkaError) as exc:
+        console.event("failed", str(exc))
+        return 1
+    console.event("replayed", f"{count} message(s) from {args.topic}.dlq to {args.topic}")
+    return 0
+
+
 def _offline_config(var_dir: Path) -> StackConfig:
     """Config for commands that do not start the broker (migrate, revision)."""
     env = os.environ
@@ -343,6 +373,12 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "services", nargs="*", metavar="SERVICE", help="handover_api, eligibility_api, ..."
     )
+    replay = sub.add_parser(
+        "replay-dlq", help="republish TOPIC.dlq to TOPIC on KAFKA_BOOTSTRAP_SERVERS"
+    )
+    replay.add_argument("topic", choices=TOPICS, help="the original topic, e.g. case.transferred")
+    replay.add_argument("--group", default="dlq-replay", help="consumer group of the replay")
+    replay.add_argument("--limit", type=int, help="replay at most this many messages")
     revision = sub.add_parser("revision", help="write a new migration for one service")
     revision.add_argument("service", choices=[s.name for s in SERVICES])
     revision.add_argument("-m", "--message", required=True)
@@ -360,5 +396,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "topics": cmd_topics,
         "migrate": cmd_migrate,
         "revision": cmd_revision,
+        "replay-dlq": cmd_replay_dlq,
     }
     return commands[args.command](args, console)
