@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from handover_api.api.deps import (
     BlobsDep,
@@ -20,7 +20,13 @@ from handover_api.api.deps import (
 )
 from handover_api.api.schemas import DocumentRead
 from handover_api.domain.documents import DocumentType
-from handover_api.use_cases.documents import UploadDocument, open_document, upload_document
+from handover_api.use_cases.documents import (
+    UploadDocument,
+    open_document,
+    register_document,
+    store_content,
+)
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
 from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 from shared.problems import NotFound, problem_responses
 
@@ -51,25 +57,35 @@ async def upload_case_document(
     settings: SettingsDep,
     ctx: TransferDep,
     legal_basis: Annotated[str | None, Form(max_length=100)] = None,
-) -> DocumentRead:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
     """Store a document; sha256 and size are computed while it streams in.
 
     A handover waiting for this document transfers in the same transaction.
     """
     filename = (file.filename or "document").rsplit("/", 1)[-1][:255]
     async with uow:
-        document = await upload_document(
-            uow,
-            blobs,
-            principal,
-            case_id,
-            UploadDocument(type=type, filename=filename, legal_basis=legal_basis),
-            _chunks(file),
-            settings.MAX_UPLOAD_BYTES,
-            ctx,
+        stored = await store_content(
+            uow, blobs, principal, case_id, _chunks(file), settings.MAX_UPLOAD_BYTES
         )
-        await uow.commit()
-    return DocumentRead.model_validate(document)
+    # The key's request hash covers the content's sha256, known only after streaming.
+    idem = IdempotencyRequest.of(
+        principal.org,
+        idempotency_key,
+        case_id.bytes,
+        type.value.encode(),
+        filename.encode(),
+        (legal_basis or "").encode(),
+        stored.sha256.encode(),
+    )
+    cmd = UploadDocument(type=type, filename=filename, legal_basis=legal_basis)
+
+    async def create() -> tuple[int, DocumentRead, dict[str, str]]:
+        document = await register_document(uow, principal, case_id, cmd, stored, ctx)
+        headers = {"Location": f"/v1/documents/{document.id}/content"}
+        return 201, DocumentRead.model_validate(document), headers
+
+    return await respond_once(uow, idem, create)
 
 
 @router.get(

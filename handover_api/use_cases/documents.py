@@ -28,17 +28,24 @@ class UploadDocument:
     legal_basis: str | None = None
 
 
-async def upload_document(
+@dataclass(frozen=True)
+class StoredContent:
+    """Uploaded bytes, already in the blob store, with what was learnt while streaming."""
+
+    sha256: str
+    size: int
+    media_type: str
+
+
+async def store_content(
     uow: HandoverUnitOfWork,
     blobs: BlobStore,
     actor: Principal,
     case_id: uuid.UUID,
-    cmd: UploadDocument,
     content: AsyncIterable[bytes],
     max_bytes: int,
-    ctx: TransferContext,
-) -> Document:
-    """Store the content, then its metadata; a handover waiting for it may transfer now."""
+) -> StoredContent:
+    """Stream the content into the blob store (sha256 and size computed on the way)."""
     if await uow.cases.get(case_id, actor.org) is None:
         raise NotFound("case not found")
     # No transaction stays open while the content streams in.
@@ -52,19 +59,33 @@ async def upload_document(
     media_type = sniff_media_type(blob.head)
     if media_type is None:
         raise UnsupportedMediaType("content is not PDF, PNG, JPEG, TIFF, XML, JSON or text")
+    return StoredContent(sha256=blob.sha256, size=blob.size, media_type=media_type)
+
+
+async def register_document(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    case_id: uuid.UUID,
+    cmd: UploadDocument,
+    content: StoredContent,
+    ctx: TransferContext,
+) -> Document:
+    """Record stored content as a document of the case; a waiting handover may transfer now.
+
+    A blob whose registration fails stays orphaned, which is harmless: it is
+    content-addressed and reused by the next upload of the same bytes.
+    """
     case = await uow.cases.get(case_id, actor.org, for_update=True)
-    if case is None:  # handed over while the upload was streaming
+    if case is None:  # e.g. handed over while the upload was streaming
         raise NotFound("case not found")
-    # Orphaned blobs (stored, metadata rolled back) are harmless: content-addressed and
-    # re-used by the next upload of the same bytes.
     document = Document(
         id=uuid.uuid4(),
         case_id=case.id,
         type=cmd.type.value,
         filename=cmd.filename,
-        media_type=media_type,
-        size=blob.size,
-        sha256=blob.sha256,
+        media_type=content.media_type,
+        size=content.size,
+        sha256=content.sha256,
         special_category=cmd.type in SPECIAL_CATEGORY,
         legal_basis=cmd.legal_basis,
         uploaded_by_org=actor.org,

@@ -399,6 +399,28 @@ class TestHttpConventions:
         await h.drain_outbox()
         assert len(h.publisher.on_topic("case.registered")) == 1
 
+    async def test_upload_with_idempotency_key_stores_one_document(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        headers = {**h.auth(AGENCY), "Idempotency-Key": "upload-1"}
+
+        async def send(content: bytes) -> httpx.Response:
+            return await h.client.post(
+                f"/v1/cases/{case_id}/documents",
+                files={"file": ("cv.pdf", content, "application/pdf")},
+                data={"type": "CV_CERTIFICATES"},
+                headers=headers,
+            )
+
+        first, again = await send(PDF), await send(PDF)
+        assert first.status_code == again.status_code == 201
+        assert first.json()["id"] == again.json()["id"]
+        assert (await send(PDF + b"other")).status_code == 422
+        listed = await h.client.get(f"/v1/cases/{case_id}/documents", headers=h.auth(AGENCY))
+        assert len(listed.json()["items"]) == 1
+
     async def test_patch_needs_a_current_etag(self, harness: HandoverHarness) -> None:
         h = harness
         case_id = await create_case(h)
