@@ -49,6 +49,11 @@ class RelaySettings(BaseModel):
     POLL_INTERVAL_SECONDS: float = 0.25
     BATCH_SIZE: int = 200
     LEASE_SECONDS: float = 10.0
+    # Housekeeping by the lease holder: sent outbox rows and inbox ids are kept this long.
+    # Inbox ids must outlive any redelivery (offset resets, dead-letter replays).
+    SENT_RETENTION_HOURS: float = 72.0
+    INBOX_RETENTION_DAYS: float = 30.0
+    HOUSEKEEPING_INTERVAL_SECONDS: float = 3600.0
 
 
 class ConsumerSettings(BaseModel):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.base import utcnow
 from shared.db.lease import Lease
-from shared.db.tables import OUTBOX
+from shared.db.tables import INBOX, OUTBOX
 from shared.logging import get_logger
 from shared.messaging.port import Publisher
 from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
@@ -47,6 +49,7 @@ class OutboxRelay:
             ttl_seconds=settings.LEASE_SECONDS,
         )
         self._stopping = asyncio.Event()
+        self._last_housekeeping = 0.0
 
     async def run(self) -> None:
         """Loop until stopped: hold the lease, drain the outbox, wait for new rows."""
@@ -55,6 +58,7 @@ class OutboxRelay:
             while not self._stopping.is_set():
                 try:
                     if await self.lease.acquire():
+                        await self._housekeeping_if_due()
                         sent, failed = await self.drain_once()
                         backoff = (
                             min(backoff * 2, 5.0)
@@ -70,6 +74,26 @@ class OutboxRelay:
         finally:
             with contextlib.suppress(Exception):
                 await self.lease.release()
+
+    async def _housekeeping_if_due(self) -> None:
+        now = time.monotonic()
+        if now - self._last_housekeeping >= self._settings.HOUSEKEEPING_INTERVAL_SECONDS:
+            self._last_housekeeping = now
+            await self.purge(utcnow())
+
+    async def purge(self, now: datetime) -> tuple[int, int]:
+        """Delete sent outbox rows and inbox ids past their retention; returns the counts."""
+        sent_before = now - timedelta(hours=self._settings.SENT_RETENTION_HOURS)
+        seen_before = now - timedelta(days=self._settings.INBOX_RETENTION_DAYS)
+        async with self._sessions() as session, session.begin():
+            outbox = await session.execute(
+                delete(OUTBOX).where(OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < sent_before)
+            )
+            inbox = await session.execute(delete(INBOX).where(INBOX.c.processed_at < seen_before))
+        counts = (int(outbox.rowcount), int(inbox.rowcount))  # type: ignore[attr-defined]
+        if any(counts):
+            log.info("outbox.housekeeping", outbox_deleted=counts[0], inbox_deleted=counts[1])
+        return counts
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

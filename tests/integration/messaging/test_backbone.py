@@ -299,3 +299,53 @@ class TestDeadLetters:
         assert poisoned[0]["dlq-attempts"] == b"3"
         assert poisoned[0]["dlq-original-topic"] == topic.encode()
         assert by_key[b"poison"]["dlq-error-type"] == b"ValidationError"
+
+
+class TestHousekeeping:
+    """Sent outbox rows and old inbox ids are purged; unsent rows never are."""
+
+    async def test_purge_respects_retention_and_never_touches_unsent_rows(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from shared.messaging.memory import InMemoryPublisher
+
+        outbox = metadata.tables["outbox"]
+        inbox = metadata.tables["inbox"]
+        now = datetime.now(UTC)
+        events = [upcoming(uuid.uuid4(), n) for n in range(4)]
+        async with UnitOfWork(sessions) as uow:
+            for event in events:
+                await uow.publish(event)
+            await uow.record_processed("g", events[0].id, "t")
+            await uow.record_processed("g", events[1].id, "t")
+            await uow.commit()
+        async with sessions() as session, session.begin():
+            old, recent = now - timedelta(days=10), now - timedelta(hours=1)
+            await session.execute(
+                update(outbox).where(outbox.c.event_id == events[0].id).values(sent_at=old)
+            )
+            await session.execute(
+                update(outbox).where(outbox.c.event_id == events[1].id).values(sent_at=recent)
+            )
+            # events[2] unsent and created long ago: it must survive.
+            await session.execute(
+                update(outbox).where(outbox.c.event_id == events[2].id).values(created_at=old)
+            )
+            await session.execute(
+                update(inbox)
+                .where(inbox.c.event_id == events[0].id)
+                .values(processed_at=now - timedelta(days=40))
+            )
+        relay = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings())
+
+        assert await relay.purge(now) == (1, 1)
+
+        async with sessions() as session:
+            left = set(await session.scalars(select(outbox.c.event_id)))
+            seen = set(await session.scalars(select(inbox.c.event_id)))
+        assert left == {events[1].id, events[2].id, events[3].id}
+        assert seen == {events[1].id}
