@@ -165,3 +165,11 @@ def test_handover_slice_end_to_end(stack: RunningStack) -> None:
             f"/v1/documents/{data['documents'][0]['document_id']}/content",
         ):
             assert third.get(path).status_code == 404, path
+
+        # Events and logs carry pseudonymous ids only: no name, no Kundennummer.
+        personal = ("Mustermann", "Erika", "123A456789")
+        assert not any(word.encode() in webhook.body for word in personal)
+        for service in ("handover_api", "eligibility_api", "notifications_api"):
+            log = stack.log(service)
+            assert "http.request" in log, f"{service} wrote no request log"
+            assert not any(word in log for word in personal), service
