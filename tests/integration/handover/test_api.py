@@ -95,6 +95,15 @@ async def deliver_eligibility(
         await uow.commit()
 
 
+async def transferred_handover(h: HandoverHarness) -> dict[str, Any]:
+    """A handover that went all the way to `transferred`."""
+    case_id = await create_case(h)
+    await upload_required(h, case_id)
+    handover = await start(h, case_id)
+    await deliver_eligibility(h, handover)
+    return handover
+
+
 async def handover_of(h: HandoverHarness, handover_id: str, org: str) -> httpx.Response:
     return await h.client.get(f"/v1/handovers/{handover_id}", headers=h.auth(org))
 
@@ -237,16 +246,9 @@ class TestAutomaticTransfer:
 class TestReceiverDecisions:
     """Accept, complete, reject and cancel follow the transition table."""
 
-    async def _transferred(self, h: HandoverHarness) -> dict[str, Any]:
-        case_id = await create_case(h)
-        await upload_required(h, case_id)
-        handover = await start(h, case_id)
-        await deliver_eligibility(h, handover)
-        return handover
-
     async def test_accept_then_complete_ends_source_access(self, harness: HandoverHarness) -> None:
         h = harness
-        handover = await self._transferred(h)
+        handover = await transferred_handover(h)
         path = f"/v1/handovers/{handover['id']}"
         assert (await h.client.post(path + "/accept", headers=h.auth(AGENCY))).status_code == 409
         accepted = await h.client.post(path + "/accept", headers=h.auth(JOBCENTER))
@@ -259,7 +261,7 @@ class TestReceiverDecisions:
 
     async def test_reject_returns_the_case_to_the_source(self, harness: HandoverHarness) -> None:
         h = harness
-        handover = await self._transferred(h)
+        handover = await transferred_handover(h)
         response = await h.client.post(
             f"/v1/handovers/{handover['id']}/reject",
             json={"reason_code": "WRONG_LOCAL_JOBCENTER"},
@@ -282,7 +284,7 @@ class TestReceiverDecisions:
             headers=h.auth(AGENCY),
         )
         assert cancelled.json()["status"] == "cancelled"
-        transferred = await self._transferred(h)
+        transferred = await transferred_handover(h)
         late = await h.client.post(
             f"/v1/handovers/{transferred['id']}/cancel",
             json={"reason_code": "JOB_FOUND"},
@@ -305,7 +307,7 @@ class TestReceiverDecisions:
 
     async def test_incoming_and_outgoing_lists(self, harness: HandoverHarness) -> None:
         h = harness
-        handover = await self._transferred(h)
+        handover = await transferred_handover(h)
         incoming = await h.client.get(
             "/v1/handovers", params={"direction": "incoming"}, headers=h.auth(JOBCENTER)
         )
@@ -494,3 +496,34 @@ class TestHttpConventions:
         assert set(by_id) == {AGENCY, JOBCENTER, "agentur-ahlen-muenster", OTHER}
         assert "Witten" in by_id[JOBCENTER]["municipalities"]
         assert by_id[JOBCENTER]["legal_domain"] == "SGB_II"
+
+
+class TestOverdue:
+    """A transferred handover not accepted by its deadline escalates once."""
+
+    async def test_overdue_is_raised_once_and_not_for_accepted_handovers(
+        self, harness: HandoverHarness
+    ) -> None:
+        from datetime import timedelta
+
+        from handover_api.use_cases.handovers import escalate_overdue
+
+        h = harness
+        late = await transferred_handover(h)
+        accepted = await transferred_handover(h)
+        await h.client.post(f"/v1/handovers/{accepted['id']}/accept", headers=h.auth(JOBCENTER))
+        runtime = h.app.state.runtime
+        after_deadline = datetime.now(UTC) + timedelta(days=h.settings.ACCEPT_DEADLINE_DAYS + 1)
+
+        counts = []
+        for _ in range(2):
+            uow = runtime.make_uow()
+            async with uow:
+                counts.append(await escalate_overdue(uow, after_deadline))
+                await uow.commit()
+
+        assert counts == [1, 0]
+        await h.drain_outbox()
+        [event] = [decode(r.value) for r in h.publisher.on_topic("handover.overdue")]
+        assert str(event.data.handover_id) == late["id"]
+        assert event.data.to_org == JOBCENTER
