@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-DEV_ISSUER = "http://127.0.0.1:8000/dev-issuer"
+from shared.settings import DEV_ISSUER
+
 DEV_AUDIENCE = "handover-broker"
 
 # Every scope an integration client may hold; the README lists what each allows.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["dev", "test", "prod"]
+DEV_ISSUER = "http://127.0.0.1:8000/dev-issuer"
 
 
 class DatabaseSettings(BaseModel):
@@ -36,7 +37,7 @@ class AuthSettings(BaseModel):
     """OAuth2 bearer JWT verification."""
 
     JWKS_URL: str = "var/dev-issuer/jwks.json"
-    ISSUER: str = "http://127.0.0.1:8000/dev-issuer"
+    ISSUER: str = DEV_ISSUER
     AUDIENCE: str = "handover-broker"
     ALGORITHMS: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
     LEEWAY_SECONDS: int = 30
@@ -88,15 +89,14 @@ class ServiceSettings(BaseSettings):
     RELAY: RelaySettings = RelaySettings()
     CONSUMER: ConsumerSettings = ConsumerSettings()
 
+    @model_validator(mode="after")
+    def _refuse_dev_issuer_in_prod(self) -> Self:
+        # Tokens of the dev issuer can be minted by anyone with the repository checked out.
+        if self.ENVIRONMENT == "prod" and self.AUTH.ISSUER == DEV_ISSUER:
+            raise ValueError("AUTH__ISSUER names the dev issuer; set the real token issuer")
+        return self
+
     @property
     def base_url(self) -> str:
         """The externally visible base URL of this service."""
         return self.PUBLIC_BASE_URL or f"http://{self.HOST}:{self.PORT}"
-
-
-def refuse_dev_secret(
-    environment: Environment, name: str, value: SecretStr, dev_value: str
-) -> None:
-    """Refuse a shipped development secret outside dev and test."""
-    if environment == "prod" and value.get_secret_value() == dev_value:
-        raise ValueError(f"{name} still has its development value; set a real secret")

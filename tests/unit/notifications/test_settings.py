@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from notifications_api.settings import NotificationsSettings, WebhookSettings
+from shared.settings import AuthSettings
 
 
 class TestNotificationsSettings:
@@ -28,7 +29,9 @@ class TestNotificationsSettings:
         ("environment", "relaxed"), [("dev", True), ("test", True), ("prod", False)]
     )
     def test_private_urls_and_http_only_outside_prod(self, environment: str, relaxed: bool) -> None:
-        settings = NotificationsSettings(ENVIRONMENT=environment)
+        settings = NotificationsSettings(
+            ENVIRONMENT=environment, AUTH=AuthSettings(ISSUER="https://idp.example.org/realm")
+        )
         assert settings.allow_private_urls is relaxed
         assert settings.allow_http is relaxed
 

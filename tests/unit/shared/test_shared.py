@@ -162,3 +162,30 @@ class TestTokenVerifier:
         other = DevIssuer(dev.directory, issuer="https://evil.example")
         with pytest.raises(Unauthorized):
             verifier.verify(other.token("o"))
+
+
+class TestSettings:
+    """Production refuses development defaults."""
+
+    def test_prod_refuses_the_dev_issuer(self) -> None:
+        from handover_api.settings import HandoverSettings
+
+        with pytest.raises(ValidationError, match="dev issuer"):
+            HandoverSettings(ENVIRONMENT="prod")
+        settings = HandoverSettings(
+            ENVIRONMENT="prod", AUTH=AuthSettings(ISSUER="https://login.example.org/realms/x")
+        )
+        assert settings.AUTH.ISSUER.startswith("https://")
+
+    def test_nested_settings_come_from_the_prefixed_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from handover_api.settings import HandoverSettings
+
+        monkeypatch.setenv("HANDOVER_DB__URL", "postgresql+psycopg://u@h/handover")
+        monkeypatch.setenv("HANDOVER_KAFKA__ENABLE_IDEMPOTENCE", "true")
+        monkeypatch.setenv("ELIGIBILITY_PORT", "9999")
+        settings = HandoverSettings()
+        assert settings.DB.URL == "postgresql+psycopg://u@h/handover"
+        assert settings.KAFKA.ENABLE_IDEMPOTENCE is True
+        assert settings.PORT == 8001
