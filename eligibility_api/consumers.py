@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from eligibility_api.adapters.uow import EligibilityUnitOfWork
@@ -20,38 +21,29 @@ from shared.messaging.consumer import Handler
 GROUP_ID = "eligibility_api"
 
 
+def _facts_changed(
+    event: Envelope[CaseRegisteredV1] | Envelope[CaseUpdatedV1], changed_at: datetime
+) -> CaseFactsChanged:
+    data = event.data
+    return CaseFactsChanged(
+        event_id=event.id,
+        correlation_id=event.correlationid,
+        case_id=data.case_id,
+        owner_org=data.owner_org,
+        municipality=data.municipality,
+        facts=data.facts,
+        changed_at=changed_at,
+    )
+
+
 async def on_case_registered(event: Envelope[CaseRegisteredV1], uow: EligibilityUnitOfWork) -> None:
     """Project the new case's facts and publish its case-level decision."""
-    data = event.data
-    await apply_case_facts(
-        uow,
-        CaseFactsChanged(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            case_id=data.case_id,
-            owner_org=data.owner_org,
-            municipality=data.municipality,
-            facts=data.facts,
-            changed_at=data.registered_at,
-        ),
-    )
+    await apply_case_facts(uow, _facts_changed(event, event.data.registered_at))
 
 
 async def on_case_updated(event: Envelope[CaseUpdatedV1], uow: EligibilityUnitOfWork) -> None:
     """Re-project the case; a changed ALG I end date is scheduled anew."""
-    data = event.data
-    await apply_case_facts(
-        uow,
-        CaseFactsChanged(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            case_id=data.case_id,
-            owner_org=data.owner_org,
-            municipality=data.municipality,
-            facts=data.facts,
-            changed_at=data.updated_at,
-        ),
-    )
+    await apply_case_facts(uow, _facts_changed(event, event.data.updated_at))
 
 
 async def on_handover_requested(

@@ -12,12 +12,18 @@ from handover_api.use_cases import audit
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.etag import check_if_match
+from shared.events.base import EventData
 from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
 from shared.events.envelope import make_event
 from shared.events.facts import EligibilityFactsV1
 from shared.problems import NotFound
 
 SOURCE = "/handover_api"
+
+
+async def announce(uow: HandoverUnitOfWork, data: EventData, case_id: uuid.UUID) -> None:
+    """Stage an event about a case in the outbox (key and subject: the case id)."""
+    await uow.publish(make_event(data, source=SOURCE, subject=str(case_id)))
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,16 @@ async def register_case(uow: HandoverUnitOfWork, actor: Principal, cmd: Register
     )
     uow.cases.add(case)
     audit.record(uow, actor, case.id, "case.created")
-    await uow.publish(
-        make_event(
-            CaseRegisteredV1(
-                case_id=case.id,
-                owner_org=case.owner_org,
-                municipality=case.municipality,
-                facts=cmd.facts,
-                registered_at=now,
-            ),
-            source=SOURCE,
-            subject=str(case.id),
-        )
+    await announce(
+        uow,
+        CaseRegisteredV1(
+            case_id=case.id,
+            owner_org=case.owner_org,
+            municipality=case.municipality,
+            facts=cmd.facts,
+            registered_at=now,
+        ),
+        case.id,
     )
     return case
 
@@ -133,18 +137,16 @@ async def update_case(
     case.updated_at = now
     audit.record(uow, actor, case.id, "case.updated", fields=changed)
     if "facts" in changed or "municipality" in changed:
-        await uow.publish(
-            make_event(
-                CaseUpdatedV1(
-                    case_id=case.id,
-                    owner_org=case.owner_org,
-                    municipality=case.municipality,
-                    facts=EligibilityFactsV1.model_validate(case.facts),
-                    changed_fields=tuple(f for f in changed if f in {"facts", "municipality"}),
-                    updated_at=now,
-                ),
-                source=SOURCE,
-                subject=str(case.id),
-            )
+        await announce(
+            uow,
+            CaseUpdatedV1(
+                case_id=case.id,
+                owner_org=case.owner_org,
+                municipality=case.municipality,
+                facts=EligibilityFactsV1.model_validate(case.facts),
+                changed_fields=tuple(f for f in changed if f in {"facts", "municipality"}),
+                updated_at=now,
+            ),
+            case.id,
         )
     return case

@@ -34,12 +34,12 @@ from handover_api.domain.lifecycle import (
 )
 from handover_api.domain.manifest import manifest_digest
 from handover_api.use_cases import audit
-from handover_api.use_cases.cases import SOURCE
+from handover_api.use_cases.cases import announce
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.etag import check_if_match
 from shared.events.eligibility import EligibilityDeterminedV1
-from shared.events.envelope import Envelope, make_event
+from shared.events.envelope import Envelope
 from shared.events.facts import EligibilityFactsV1
 from shared.events.handover import (
     CaseTransferredV1,
@@ -146,23 +146,21 @@ async def start_handover(
     audit.record(
         uow, actor, case.id, "handover.requested", handover_id=handover.id, to_org=target.id
     )
-    await uow.publish(
-        make_event(
-            HandoverRequestedV1(
-                case_id=case.id,
-                handover_id=handover.id,
-                reason=cmd.reason.value,
-                from_org=source.id,
-                to_org=target.id,
-                legal_domain_from=source.legal_domain,
-                legal_domain_to=target.legal_domain,
-                transfer_date=handover.transfer_date,
-                requested_at=now,
-                facts=EligibilityFactsV1.model_validate(case.facts),
-            ),
-            source=SOURCE,
-            subject=str(case.id),
-        )
+    await announce(
+        uow,
+        HandoverRequestedV1(
+            case_id=case.id,
+            handover_id=handover.id,
+            reason=cmd.reason.value,
+            from_org=source.id,
+            to_org=target.id,
+            legal_domain_from=source.legal_domain,
+            legal_domain_to=target.legal_domain,
+            transfer_date=handover.transfer_date,
+            requested_at=now,
+            facts=EligibilityFactsV1.model_validate(case.facts),
+        ),
+        case.id,
     )
     await advance(uow, handover, case, ctx)
     return handover
@@ -382,26 +380,24 @@ async def _transfer(
         documents=len(manifest_docs),
         manifest_sha256=digest,
     )
-    await uow.publish(
-        make_event(
-            CaseTransferredV1(
-                case_id=case.id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                reason=handover.reason,
-                legal_domain_from=handover.legal_domain_from,
-                legal_domain_to=handover.legal_domain_to,
-                transferred_at=now,
-                integration_plan=plan,
-                documents=tuple(manifest_docs),
-                manifest_signature=signature,
-                manifest_keys_url=f"{base}/v1/manifest-keys",
-                responsible_from=handover.transfer_date,
-            ),
-            source=SOURCE,
-            subject=str(case.id),
-        )
+    await announce(
+        uow,
+        CaseTransferredV1(
+            case_id=case.id,
+            handover_id=handover.id,
+            from_org=handover.from_org,
+            to_org=handover.to_org,
+            reason=handover.reason,
+            legal_domain_from=handover.legal_domain_from,
+            legal_domain_to=handover.legal_domain_to,
+            transferred_at=now,
+            integration_plan=plan,
+            documents=tuple(manifest_docs),
+            manifest_signature=signature,
+            manifest_keys_url=f"{base}/v1/manifest-keys",
+            responsible_from=handover.transfer_date,
+        ),
+        case.id,
     )
     log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
 
@@ -442,18 +438,16 @@ async def accept_handover(
     handover.accepted_at = now
     _touch(handover)
     audit.record(uow, actor, handover.case_id, "handover.accepted", handover_id=handover.id)
-    await uow.publish(
-        make_event(
-            HandoverAcceptedV1(
-                case_id=handover.case_id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                accepted_at=now,
-            ),
-            source=SOURCE,
-            subject=str(handover.case_id),
-        )
+    await announce(
+        uow,
+        HandoverAcceptedV1(
+            case_id=handover.case_id,
+            handover_id=handover.id,
+            from_org=handover.from_org,
+            to_org=handover.to_org,
+            accepted_at=now,
+        ),
+        handover.case_id,
     )
     return handover
 
@@ -495,19 +489,17 @@ async def reject_handover(
     audit.record(
         uow, actor, case.id, "handover.rejected", handover_id=handover.id, reason=reason.value
     )
-    await uow.publish(
-        make_event(
-            HandoverRejectedV1(
-                case_id=case.id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                reason_code=reason.value,
-                rejected_at=now,
-            ),
-            source=SOURCE,
-            subject=str(case.id),
-        )
+    await announce(
+        uow,
+        HandoverRejectedV1(
+            case_id=case.id,
+            handover_id=handover.id,
+            from_org=handover.from_org,
+            to_org=handover.to_org,
+            reason_code=reason.value,
+            rejected_at=now,
+        ),
+        case.id,
     )
     return handover
 
@@ -541,17 +533,15 @@ async def escalate_overdue(uow: HandoverUnitOfWork, now: datetime) -> int:
         audit.record(
             uow, audit.SYSTEM, handover.case_id, "handover.overdue", handover_id=handover.id
         )
-        await uow.publish(
-            make_event(
-                HandoverOverdueV1(
-                    case_id=handover.case_id,
-                    handover_id=handover.id,
-                    from_org=handover.from_org,
-                    to_org=handover.to_org,
-                    due_at=handover.due_at or now,
-                ),
-                source=SOURCE,
-                subject=str(handover.case_id),
-            )
+        await announce(
+            uow,
+            HandoverOverdueV1(
+                case_id=handover.case_id,
+                handover_id=handover.id,
+                from_org=handover.from_org,
+                to_org=handover.to_org,
+                due_at=handover.due_at or now,
+            ),
+            handover.case_id,
         )
     return len(handovers)
