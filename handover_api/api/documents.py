@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
+from handover_api.adapters.multipart import MultipartError, read_upload
 from handover_api.api.deps import (
     BlobsDep,
     DocumentsRead,
@@ -18,9 +21,10 @@ from handover_api.api.deps import (
     TransferDep,
     UowDep,
 )
-from handover_api.api.schemas import DocumentRead
+from handover_api.api.schemas import DocumentRead, UploadFields
 from handover_api.domain.documents import DocumentType
 from handover_api.use_cases.documents import (
+    StoredContent,
     UploadDocument,
     open_document,
     register_document,
@@ -32,12 +36,30 @@ from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
-CHUNK = 64 * 1024
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK):
-        yield chunk
+UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "type"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "contentMediaType": "application/octet-stream",
+                        "description": "The document (PDF, PNG, JPEG, TIFF, XML, JSON, text)",
+                    },
+                    "type": {
+                        "type": "string",
+                        "enum": [t.value for t in DocumentType],
+                        "description": "Dossier item (domain.md §2.4)",
+                    },
+                    "legal_basis": {"type": "string", "maxLength": 100},
+                },
+            }
+        }
+    },
+}
 
 
 @router.post(
@@ -46,39 +68,54 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
     summary="Upload a document",
     response_model=DocumentRead,
     responses=problem_responses(401, 403, 404, 413, 415, 422),
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_case_document(
     case_id: uuid.UUID,
-    file: Annotated[UploadFile, File(description="The document (PDF, image, XML, JSON, text)")],
-    type: Annotated[DocumentType, Form(description="Dossier item, see domain.md §2.4")],
+    request: Request,
     principal: DocumentsWrite,
     uow: UowDep,
     blobs: BlobsDep,
     settings: SettingsDep,
     ctx: TransferDep,
-    legal_basis: Annotated[str | None, Form(max_length=100)] = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    """Store a document; sha256 and size are computed while it streams in.
+    """Store a document; sha256, size and media type are taken while the bytes stream in.
 
     A handover waiting for this document transfers in the same transaction.
     """
-    filename = (file.filename or "document").rsplit("/", 1)[-1][:255]
-    async with uow:
-        stored = await store_content(
-            uow, blobs, principal, case_id, _chunks(file), settings.MAX_UPLOAD_BYTES
+
+    async def store(chunks: AsyncIterator[bytes]) -> StoredContent:
+        async with uow:
+            return await store_content(
+                uow, blobs, principal, case_id, chunks, settings.MAX_UPLOAD_BYTES
+            )
+
+    try:
+        form, stored = await read_upload(
+            request.headers.get("content-type", ""), request.stream(), store
         )
+        fields = UploadFields.model_validate(form.fields)
+    except MultipartError as exc:
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": str(exc), "type": "multipart"}]
+        ) from exc
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+        ) from exc
+    filename = (form.filename or "document").rsplit("/", 1)[-1][:255]
     # The key's request hash covers the content's sha256, known only after streaming.
     idem = IdempotencyRequest.of(
         principal.org,
         idempotency_key,
         case_id.bytes,
-        type.value.encode(),
+        fields.type.value.encode(),
         filename.encode(),
-        (legal_basis or "").encode(),
+        (fields.legal_basis or "").encode(),
         stored.sha256.encode(),
     )
-    cmd = UploadDocument(type=type, filename=filename, legal_basis=legal_basis)
+    cmd = UploadDocument(type=fields.type, filename=filename, legal_basis=fields.legal_basis)
 
     async def create() -> tuple[int, DocumentRead, dict[str, str]]:
         document = await register_document(uow, principal, case_id, cmd, stored, ctx)

@@ -161,6 +161,13 @@ class DocumentRead(Schema):
     uploaded_at: datetime
 
 
+class UploadFields(Request):
+    """The text fields sent with an uploaded document."""
+
+    type: DocumentType
+    legal_basis: str | None = Field(default=None, max_length=100)
+
+
 class TriggerIn(Request):
     """The legal trigger that allows releasing the dossier."""
 

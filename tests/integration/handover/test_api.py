@@ -457,6 +457,9 @@ class TestHttpConventions:
         assert binary.status_code == 415
         empty = await upload(h, case_id, "CV_CERTIFICATES", b"")
         assert empty.status_code == 422
+        unknown = await upload(h, case_id, "PASSPORT_SCAN")
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["loc"] == ["body", "type"]
         listed = await h.client.get(f"/v1/cases/{case_id}/documents", headers=h.auth(AGENCY))
         assert listed.json()["items"] == [], "nothing half-written on failure"
 
