@@ -49,7 +49,8 @@ class RelaySettings(BaseModel):
     ENABLED: bool = True
     POLL_INTERVAL_SECONDS: float = 0.25
     BATCH_SIZE: int = 200
-    LEASE_SECONDS: float = 10.0
+    # Longer than a publish can block (KAFKA.REQUEST_TIMEOUT_MS); renewed within batches.
+    LEASE_SECONDS: float = 30.0
     # Housekeeping by the lease holder: sent outbox rows and inbox ids are kept this long.
     # Inbox ids must outlive any redelivery (offset resets, dead-letter replays).
     SENT_RETENTION_HOURS: float = 72.0

@@ -124,8 +124,15 @@ class OutboxRelay:
             ).all()
         acked: list[int] = []
         failed = False
+        renewed = time.monotonic()
         try:
             for row_id, topic, key, payload, headers in rows:
+                if time.monotonic() - renewed > self._settings.LEASE_SECONDS / 3:
+                    # A relay that lost its lease stops at once: one active relay per service.
+                    if not await self.lease.acquire():
+                        failed = True
+                        break
+                    renewed = time.monotonic()
                 try:
                     await self._publisher.publish(
                         topic,

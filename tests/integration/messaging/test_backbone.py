@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -141,6 +141,57 @@ class TestOutboxRelay:
         assert await first.lease.acquire() is True, "the holder renews"
         await first.lease.release()
         assert await second.lease.acquire() is True, "released leases are taken over"
+
+
+class TestRelayLosingItsLease:
+    """A relay whose lease was taken over stops publishing within its batch."""
+
+    async def test_stops_mid_batch_when_another_holder_has_the_lease(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from shared.messaging.memory import InMemoryPublisher
+
+        leases = metadata.tables["leases"]
+
+        class SlowPublisher(InMemoryPublisher):
+            async def publish(
+                self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+            ) -> None:
+                await asyncio.sleep(0.05)
+                await super().publish(topic, key, value, headers)
+                if len(self.records) == 3:
+                    async with sessions() as session, session.begin():
+                        await session.execute(
+                            update(leases).values(
+                                holder="another-replica",
+                                expires_at=datetime.now(UTC) + timedelta(minutes=5),
+                            )
+                        )
+
+        async with UnitOfWork(sessions) as uow:
+            for n in range(20):
+                await uow.publish(upcoming(uuid.uuid4(), n))
+            await uow.commit()
+        publisher = SlowPublisher()
+        relay = OutboxRelay("svc", sessions, publisher, RelaySettings(LEASE_SECONDS=0.3))
+        assert await relay.lease.acquire()
+
+        sent, failed = await relay.drain_once()
+
+        assert failed is True
+        assert 3 <= sent < 20
+        assert len(publisher.records) == sent
+        async with sessions() as session:
+            unsent = await session.scalar(
+                select(func.count())
+                .select_from(metadata.tables["outbox"])
+                .where(metadata.tables["outbox"].c.sent_at.is_(None))
+            )
+        assert unsent == 20 - sent, "what was acknowledged is marked, the rest waits"
 
 
 async def _count_effects(sessions: async_sessionmaker[AsyncSession], event_id: str) -> int:
