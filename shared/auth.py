@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
 from fastapi import Depends, Request
@@ -94,18 +94,31 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), org=org, scopes=frozenset(scope.split()))
 
 
-bearer_scheme = HTTPBearer(auto_error=False, description="OAuth2 client-credentials JWT")
-
-
 def principal_dependency(
     scope_descriptions: dict[str, str],
 ) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Build the FastAPI dependency that authenticates and checks `Security` scopes."""
+    """Build the FastAPI dependency that authenticates and checks `Security` scopes.
+
+    The OpenAPI security scheme lists the service's scopes, so integrators see them in /docs.
+    """
+    listed = "\n".join(f"- `{name}`: {text}" for name, text in sorted(scope_descriptions.items()))
+    bearer_scheme = HTTPBearer(
+        auto_error=False,
+        scheme_name="bearer",
+        bearerFormat="JWT",
+        description=(
+            "OAuth2 client-credentials access token (JWT with `iss`, `aud`, `exp`, `sub`, "
+            "`org` and a space separated `scope`). An organisation sees only what it owns or "
+            "what was handed to it; anything else answers 404.\n\nScopes of this service:\n"
+            + listed
+        ),
+    )
 
     async def current_principal(
         request: Request,
         security_scopes: SecurityScopes,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+        # A default, not an Annotated alias: the scheme is local to this factory.
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("bearer token required")
