@@ -55,6 +55,7 @@ class RelaySettings(BaseModel):
     # Inbox ids must outlive any redelivery (offset resets, dead-letter replays).
     SENT_RETENTION_HOURS: float = 72.0
     INBOX_RETENTION_DAYS: float = 30.0
+    IDEMPOTENCY_RETENTION_HOURS: float = 24.0
     HOUSEKEEPING_INTERVAL_SECONDS: float = 3600.0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db.base import utcnow
 from shared.db.lease import Lease
-from shared.db.tables import INBOX, OUTBOX
+from shared.db.tables import IDEMPOTENCY, INBOX, OUTBOX
 from shared.logging import get_logger
 from shared.messaging.port import Publisher
 from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
@@ -81,19 +81,33 @@ class OutboxRelay:
             self._last_housekeeping = now
             await self.purge(utcnow())
 
-    async def purge(self, now: datetime) -> tuple[int, int]:
-        """Delete sent outbox rows and inbox ids past their retention; returns the counts."""
-        sent_before = now - timedelta(hours=self._settings.SENT_RETENTION_HOURS)
-        seen_before = now - timedelta(days=self._settings.INBOX_RETENTION_DAYS)
+    async def purge(self, now: datetime) -> tuple[int, int, int]:
+        """Delete sent outbox rows, inbox ids and idempotency keys past their retention."""
+        settings = self._settings
+        sent_before = now - timedelta(hours=settings.SENT_RETENTION_HOURS)
+        seen_before = now - timedelta(days=settings.INBOX_RETENTION_DAYS)
+        keys_before = now - timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
         async with self._sessions() as session, session.begin():
-            outbox = await session.execute(
-                delete(OUTBOX).where(OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < sent_before)
+            results = [
+                await session.execute(
+                    delete(OUTBOX).where(
+                        OUTBOX.c.sent_at.is_not(None), OUTBOX.c.sent_at < sent_before
+                    )
+                ),
+                await session.execute(delete(INBOX).where(INBOX.c.processed_at < seen_before)),
+                await session.execute(
+                    delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created_at < keys_before)
+                ),
+            ]
+        outbox, inbox, keys = (int(r.rowcount) for r in results)  # type: ignore[attr-defined]
+        if outbox or inbox or keys:
+            log.info(
+                "outbox.housekeeping",
+                outbox_deleted=outbox,
+                inbox_deleted=inbox,
+                idempotency_keys_deleted=keys,
             )
-            inbox = await session.execute(delete(INBOX).where(INBOX.c.processed_at < seen_before))
-        counts = (int(outbox.rowcount), int(inbox.rowcount))  # type: ignore[attr-defined]
-        if any(counts):
-            log.info("outbox.housekeeping", outbox_deleted=counts[0], inbox_deleted=counts[1])
-        return counts
+        return outbox, inbox, keys
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

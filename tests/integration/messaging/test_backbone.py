@@ -355,6 +355,37 @@ class TestDeadLetters:
 class TestHousekeeping:
     """Sent outbox rows and old inbox ids are purged; unsent rows never are."""
 
+    async def test_old_idempotency_keys_are_purged(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import insert
+
+        from shared.messaging.memory import InMemoryPublisher
+
+        keys = metadata.tables["idempotency_keys"]
+        now = datetime.now(UTC)
+        async with sessions() as session, session.begin():
+            for name, age in (("old", timedelta(days=2)), ("fresh", timedelta(hours=1))):
+                await session.execute(
+                    insert(keys).values(
+                        org="o",
+                        key=name,
+                        request_hash="h",
+                        status_code=201,
+                        response_body="{}",
+                        response_headers={},
+                        created_at=now - age,
+                    )
+                )
+        relay = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings())
+
+        assert await relay.purge(now) == (0, 0, 1)
+
+        async with sessions() as session:
+            assert list(await session.scalars(select(keys.c.key))) == ["fresh"]
+
     async def test_purge_respects_retention_and_never_touches_unsent_rows(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
@@ -393,7 +424,7 @@ class TestHousekeeping:
             )
         relay = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings())
 
-        assert await relay.purge(now) == (1, 1)
+        assert await relay.purge(now) == (1, 1, 0)
 
         async with sessions() as session:
             left = set(await session.scalars(select(outbox.c.event_id)))
