@@ -30,7 +30,6 @@ from shared.db.base import utcnow
 from shared.db.lease import Lease
 from shared.logging import get_logger
 from shared.messaging.port import Publisher
-from shared.pagination import InvalidCursor
 from shared.problems import ProblemSpec
 from shared.runtime import BackgroundTask, Runtime, start_runtime
 from shared.web import build_app
@@ -44,7 +43,6 @@ PROBLEMS: dict[type[Exception], ProblemSpec] = {
     InvalidTarget: ProblemSpec(422, "invalid-target", "Invalid target organisation"),
     DocumentRejected: ProblemSpec(422, "document-rejected", "Document rejected"),
     CaseNotWritable: ProblemSpec(409, "case-not-writable", "Case is read-only for the caller"),
-    InvalidCursor: ProblemSpec(400, "invalid-cursor", "Invalid cursor"),
 }
 
 DESCRIPTION = """

@@ -25,13 +25,11 @@ from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from notifications_api.use_cases.deliveries import DeliveryWorker
 from shared.messaging.port import Publisher
-from shared.pagination import InvalidCursor
 from shared.problems import ProblemSpec
 from shared.runtime import BackgroundTask, Runtime, start_runtime
 from shared.web import build_app
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
-    InvalidCursor: ProblemSpec(400, "invalid-cursor", "Invalid cursor"),
     InvalidWebhookUrl: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
     BlockedWebhookAddress: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
     DeliveryInFlight: ProblemSpec(409, "delivery-in-flight", "Delivery is being sent"),

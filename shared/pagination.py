@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from shared.problems import ApplicationError
+from shared.problems import InvalidCursor
 
 T = TypeVar("T")
 
@@ -17,10 +19,6 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
 CursorQuery = Annotated[
     str | None, Query(max_length=500, description="`next_cursor` of the previous page")
 ]
-
-
-class InvalidCursor(ApplicationError):
-    """The cursor was not issued by this API."""
 
 
 class Page(BaseModel, Generic[T]):
@@ -48,3 +46,42 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise InvalidCursor("cursor is not valid")
     return value
+
+
+R = TypeVar("R")
+
+
+def next_page(
+    rows: Sequence[R], limit: int, cursor_of: Callable[[R], str]
+) -> tuple[Sequence[R], str | None]:
+    """Split `limit + 1` fetched rows into this page and the cursor of the next one."""
+    if len(rows) > limit:
+        return rows[:limit], cursor_of(rows[limit - 1])
+    return rows, None
+
+
+def id_cursor(row_id: uuid.UUID | int) -> str:
+    """A cursor after the row with this id (lists ordered by id)."""
+    return encode_cursor({"id": str(row_id)})
+
+
+def uuid_after(cursor: str | None) -> uuid.UUID | None:
+    """The UUID position inside a cursor from `id_cursor`."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return uuid.UUID(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+
+
+def int_after(cursor: str | None) -> int | None:
+    """The integer position inside a cursor from `id_cursor`."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return int(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc

@@ -89,6 +89,10 @@ class Forbidden(ApplicationError):
     """The token lacks a required scope."""
 
 
+class InvalidCursor(ApplicationError):
+    """The pagination cursor was not issued by this API."""
+
+
 class IdempotencyKeyReused(ApplicationError):
     """The Idempotency-Key was used before with another request body."""
 
@@ -102,6 +106,7 @@ BASE_PROBLEMS: dict[type[Exception], ProblemSpec] = {
     UnsupportedMediaType: ProblemSpec(415, "unsupported-media-type", "Unsupported media type"),
     Unauthorized: ProblemSpec(401, "unauthorized", "Authentication required"),
     Forbidden: ProblemSpec(403, "forbidden", "Insufficient scope"),
+    InvalidCursor: ProblemSpec(400, "invalid-cursor", "Invalid cursor"),
     IdempotencyKeyReused: ProblemSpec(
         422, "idempotency-key-reused", "Idempotency-Key reused with another request"
     ),

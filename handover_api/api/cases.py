@@ -18,7 +18,7 @@ from handover_api.use_cases.cases import (
 )
 from shared.etag import etag_for
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
-from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, int_after, next_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -129,13 +129,12 @@ async def list_case_audit(
     cursor: CursorQuery = None,
 ) -> Page[AuditEntryRead]:
     """Who read or changed the case, oldest first (responsible organisation only)."""
-    position = decode_cursor(cursor)
+    after = int_after(cursor)
     async with uow:
         if await uow.cases.get(case_id, principal.org) is None:
             raise NotFound("case not found")
-        entries = await uow.audit.list_for_case(
-            case_id, after=int(position["id"]) if position else None, limit=limit + 1
-        )
-    items = [AuditEntryRead.model_validate(e) for e in entries[:limit]]
-    next_cursor = encode_cursor({"id": items[-1].id}) if len(entries) > limit else None
-    return Page[AuditEntryRead](items=items, next_cursor=next_cursor)
+        rows = await uow.audit.list_for_case(case_id, after=after, limit=limit + 1)
+    page, next_cursor = next_page(rows, limit, lambda e: id_cursor(e.id))
+    return Page[AuditEntryRead](
+        items=[AuditEntryRead.model_validate(e) for e in page], next_cursor=next_cursor
+    )

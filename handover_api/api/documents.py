@@ -31,7 +31,7 @@ from handover_api.use_cases.documents import (
     store_content,
 )
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
-from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -139,18 +139,15 @@ async def list_case_documents(
     cursor: CursorQuery = None,
 ) -> Page[DocumentRead]:
     """Document metadata with sha256, for the organisation responsible for the case."""
-    position = decode_cursor(cursor)
+    after = uuid_after(cursor)
     async with uow:
         if await uow.cases.get(case_id, principal.org) is None:
             raise NotFound("case not found")
-        documents = await uow.documents.list_for_case(
-            case_id,
-            after=uuid.UUID(str(position["id"])) if position else None,
-            limit=limit + 1,
-        )
-    items = [DocumentRead.model_validate(d) for d in documents[:limit]]
-    next_cursor = encode_cursor({"id": str(items[-1].id)}) if len(documents) > limit else None
-    return Page[DocumentRead](items=items, next_cursor=next_cursor)
+        rows = await uow.documents.list_for_case(case_id, after=after, limit=limit + 1)
+    page, next_cursor = next_page(rows, limit, lambda d: id_cursor(d.id))
+    return Page[DocumentRead](
+        items=[DocumentRead.model_validate(d) for d in page], next_cursor=next_cursor
+    )
 
 
 @router.get(

@@ -24,7 +24,7 @@ from handover_api.domain.lifecycle import HandoverStatus
 from handover_api.use_cases import handovers as uc
 from shared.etag import etag_for
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
-from shared.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["handovers"])
@@ -126,17 +126,17 @@ async def list_handovers(
     cursor: CursorQuery = None,
 ) -> Page[HandoverRead]:
     """Incoming (released to the caller) and outgoing handovers, oldest id first."""
-    position = decode_cursor(cursor)
+    after = uuid_after(cursor)
     async with uow:
         rows = await uow.handovers.list(
             principal.org,
             direction=direction,
             status=status.value if status else None,
-            after=uuid.UUID(str(position["id"])) if position else None,
+            after=after,
             limit=limit + 1,
         )
-        items = [await present(uow, h) for h in rows[:limit]]
-    next_cursor = encode_cursor({"id": str(items[-1].id)}) if len(rows) > limit else None
+        page, next_cursor = next_page(rows, limit, lambda h: id_cursor(h.id))
+        items = [await present(uow, h) for h in page]
     return Page[HandoverRead](items=items, next_cursor=next_cursor)
 
 

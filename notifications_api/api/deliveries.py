@@ -22,7 +22,7 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.domain.deliveries import DeliveryStatus
 from notifications_api.use_cases import deliveries as use_cases
-from shared.pagination import CursorQuery, LimitQuery
+from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -58,12 +58,8 @@ async def list_deliveries(
         after=read_position(cursor),
         limit=limit,
     )
-    items = [DeliveryRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        position_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = next_page(rows, limit, lambda r: position_cursor(r.created_at, r.id))
+    items = [DeliveryRead.model_validate(r) for r in page]
     return DeliveryPage(items=items, next_cursor=next_cursor)
 
 

@@ -14,7 +14,8 @@ from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from shared.auth import Principal, principal_dependency
 from shared.idempotency import IdempotencyRequest, replay
-from shared.pagination import InvalidCursor, decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import InvalidCursor
 from shared.runtime import Runtime
 
 SCOPES: dict[str, str] = {

@@ -22,7 +22,7 @@ from notifications_api.api.schemas import InfoSessionCreate, InfoSessionPage, In
 from notifications_api.domain.invitations import LOCATION_PATTERN
 from notifications_api.use_cases import info_sessions as use_cases
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
-from shared.pagination import CursorQuery, LimitQuery
+from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/info-sessions", tags=["info-sessions"])
@@ -53,12 +53,8 @@ async def list_info_sessions(
         after=read_position(cursor),
         limit=limit,
     )
-    items = [InfoSessionRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        position_cursor(rows[limit - 1].starts_at, rows[limit - 1].id)
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = next_page(rows, limit, lambda r: position_cursor(r.starts_at, r.id))
+    items = [InfoSessionRead.model_validate(r) for r in page]
     return InfoSessionPage(items=items, next_cursor=next_cursor)
 
 

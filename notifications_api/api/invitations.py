@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from notifications_api.api.deps import InvitationsRead, UowDep, position_cursor, read_position
 from notifications_api.api.schemas import InvitationPage, InvitationRead
 from notifications_api.use_cases import invitations as use_cases
-from shared.pagination import CursorQuery, LimitQuery
+from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
@@ -32,10 +32,6 @@ async def list_invitations(
     rows = await use_cases.list_invitations(
         uow, actor, case_id=case_id, after=read_position(cursor), limit=limit
     )
-    items = [InvitationRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        position_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = next_page(rows, limit, lambda r: position_cursor(r.created_at, r.id))
+    items = [InvitationRead.model_validate(r) for r in page]
     return InvitationPage(items=items, next_cursor=next_cursor)

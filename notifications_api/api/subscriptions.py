@@ -27,7 +27,7 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.use_cases import subscriptions as use_cases
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
-from shared.pagination import CursorQuery, LimitQuery
+from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -94,12 +94,8 @@ async def list_subscriptions(
 ) -> SubscriptionPage:
     """The organisation's active subscriptions, newest first."""
     rows = await use_cases.list_subscriptions(uow, actor, read_position(cursor), limit)
-    items = [SubscriptionRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        position_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = next_page(rows, limit, lambda r: position_cursor(r.created_at, r.id))
+    items = [SubscriptionRead.model_validate(r) for r in page]
     return SubscriptionPage(items=items, next_cursor=next_cursor)
 
 

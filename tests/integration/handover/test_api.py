@@ -493,6 +493,23 @@ class TestHttpConventions:
                 break
         assert len(seen) == len(set(seen)) == 5
 
+    async def test_tampered_cursors_are_client_errors(self, harness: HandoverHarness) -> None:
+        h = harness
+        case_id = await create_case(h)
+        from shared.pagination import encode_cursor
+
+        for path in (
+            f"/v1/cases/{case_id}/documents",
+            "/v1/handovers",
+            f"/v1/cases/{case_id}/audit",
+        ):
+            for cursor in ("!!", encode_cursor({"id": "not-an-id"}), encode_cursor({"x": 1})):
+                response = await h.client.get(
+                    path, params={"cursor": cursor}, headers=h.auth(AGENCY)
+                )
+                assert response.status_code == 400, (path, cursor, response.text)
+                assert response.json()["type"].endswith("invalid-cursor")
+
     async def test_organisations_are_seeded(self, harness: HandoverHarness) -> None:
         orgs = (await harness.client.get("/v1/organisations", headers=harness.auth(AGENCY))).json()
         by_id = {o["id"]: o for o in orgs}

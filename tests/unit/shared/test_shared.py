@@ -18,8 +18,8 @@ from shared.events.envelope import make_event
 from shared.events.facts import EligibilityFactsV1
 from shared.events.registry import EVENT_MODELS, UnknownEventType, all_topics, decode, dlq_topic
 from shared.events.transition import TransitionUpcomingV1
-from shared.pagination import InvalidCursor, decode_cursor, encode_cursor
-from shared.problems import PreconditionFailed, PreconditionRequired, Unauthorized
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import InvalidCursor, PreconditionFailed, PreconditionRequired, Unauthorized
 from shared.settings import AuthSettings
 from shared.strict import forbid_unknown
 
