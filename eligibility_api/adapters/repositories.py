@@ -85,12 +85,3 @@ class ScheduledTransitionRepository:
     def add(self, transition: ScheduledTransition) -> None:
         """Stage a scheduled transition (its unique key guards against a second one)."""
         self._session.add(transition)
-
-    async def for_case(self, case_id: uuid.UUID) -> Sequence[ScheduledTransition]:
-        """Scheduled transitions of a case, oldest end date first."""
-        stmt = (
-            select(ScheduledTransition)
-            .where(ScheduledTransition.case_id == case_id)
-            .order_by(ScheduledTransition.alg1_end_date)
-        )
-        return (await self._session.scalars(stmt)).all()

@@ -59,13 +59,6 @@ class CaseRepository:
             stmt = stmt.with_for_update()
         return (await self._session.scalars(stmt)).one_or_none()
 
-    async def list(self, org: str, *, after: uuid.UUID | None, limit: int) -> Sequence[Case]:
-        """A page of the org's cases ordered by id."""
-        stmt = self._readable(org).order_by(Case.id).limit(limit)
-        if after is not None:
-            stmt = stmt.where(Case.id > after)
-        return (await self._session.scalars(stmt)).all()
-
 
 class DocumentRepository:
     """Document metadata; readable by the organisation responsible for the case."""

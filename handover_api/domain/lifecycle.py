@@ -26,11 +26,6 @@ class HandoverStatus(StrEnum):
         """The FHIR TaskStatus integrators know."""
         return _FHIR[self]
 
-    @property
-    def is_active(self) -> bool:
-        """Whether the handover still blocks a new one for the case."""
-        return self in ACTIVE
-
 
 class EligibilityStatus(StrEnum):
     """What eligibility_api said about the target's responsibility."""

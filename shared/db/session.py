@@ -18,11 +18,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from shared.settings import DatabaseSettings
 
 
-def is_sqlite(url: str) -> bool:
-    """Whether the URL names a SQLite database."""
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Create the service's engine; SQLite gets WAL, a busy timeout and foreign keys."""
     url = make_url(settings.URL)
