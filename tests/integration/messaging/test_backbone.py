@@ -129,6 +129,48 @@ class TestOutboxRelay:
             )
         assert unsent == 0
 
+    async def test_two_replicas_publish_every_event_exactly_once(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        publishers = [
+            KafkaPublisher(broker.kafka_settings(), client_id=f"replica-{n}") for n in range(2)
+        ]
+        relays = [
+            OutboxRelay(
+                "two-replicas",
+                sessions,
+                publisher,
+                RelaySettings(POLL_INTERVAL_SECONDS=0.05, LEASE_SECONDS=5, BATCH_SIZE=20),
+            )
+            for publisher in publishers
+        ]
+        tasks = [asyncio.create_task(relay.run()) for relay in relays]
+        case = uuid.uuid4()
+        staged = []
+        try:
+            for n in range(60):
+                async with UnitOfWork(sessions, relays[n % 2].signal) as uow:
+                    event = upcoming(case, n)
+                    await uow.publish(event)
+                    await uow.commit()
+                staged.append(event.id)
+            key = str(case).encode()
+            records: list[ConsumerRecord[bytes, bytes]] = []
+            deadline = asyncio.get_running_loop().time() + 60
+            while len(records) < 60 and asyncio.get_running_loop().time() < deadline:
+                everything = await read_topic(broker, "transition.upcoming", 1_000_000, 2)
+                records = [r for r in everything if r.key == key]
+        finally:
+            for relay in relays:
+                relay.stop()
+            await asyncio.gather(*tasks)
+            for publisher in publishers:
+                await publisher.stop()
+        events = [
+            Envelope[TransitionUpcomingV1].model_validate_json(r.value or b"") for r in records
+        ]
+        assert [e.id for e in events] == staged, "each event once, in commit order"
+
     async def test_only_one_relay_holds_the_lease(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
