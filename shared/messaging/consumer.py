@@ -88,9 +88,10 @@ class ConsumerRunner:
             for tp, records in batches.items():
                 for record in records:
                     await self.handle_record(record)
-                    await consumer.commit(
-                        {TopicPartition(tp.topic, tp.partition): record.offset + 1}
-                    )
+                # After every record of the batch was applied (or dead-lettered); a crash
+                # before this line redelivers them, and the inbox skips what was applied.
+                partition = TopicPartition(tp.topic, tp.partition)
+                await consumer.commit({partition: records[-1].offset + 1})
 
     async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply one record; returns the outcome (processed, duplicate, dead_lettered)."""
