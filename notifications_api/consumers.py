@@ -22,38 +22,11 @@ from shared.messaging.consumer import Handler
 GROUP_ID = "notifications_api"
 
 
-async def on_case_transferred(
-    event: Envelope[CaseTransferredV1], uow: NotificationsUnitOfWork
-) -> None:
-    """Notify the receiving and the source organisation."""
-    await enqueue_deliveries(uow, event)
+async def on_lifecycle_event(event: Envelope[Any], uow: NotificationsUnitOfWork) -> None:
+    """Deliver a handover lifecycle event to the subscribed organisations.
 
-
-async def on_handover_requested(
-    event: Envelope[HandoverRequestedV1], uow: NotificationsUnitOfWork
-) -> None:
-    """Announce the coming handover to the receiving organisation."""
-    await enqueue_deliveries(uow, event)
-
-
-async def on_handover_accepted(
-    event: Envelope[HandoverAcceptedV1], uow: NotificationsUnitOfWork
-) -> None:
-    """Notify both organisations."""
-    await enqueue_deliveries(uow, event)
-
-
-async def on_handover_rejected(
-    event: Envelope[HandoverRejectedV1], uow: NotificationsUnitOfWork
-) -> None:
-    """Notify both organisations."""
-    await enqueue_deliveries(uow, event)
-
-
-async def on_handover_overdue(
-    event: Envelope[HandoverOverdueV1], uow: NotificationsUnitOfWork
-) -> None:
-    """Escalate to both organisations."""
+    Who receives which topic (receiver, source or both) is `domain.routing.recipient_orgs`.
+    """
     await enqueue_deliveries(uow, event)
 
 
@@ -66,11 +39,11 @@ async def on_transition_upcoming(
 
 
 HANDLERS: Mapping[str, Handler[Any]] = {
-    CaseTransferredV1.TOPIC: on_case_transferred,
-    HandoverRequestedV1.TOPIC: on_handover_requested,
-    HandoverAcceptedV1.TOPIC: on_handover_accepted,
-    HandoverRejectedV1.TOPIC: on_handover_rejected,
-    HandoverOverdueV1.TOPIC: on_handover_overdue,
+    CaseTransferredV1.TOPIC: on_lifecycle_event,
+    HandoverRequestedV1.TOPIC: on_lifecycle_event,
+    HandoverAcceptedV1.TOPIC: on_lifecycle_event,
+    HandoverRejectedV1.TOPIC: on_lifecycle_event,
+    HandoverOverdueV1.TOPIC: on_lifecycle_event,
     TransitionUpcomingV1.TOPIC: on_transition_upcoming,
 }
 
