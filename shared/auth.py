@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
@@ -31,18 +33,24 @@ class Principal:
 
 
 class _FileJwks:
-    """A JWKS read from a local file, re-read when the file changes."""
+    """A JWKS read from a local file, re-read when the file changes (checked once a second)."""
+
+    CHECK_INTERVAL_SECONDS = 1.0
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._mtime = -1.0
+        self._checked = -1.0
         self._set: PyJWKSet | None = None
 
     def get_signing_key(self, kid: str) -> PyJWK:
-        mtime = self._path.stat().st_mtime
-        if self._set is None or mtime != self._mtime:
-            self._set = PyJWKSet.from_dict(json.loads(self._path.read_text()))
-            self._mtime = mtime
+        now = time.monotonic()
+        if self._set is None or now - self._checked >= self.CHECK_INTERVAL_SECONDS:
+            self._checked = now
+            mtime = self._path.stat().st_mtime
+            if self._set is None or mtime != self._mtime:
+                self._set = PyJWKSet.from_dict(json.loads(self._path.read_text()))
+                self._mtime = mtime
         for key in self._set.keys:
             if key.key_id == kid:
                 return key
@@ -60,6 +68,12 @@ class TokenVerifier:
             self._jwks = PyJWKClient(url, cache_keys=True, lifespan=300)
         else:
             self._jwks = _FileJwks(Path(url.removeprefix("file://")))
+
+    async def verify_async(self, token: str) -> Principal:
+        """`verify` without blocking the event loop: fetching a JWKS URL is blocking I/O."""
+        if isinstance(self._jwks, PyJWKClient):
+            return await anyio.to_thread.run_sync(self.verify, token)
+        return self.verify(token)
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token or raise Unauthorized."""
@@ -123,7 +137,7 @@ def principal_dependency(
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("bearer token required")
         verifier: TokenVerifier = request.app.state.runtime.verifier
-        principal = verifier.verify(credentials.credentials)
+        principal = await verifier.verify_async(credentials.credentials)
         missing = [s for s in security_scopes.scopes if not principal.has(s)]
         if missing:
             raise Forbidden(f"missing scope(s): {' '.join(missing)}")
