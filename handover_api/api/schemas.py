@@ -16,10 +16,17 @@ from handover_api.domain.lifecycle import (
     RejectionReason,
     TriggerType,
 )
-from shared.events.facts import EligibilityFactsV1
+from shared.events.facts import EligibilityFactsV1, ResidenceStatusCode
 from shared.strict import forbid_unknown
 
-Facts = Annotated[EligibilityFactsV1, BeforeValidator(forbid_unknown(EligibilityFactsV1))]
+
+class CaseFacts(EligibilityFactsV1):
+    """Eligibility-relevant facts; leave unknown facts out (eligibility warns about them)."""
+
+    residence_status: ResidenceStatusCode | None = None
+
+
+Facts = Annotated[CaseFacts, BeforeValidator(forbid_unknown(CaseFacts))]
 OrgId = Annotated[str, Field(min_length=2, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Z0-9_.:-]+$")]
 
@@ -114,7 +121,7 @@ class CaseCreate(Request):
     )
     municipality: str | None = Field(default=None, max_length=100)
     person: Person
-    facts: Facts = Field(default_factory=EligibilityFactsV1)
+    facts: Facts = Field(default_factory=CaseFacts)
     integration_plan: IntegrationPlanIn | None = None
 
 

@@ -12,6 +12,32 @@ Nationality = Literal["GERMAN", "EU", "THIRD_COUNTRY"]
 AsylumDecisionType = Literal[
     "ASYL_16A", "FLUECHTLING_3", "SUBSIDIAER_4", "ABSCHIEBUNGSVERBOT_60", "ABGELEHNT"
 ]
+# The code list of residence titles (domain.md §1.3 plus EU and settled statuses). Events keep
+# `residence_status` a plain string so a new code never breaks an older consumer; HTTP
+# requests are checked against this list.
+ResidenceStatusCode = Literal[
+    "AUFENTHALTSGESTATTUNG",
+    "DULDUNG",
+    "VOLLZIEHBAR_AUSREISEPFLICHTIG",
+    "FOLGEANTRAG",
+    "AUFENTHG_25_5",
+    "AUFENTHG_25_4_S1",
+    "AUFENTHG_23_1_WAR",
+    "AUFENTHG_24_WAR",
+    "AUFENTHG_25_1_ASYL",
+    "AUFENTHG_25_2_FLUECHTLING",
+    "AUFENTHG_25_2_SUBSIDIAER",
+    "AUFENTHG_25_3_ABSCHIEBUNGSVERBOT",
+    "UKRAINE_24",
+    "EU_WORKER",
+    "EU_JOB_SEEKER",
+    "EU_PERMANENT_RESIDENCE",
+    "SETTLEMENT_PERMIT",
+    "RESIDENCE_PERMIT_EMPLOYMENT",
+    "RESIDENCE_PERMIT_FAMILY",
+    "RESIDENCE_PERMIT_JOB_SEARCH",
+    "NONE",
+]
 SperrzeitKind = Literal[
     "QUIT_JOB",
     "REFUSAL",

@@ -74,3 +74,12 @@ def test_the_checker_catches_breaking_changes() -> None:
         "required": ["a"],
     }
     assert breaking_changes(old, added) == []
+
+
+def test_residence_code_list_matches_the_rule_engine() -> None:
+    from typing import get_args
+
+    from eligibility_api.domain.facts import ResidenceStatus
+    from shared.events.facts import ResidenceStatusCode
+
+    assert set(get_args(ResidenceStatusCode)) == {status.value for status in ResidenceStatus}

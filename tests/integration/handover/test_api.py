@@ -447,6 +447,10 @@ class TestHttpConventions:
         problem = response.json()
         assert problem["type"].endswith("validation-error")
         assert "alg1.x" in problem["errors"][0]["msg"]
+        typo = {**CASE_EXAMPLE, "facts": {"residence_status": "AUFENTHALTSGESTATUNG"}}
+        response = await harness.client.post("/v1/cases", json=typo, headers=harness.auth(AGENCY))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"][-1] == "residence_status"
 
     async def test_upload_limits(self, harness: HandoverHarness) -> None:
         h = harness
