@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select
@@ -89,6 +89,20 @@ class DocumentRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return (await self._session.scalars(stmt)).all()
+
+    async def types_by_case(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+        """The document types present per case, for many cases in one query."""
+        found: dict[uuid.UUID, set[str]] = {case_id: set() for case_id in case_ids}
+        if not case_ids:
+            return found
+        rows = await self._session.execute(
+            select(Document.case_id, Document.type)
+            .where(Document.case_id.in_(list(case_ids)))
+            .distinct()
+        )
+        for case_id, doc_type in rows:
+            found[case_id].add(doc_type)
+        return found
 
 
 class HandoverRepository:

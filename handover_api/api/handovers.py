@@ -34,7 +34,13 @@ CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 
 async def present(uow: HandoverUnitOfWork, handover: Handover) -> HandoverRead:
     """The handover as the API shows it, with what still blocks it."""
-    missing, blocking = await uc.blocking_state(uow, handover)
+    states = await uc.blocking_states(uow, [handover])
+    return as_read(handover, states[handover.id])
+
+
+def as_read(handover: Handover, blocking_state: uc.Blocking) -> HandoverRead:
+    """The response body of a handover whose blocking state is known."""
+    missing, blocking = blocking_state
     fields = {
         name: getattr(handover, name)
         for name in HandoverRead.model_fields
@@ -136,7 +142,8 @@ async def list_handovers(
             limit=limit + 1,
         )
         page, next_cursor = next_page(rows, limit, lambda h: id_cursor(h.id))
-        items = [await present(uow, h) for h in page]
+        states = await uc.blocking_states(uow, page)
+    items = [as_read(h, states[h.id]) for h in page]
     return Page[HandoverRead](items=items, next_cursor=next_cursor)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -273,39 +274,43 @@ async def documents_changed(uow: HandoverUnitOfWork, case: Case, ctx: TransferCo
         await advance(uow, handover, case, ctx)
 
 
-async def _readiness(
-    uow: HandoverUnitOfWork, handover: Handover
-) -> tuple[Readiness, list[Document]]:
-    documents = list(await uow.documents.list_for_case(handover.case_id))
-    readiness = assess(
+def readiness_of(handover: Handover, present: Iterable[DocumentType]) -> Readiness:
+    """Where a handover stands given the document types its case has."""
+    return assess(
         trigger_recorded=handover.trigger is not None,
         eligibility=EligibilityStatus(handover.eligibility_status),
         missing=tuple(
             missing_documents(
                 HandoverReason(handover.reason),
-                {DocumentType(d.type) for d in documents},
+                present,
                 [DocumentType(w["document_type"]) for w in handover.waivers],
             )
         ),
     )
-    return readiness, documents
 
 
-async def blocking_state(
-    uow: HandoverUnitOfWork, handover: Handover
-) -> tuple[list[DocumentType], list[str]]:
-    """What still blocks a pre-transfer handover: missing documents and conditions."""
-    if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-        return [], []
-    readiness, _ = await _readiness(uow, handover)
-    return list(readiness.missing_documents), list(readiness.blocking)
+Blocking = tuple[list[DocumentType], list[str]]
+
+
+async def blocking_states(
+    uow: HandoverUnitOfWork, handovers: Sequence[Handover]
+) -> dict[uuid.UUID, Blocking]:
+    """What still blocks each pre-transfer handover; one documents query for all of them."""
+    waiting = [h for h in handovers if S(h.status) in (S.PREPARING, S.AWAITING_DOCUMENTS)]
+    types = await uow.documents.types_by_case({h.case_id for h in waiting})
+    states: dict[uuid.UUID, Blocking] = {h.id: ([], []) for h in handovers}
+    for handover in waiting:
+        readiness = readiness_of(handover, (DocumentType(t) for t in types[handover.case_id]))
+        states[handover.id] = (list(readiness.missing_documents), list(readiness.blocking))
+    return states
 
 
 async def advance(
     uow: HandoverUnitOfWork, handover: Handover, case: Case, ctx: TransferContext
 ) -> None:
     """Move a pre-transfer handover to the status its conditions allow."""
-    readiness, documents = await _readiness(uow, handover)
+    documents = list(await uow.documents.list_for_case(handover.case_id))
+    readiness = readiness_of(handover, (DocumentType(d.type) for d in documents))
     current = S(handover.status)
     if readiness.status == current:
         return

@@ -305,6 +305,23 @@ class TestReceiverDecisions:
         assert again.status_code == 409
         assert again.json()["type"].endswith("active-handover-exists")
 
+    async def test_list_shows_what_blocks_each_handover(self, harness: HandoverHarness) -> None:
+        h = harness
+        complete_case = await create_case(h)
+        await upload_required(h, complete_case)
+        sparse_case = await create_case(h)
+        await upload_required(h, sparse_case, skip={"CV_CERTIFICATES", "FOERDERPLAN"})
+        first = await start(h, complete_case)
+        second = await start(h, sparse_case)
+        listed = await h.client.get(
+            "/v1/handovers", params={"direction": "outgoing"}, headers=h.auth(AGENCY)
+        )
+        by_id = {x["id"]: x for x in listed.json()["items"]}
+        assert by_id[first["id"]]["missing_documents"] == []
+        assert by_id[first["id"]]["blocking"] == ["eligibility_pending"]
+        assert by_id[second["id"]]["missing_documents"] == ["CV_CERTIFICATES", "FOERDERPLAN"]
+        assert by_id[second["id"]]["blocking"] == ["documents_missing", "eligibility_pending"]
+
     async def test_incoming_and_outgoing_lists(self, harness: HandoverHarness) -> None:
         h = harness
         handover = await transferred_handover(h)
