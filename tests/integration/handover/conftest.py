@@ -16,6 +16,7 @@ from handover_api.settings import HandoverSettings
 from services.issuer import DevIssuer
 from shared.db import migrations
 from shared.messaging.memory import InMemoryPublisher
+from shared.messaging.relay import OutboxRelay
 from shared.settings import AuthSettings, ConsumerSettings, DatabaseSettings, RelaySettings
 from tests.conftest import DatabaseFactory
 
@@ -33,17 +34,16 @@ class HandoverHarness:
     publisher: InMemoryPublisher
     issuer: DevIssuer
     client: httpx.AsyncClient
+    relay: OutboxRelay
 
     def auth(self, org: str, scopes: list[str] | None = None) -> dict[str, str]:
         """Authorization header for `org`."""
         return {"Authorization": f"Bearer {self.issuer.token(org, scopes)}"}
 
     async def drain_outbox(self) -> None:
-        """Publish everything staged so far."""
-        relay = self.app.state.runtime.relay
-        assert relay is not None
-        await relay.lease.acquire()
-        await relay.drain_once()
+        """Publish everything staged so far (the app's own relay is off in these tests)."""
+        await self.relay.lease.acquire()
+        await self.relay.drain_once()
 
 
 def handover_settings(db_url: str, issuer: DevIssuer, tmp_path: Path) -> HandoverSettings:
@@ -72,12 +72,9 @@ async def harness(
     publisher = InMemoryPublisher()
     app = create_app(settings, publisher=publisher)
     async with app.router.lifespan_context(app):
-        from shared.messaging.relay import OutboxRelay
-
-        runtime = app.state.runtime
-        runtime.relay = OutboxRelay(
-            settings.SERVICE_NAME, runtime.sessions, publisher, settings.RELAY
+        relay = OutboxRelay(
+            settings.SERVICE_NAME, app.state.runtime.sessions, publisher, settings.RELAY
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield HandoverHarness(app, settings, publisher, issuer, client)
+            yield HandoverHarness(app, settings, publisher, issuer, client, relay)
