@@ -15,7 +15,9 @@ class EligibilitySettings(ServiceSettings):
 
     SERVICE_NAME: str = "eligibility_api"
     PORT: int = 8002
-    DB: DatabaseSettings = DatabaseSettings(URL="sqlite+aiosqlite:///var/eligibility.sqlite3")
+    DB: DatabaseSettings = DatabaseSettings(
+        URL="postgresql+psycopg://postgres@127.0.0.1:15432/eligibility"
+    )
     # transition.upcoming goes out this many days before the ALG I end date (domain.md §4.1 R1).
     TRANSITION_LEAD_DAYS: int = 90
     SCHEDULER_ENABLED: bool = True

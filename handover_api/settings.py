@@ -16,7 +16,9 @@ class HandoverSettings(ServiceSettings):
 
     SERVICE_NAME: str = "handover_api"
     PORT: int = 8001
-    DB: DatabaseSettings = DatabaseSettings(URL="sqlite+aiosqlite:///var/handover.sqlite3")
+    DB: DatabaseSettings = DatabaseSettings(
+        URL="postgresql+psycopg://postgres@127.0.0.1:15432/handover"
+    )
     BLOB_DIR: Path = Path("var/blobs")
     MANIFEST_KEY_PATH: Path = Path("var/handover-manifest-key.pem")
     ACCEPT_DEADLINE_DAYS: int = 10

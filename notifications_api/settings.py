@@ -42,7 +42,9 @@ class NotificationsSettings(ServiceSettings):
 
     SERVICE_NAME: str = "notifications_api"
     PORT: int = 8003
-    DB: DatabaseSettings = DatabaseSettings(URL="sqlite+aiosqlite:///var/notifications.sqlite3")
+    DB: DatabaseSettings = DatabaseSettings(
+        URL="postgresql+psycopg://postgres@127.0.0.1:15432/notifications"
+    )
     WEBHOOKS: WebhookSettings = WebhookSettings()
 
     @property

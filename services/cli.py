@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -20,6 +21,7 @@ from aiokafka.errors import KafkaError
 
 from services.broker import EmbeddedBroker
 from services.issuer import ALL_SCOPES, DevIssuer
+from services.postgres import EmbeddedPostgres, PostgresError
 from services.stack import (
     SERVICES,
     ChildExited,
@@ -35,6 +37,7 @@ from shared.settings import KafkaSettings
 
 HOST = "127.0.0.1"
 DEFAULT_BROKER_PORT = 19092
+DEFAULT_POSTGRES_PORT = 15432
 DEMO_ORGS = ("agentur-hagen", "jobcenter-ennepe-ruhr")
 READY_LINE_EVENT = "up"
 
@@ -56,7 +59,11 @@ class Console:
 
 
 def build_config(
-    env: Mapping[str, str], var_dir: Path, bootstrap_servers: str, enable_idempotence: bool
+    env: Mapping[str, str],
+    var_dir: Path,
+    bootstrap_servers: str,
+    enable_idempotence: bool,
+    database_urls: Mapping[str, str],
 ) -> StackConfig:
     """The stack's config from the environment; the user's HANDOVER_* etc. variables win."""
     prefixes = tuple(s.env_prefix for s in SERVICES)
@@ -71,7 +78,7 @@ def build_config(
     return StackConfig(
         bootstrap_servers=bootstrap_servers,
         issuer=DevIssuer(var_dir / "dev-issuer"),
-        database_urls=_by_service(env, "DB__URL"),
+        database_urls=dict(database_urls),
         ports=ports,
         hosts=_by_service(env, "HOST"),
         data_dir=var_dir,
@@ -80,6 +87,54 @@ def build_config(
         enable_idempotence=enable_idempotence,
         extra_env={k: v for k, v in env.items() if k.startswith(prefixes)},
     )
+
+
+def start_postgres(
+    env: Mapping[str, str], var_dir: Path, console: Console
+) -> tuple[dict[str, str], EmbeddedPostgres | None]:
+    """Database URLs of every service: the user's `*_DB__URL`, else the embedded server.
+
+    The embedded server keeps its cluster under `var_dir/postgres` (one database per
+    service). It is returned when this call started it, so the caller stops it again; None
+    when every URL was given or the server was already running (another `up`).
+    """
+    urls = _by_service(env, "DB__URL")
+    missing = [spec for spec in SERVICES if spec.name not in urls]
+    if not missing:
+        console.event("postgres", "external (every *_DB__URL is set)")
+        return urls, None
+    raw_port = env.get("POSTGRES_PORT") or str(DEFAULT_POSTGRES_PORT)
+    try:
+        port = int(raw_port)
+    except ValueError:
+        raise StackError(f"POSTGRES_PORT is not a port number: {raw_port!r}") from None
+    server = EmbeddedPostgres(var_dir / "postgres" / "cluster", host=HOST, port=port)
+    already_running = server.running()
+    if not already_running:
+        _require_free_port(HOST, port, "POSTGRES_PORT")
+    try:
+        server.start()
+        created = server.create_databases(spec.db_name for spec in missing)
+    except PostgresError as exc:
+        raise StackError(str(exc)) from exc
+    console.event(
+        "postgres",
+        f"embedded: pid={server.pid()} {HOST}:{port} data={server.data_dir} "
+        f"({len(created)} database(s) created) log={server.log_path}",
+    )
+    urls.update({spec.name: server.async_url(spec.db_name) for spec in missing})
+    return urls, None if already_running else server
+
+
+@contextlib.contextmanager
+def databases(var_dir: Path, console: Console) -> Iterator[dict[str, str]]:
+    """The services' database URLs for a one-off command; stops a server it started."""
+    urls, server = start_postgres(os.environ, var_dir, console)
+    try:
+        yield urls
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _by_service(env: Mapping[str, str], key: str) -> dict[str, str]:
@@ -158,8 +213,10 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
     received: list[str] = []
     _install_signal_handlers(stop, received)
     broker: EmbeddedBroker | None = None
+    postgres: EmbeddedPostgres | None = None
     stack: Stack | None = None
     try:
+        database_urls, postgres = start_postgres(env, var_dir, console)
         external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
         if external:
             bootstrap = external
@@ -174,7 +231,9 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             console.event("broker", f"embedded Tansu: pid={pid} {bootstrap} log={broker.log_path}")
         created = _create_topics(bootstrap, stop)
         console.event("topics", f"all present ({created} created)")
-        config = build_config(env, var_dir, bootstrap, enable_idempotence=bool(external))
+        config = build_config(
+            env, var_dir, bootstrap, enable_idempotence=bool(external), database_urls=database_urls
+        )
         config.issuer.ensure_keys()
         console.event("issuer", f"{config.issuer.directory} (jwks {config.issuer.jwks_path})")
         for spec in config.services:
@@ -205,6 +264,10 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
         if broker is not None:
             broker.stop()
             console.event("stopped", "broker")
+        if postgres is not None:
+            with contextlib.suppress(PostgresError):
+                postgres.stop()
+            console.event("stopped", "postgres")
 
 
 def _report_exit(console: Console, exc: ChildExited) -> None:
@@ -296,45 +359,56 @@ def cmd_replay_dlq(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _offline_config(var_dir: Path) -> StackConfig:
+def _offline_config(var_dir: Path, database_urls: Mapping[str, str]) -> StackConfig:
     """Config for commands that do not start the broker (migrate, revision)."""
     env = os.environ
     external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
     port = env.get("BROKER_PORT") or str(DEFAULT_BROKER_PORT)
-    return build_config(env, var_dir, external or f"{HOST}:{port}", bool(external))
+    return build_config(env, var_dir, external or f"{HOST}:{port}", bool(external), database_urls)
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
     """Migrate the databases of the chosen services (all by default) to head."""
-    config = _offline_config(Path(args.var_dir).resolve())
-    unknown = set(args.services) - {s.name for s in config.services}
+    unknown = set(args.services) - {s.name for s in SERVICES}
     if unknown:
         console.event("failed", f"unknown service(s): {' '.join(sorted(unknown))}")
         return 2
-    wanted = [s for s in config.services if not args.services or s.name in args.services]
+    var_dir = Path(args.var_dir).resolve()
     try:
-        Stack(config, console.event).migrate(wanted)
+        with databases(var_dir, console) as urls:
+            config = _offline_config(var_dir, urls)
+            wanted = [s for s in config.services if not args.services or s.name in args.services]
+            Stack(config, console.event).migrate(wanted)
     except ChildExited as exc:
         _report_exit(console, exc)
+        return 1
+    except StackError as exc:
+        console.event("failed", str(exc))
         return 1
     return 0
 
 
 def cmd_revision(args: argparse.Namespace, console: Console) -> int:
     """Write a new migration for one service, against its database migrated to head."""
-    config = _offline_config(Path(args.var_dir).resolve())
     spec = _spec(args.service)
+    var_dir = Path(args.var_dir).resolve()
     try:
-        Stack(config, console.event).migrate([spec])
+        with databases(var_dir, console) as urls:
+            config = _offline_config(var_dir, urls)
+            Stack(config, console.event).migrate([spec])
+            command = [*spec.command("revision"), "-m", args.message]
+            if args.empty:
+                command.append("--empty")
+            env = config.service_env(spec)
+            # alembic's output is read by a person
+            env.setdefault(spec.env_prefix + "LOG_JSON", "false")
+            return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
     except ChildExited as exc:
         _report_exit(console, exc)
         return 1
-    command = [*spec.command("revision"), "-m", args.message]
-    if args.empty:
-        command.append("--empty")
-    env = config.service_env(spec)
-    env.setdefault(spec.env_prefix + "LOG_JSON", "false")  # alembic's output is read by a person
-    return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
+    except StackError as exc:
+        console.event("failed", str(exc))
+        return 1
 
 
 def _spec(name: str) -> ServiceSpec:

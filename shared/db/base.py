@@ -1,11 +1,11 @@
-"""Metadata factory and column types that behave the same on SQLite and PostgreSQL."""
+"""Metadata factory and the column types every service uses (PostgreSQL)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
@@ -17,10 +17,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for long logs.
-BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+# Identity columns of append-only logs (outbox, audit trail) outgrow 32 bits.
+BigIntId = BigInteger()
 
-JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+JSONType = postgresql.JSONB()
 
 
 def make_metadata() -> MetaData:
@@ -29,7 +29,7 @@ def make_metadata() -> MetaData:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both backends (SQLite stores no offset)."""
+    """Timezone-aware UTC datetimes; a naive value is refused instead of guessed."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

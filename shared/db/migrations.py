@@ -11,9 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from shared.db.base import make_metadata
-from shared.db.session import create_engine
 from shared.db.tables import create_infrastructure_tables_v1
-from shared.settings import DatabaseSettings
 
 
 def alembic_config(package: str, url: str) -> Config:
@@ -30,7 +28,6 @@ def alembic_config(package: str, url: str) -> Config:
 
 def upgrade(package: str, url: str, revision: str = "head") -> None:
     """Migrate the service database up to `revision`."""
-    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(package, url), revision)
 
 
@@ -44,11 +41,6 @@ def revision(package: str, url: str, message: str, autogenerate: bool = True) ->
     command.revision(alembic_config(package, url), message=message, autogenerate=autogenerate)
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    engine = create_engine(DatabaseSettings(URL=url))
-    asyncio.run(engine.dispose())
-
-
 def run_env(target_metadata: MetaData) -> None:
     """Body of each service's migrations/env.py."""
     config = context.config
@@ -57,7 +49,6 @@ def run_env(target_metadata: MetaData) -> None:
             url=config.get_main_option("sqlalchemy.url"),
             target_metadata=target_metadata,
             literal_binds=True,
-            render_as_batch=True,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -67,7 +58,6 @@ def run_env(target_metadata: MetaData) -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=True,
             compare_type=True,
         )
         with context.begin_transaction():

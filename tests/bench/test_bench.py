@@ -63,10 +63,10 @@ def test_manifest_digest_of_twenty_documents(benchmark: BenchmarkFixture) -> Non
 
 
 def test_relay_publishes_200_events_to_the_broker(
-    benchmark: BenchmarkFixture, broker: BrokerHandle, preferred_database: DatabaseFactory
+    benchmark: BenchmarkFixture, broker: BrokerHandle, postgres_database: DatabaseFactory
 ) -> None:
     """Outbox throughput: commit 200 events, then drain them to the real broker."""
-    url = preferred_database("bench")
+    url = postgres_database("bench")
     metadata = make_metadata()
     add_infrastructure_tables(metadata)
     loop = asyncio.new_event_loop()

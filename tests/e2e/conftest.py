@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def stack_factory(
     broker: BrokerHandle,
     issuer: DevIssuer,
-    preferred_database: DatabaseFactory,
+    postgres_database: DatabaseFactory,
     tmp_path: Path,
 ) -> Iterator[StackFactory]:
     """Start stacks (optionally a subset of services) with fresh databases; stopped afterwards."""
@@ -47,7 +47,7 @@ def stack_factory(
                 start_stack(
                     bootstrap_servers=broker.bootstrap_servers,
                     issuer=issuer,
-                    database_url=preferred_database,
+                    database_url=postgres_database,
                     work_dir=work_dir,
                     services=services,
                     ready_timeout=ready_timeout,

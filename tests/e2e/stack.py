@@ -74,7 +74,7 @@ def start_stack(
 ) -> Iterator[RunningStack]:
     """Migrate and start the apps on free ports, wait until ready, stop them afterwards.
 
-    `database_url(label)` makes one fresh database per service (the `preferred_database`
+    `database_url(label)` makes one fresh database per service (the `postgres_database`
     fixture fits); the apps' working directory, blobs and logs are under `work_dir`.
     """
     chosen: tuple[ServiceSpec, ...] = tuple(

@@ -41,10 +41,10 @@ def tables(conn: Connection) -> set[str]:
 
 @pytest.mark.parametrize("service", SERVICES)
 class TestStairway:
-    """The history applies, reverts completely and applies again on SQLite and PostgreSQL."""
+    """The history applies, reverts completely and applies again."""
 
-    async def test_up_down_up(self, service: str, database: DatabaseFactory) -> None:
-        url = database("stairway")
+    async def test_up_down_up(self, service: str, postgres_database: DatabaseFactory) -> None:
+        url = postgres_database("stairway")
         expected = set(service_metadata(service).tables)
 
         await asyncio.to_thread(migrations.upgrade, service, url)
@@ -56,8 +56,10 @@ class TestStairway:
         await asyncio.to_thread(migrations.upgrade, service, url)
         assert await inspect_db(url, tables) == expected
 
-    async def test_head_matches_the_models(self, service: str, database: DatabaseFactory) -> None:
-        url = database("stairway")
+    async def test_head_matches_the_models(
+        self, service: str, postgres_database: DatabaseFactory
+    ) -> None:
+        url = postgres_database("stairway")
         await asyncio.to_thread(migrations.upgrade, service, url)
 
         def diff(conn: Connection) -> list[Any]:

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 TS = sa.DateTime(timezone=True)
-BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+BIGID = sa.BigInteger()
 
 ORGANISATIONS = [
     {

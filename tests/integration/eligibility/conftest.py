@@ -47,9 +47,9 @@ async def migrate(url: str) -> str:
 
 
 @pytest.fixture
-async def migrated_url(preferred_database: DatabaseFactory) -> str:
-    """A migrated database: PostgreSQL where reachable, else SQLite."""
-    return await migrate(preferred_database("elig"))
+async def migrated_url(postgres_database: DatabaseFactory) -> str:
+    """A migrated PostgreSQL database."""
+    return await migrate(postgres_database("elig"))
 
 
 @dataclass
@@ -66,9 +66,9 @@ class Db:
 
 
 @pytest.fixture
-async def db(database: DatabaseFactory) -> AsyncIterator[Db]:
-    """A migrated database on SQLite and on PostgreSQL, with today = 2026-01-15."""
-    url = await migrate(database("elig"))
+async def db(postgres_database: DatabaseFactory) -> AsyncIterator[Db]:
+    """A migrated PostgreSQL database, with today = 2026-01-15."""
+    url = await migrate(postgres_database("elig"))
     engine = create_engine(DatabaseSettings(URL=url))
     try:
         yield Db(url, engine, create_session_factory(engine), FakeClock(date(2026, 1, 15)))

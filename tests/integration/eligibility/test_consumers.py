@@ -1,4 +1,4 @@
-"""Consumer handlers of eligibility_api on SQLite and PostgreSQL."""
+"""Consumer handlers of eligibility_api on PostgreSQL."""
 
 from __future__ import annotations
 

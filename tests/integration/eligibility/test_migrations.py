@@ -15,8 +15,8 @@ from tests.conftest import DatabaseFactory
 from tests.integration.test_migrations import inspect_db
 
 
-async def test_exactly_once_key_exists(database: DatabaseFactory) -> None:
-    url = database("mig")
+async def test_exactly_once_key_exists(postgres_database: DatabaseFactory) -> None:
+    url = postgres_database("mig")
     await asyncio.to_thread(migrations.upgrade, "eligibility_api", url)
 
     def uniques(conn: Connection) -> list[list[str]]:

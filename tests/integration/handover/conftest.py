@@ -63,10 +63,10 @@ def handover_settings(db_url: str, issuer: DevIssuer, tmp_path: Path) -> Handove
 
 @pytest.fixture
 async def harness(
-    preferred_database: DatabaseFactory, issuer: DevIssuer, tmp_path: Path
+    postgres_database: DatabaseFactory, issuer: DevIssuer, tmp_path: Path
 ) -> AsyncIterator[HandoverHarness]:
     """A migrated handover_api served in-process."""
-    url = preferred_database("handover")
+    url = postgres_database("handover")
     await asyncio.to_thread(migrations.upgrade, "handover_api", url)
     settings = handover_settings(url, issuer, tmp_path)
     publisher = InMemoryPublisher()

@@ -24,10 +24,10 @@ from tests.integration.kafka_reading import wait_for_keys
 
 @pytest.fixture
 async def live_app(
-    preferred_database: DatabaseFactory, issuer: DevIssuer, broker: BrokerHandle, tmp_path: Path
+    postgres_database: DatabaseFactory, issuer: DevIssuer, broker: BrokerHandle, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
     """handover_api with its real relay publishing to the real broker."""
-    url = preferred_database("outage")
+    url = postgres_database("outage")
     await asyncio.to_thread(migrations.upgrade, "handover_api", url)
     settings = handover_settings(url, issuer, tmp_path).model_copy(
         update={

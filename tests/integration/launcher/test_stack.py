@@ -48,7 +48,7 @@ def fake_config(
     return StackConfig(
         bootstrap_servers="127.0.0.1:1",
         issuer=issuer,
-        database_urls={},
+        database_urls={spec.name: f"postgresql+psycopg://app@db.invalid/{spec.db_name}" for spec in FAKES},
         ports={spec.name: free_port() for spec in FAKES},
         data_dir=tmp_path / "var",
         log_dir=tmp_path / "var" / "log",
@@ -103,7 +103,7 @@ class TestStackStartsAndStops:
                 assert received["AUTH__ISSUER"] == issuer.issuer
                 assert received["AUTH__AUDIENCE"] == issuer.audience
                 assert received["PUBLIC_BASE_URL"] == config.url(spec)
-                assert received["DB__URL"].startswith("sqlite+aiosqlite:////")
+                assert received["DB__URL"] == config.database_urls[spec.name]
         finally:
             stack.stop()
         assert [e for e, _ in recorder.events].count("stopped") == len(FAKES)
@@ -168,6 +168,9 @@ class TestServiceEnvironment:
             tmp_path,
             "kafka:9092",
             enable_idempotence=False,
+            database_urls={
+                spec.name: f"postgresql+psycopg://app@db.example/{spec.db_name}" for spec in SERVICES
+            },
         )
         config = dataclasses.replace(
             config, base_env={"PATH": "/bin", "HANDOVER_AUTH__LEEWAY_SECONDS": "1"}
@@ -177,7 +180,7 @@ class TestServiceEnvironment:
         assert env["HANDOVER_PORT"] == "9101"
         assert env["HANDOVER_KAFKA__ENABLE_IDEMPOTENCE"] == "true"
         assert "HANDOVER_AUTH__LEEWAY_SECONDS" not in env
-        assert env["HANDOVER_DB__URL"] == f"sqlite+aiosqlite:///{tmp_path}/handover.sqlite3"
+        assert env["HANDOVER_DB__URL"] == "postgresql+psycopg://app@db.example/handover"
         assert env["PATH"] == "/bin"
         other = config.service_env(eligibility)
         assert other["ELIGIBILITY_PORT"] == "8002"
@@ -264,14 +267,14 @@ class LineReader:
 @pytest.mark.skipif(bool(MISSING_SERVICES), reason=f"not importable yet: {MISSING_SERVICES}")
 class TestServicesUp:
     def test_runs_the_whole_stack_and_stops_every_child_on_sigterm(
-        self, tmp_path: Path, preferred_database: DatabaseFactory
+        self, tmp_path: Path, postgres_database: DatabaseFactory
     ) -> None:
         prefixes = tuple(s.env_prefix for s in SERVICES)
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
         env["BROKER_PORT"] = str(free_port())
         for spec in SERVICES:
             env[f"{spec.env_prefix}PORT"] = str(free_port())
-            env[f"{spec.env_prefix}DB__URL"] = preferred_database(spec.db_name)
+            env[f"{spec.env_prefix}DB__URL"] = postgres_database(spec.db_name)
         process = subprocess.Popen(
             [sys.executable, "-m", "services", "--var-dir", str(tmp_path / "var"), "up"],
             cwd=tmp_path,

@@ -42,9 +42,11 @@ effects = Table(
 
 
 @pytest.fixture
-async def sessions(database: DatabaseFactory) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(
+    postgres_database: DatabaseFactory,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A fresh database with the infrastructure tables and an `effects` table."""
-    engine = create_engine(DatabaseSettings(URL=database("backbone")))
+    engine = create_engine(DatabaseSettings(URL=postgres_database("backbone")))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     yield create_session_factory(engine)

@@ -211,9 +211,9 @@ def upcoming(
 
 
 @pytest.fixture
-async def migrated_url(preferred_database: DatabaseFactory) -> str:
+async def migrated_url(postgres_database: DatabaseFactory) -> str:
     """A migrated notifications_api database (PostgreSQL where reachable)."""
-    url = preferred_database("notifications")
+    url = postgres_database("notifications")
     await asyncio.to_thread(migrations.upgrade, "notifications_api", url)
     return url
 

@@ -14,7 +14,7 @@ class TestNotificationsSettings:
         settings = NotificationsSettings()
         assert settings.SERVICE_NAME == "notifications_api"
         assert settings.PORT == 8003
-        assert settings.DB.URL == "sqlite+aiosqlite:///var/notifications.sqlite3"
+        assert settings.DB.URL == "postgresql+psycopg://postgres@127.0.0.1:15432/notifications"
 
     def test_env_prefix_and_nested_groups(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("NOTIFICATIONS_PORT", "9103")
