@@ -48,7 +48,9 @@ def fake_config(
     return StackConfig(
         bootstrap_servers="127.0.0.1:1",
         issuer=issuer,
-        database_urls={spec.name: f"postgresql+psycopg://app@db.invalid/{spec.db_name}" for spec in FAKES},
+        database_urls={
+            spec.name: f"postgresql+psycopg://app@db.invalid/{spec.db_name}" for spec in FAKES
+        },
         ports={spec.name: free_port() for spec in FAKES},
         data_dir=tmp_path / "var",
         log_dir=tmp_path / "var" / "log",
@@ -169,7 +171,8 @@ class TestServiceEnvironment:
             "kafka:9092",
             enable_idempotence=False,
             database_urls={
-                spec.name: f"postgresql+psycopg://app@db.example/{spec.db_name}" for spec in SERVICES
+                spec.name: f"postgresql+psycopg://app@db.example/{spec.db_name}"
+                for spec in SERVICES
             },
         )
         config = dataclasses.replace(
