@@ -12,7 +12,7 @@ CODE := shared handover_api eligibility_api notifications_api services tests
 # Split targets may select no test yet (pytest exit code 5); the whole suite may not.
 ALLOW_EMPTY := || test $$? -eq 5
 
-.PHONY: help install run test test-unit test-integration test-e2e lint check migrate revision bench clean
+.PHONY: help install run test test-unit test-integration test-e2e test-faults lint check migrate revision bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test-integration: install ## integration tests (real broker, SQLite and PostgreS
 
 test-e2e: install ## end-to-end tests (the three apps as real processes)
 	.venv/bin/pytest tests/e2e $(ARGS) $(ALLOW_EMPTY)
+
+test-faults: install ## fault scenarios on the 3-broker Apache Kafka cluster (not part of `make test`)
+	TEST_BROKER=apache .venv/bin/pytest tests/faults -p no:cacheprovider $(ARGS)
 
 lint: install ## fix what ruff can fix, then format
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
