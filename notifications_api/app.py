@@ -19,6 +19,7 @@ from notifications_api.domain.errors import (
     DeliveryInFlight,
     InfoSessionNotHosted,
     InvalidWebhookUrl,
+    SubscriptionDisabled,
     SubscriptionGone,
 )
 from notifications_api.domain.urls import UrlPolicy
@@ -34,6 +35,7 @@ PROBLEMS: dict[type[Exception], ProblemSpec] = {
     BlockedWebhookAddress: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
     DeliveryInFlight: ProblemSpec(409, "delivery-in-flight", "Delivery is being sent"),
     SubscriptionGone: ProblemSpec(409, "subscription-deleted", "Subscription was deleted"),
+    SubscriptionDisabled: ProblemSpec(409, "subscription-disabled", "Subscription is disabled"),
     InfoSessionNotHosted: ProblemSpec(
         422, "info-session-not-hosted", "Your organisation does not host this session"
     ),

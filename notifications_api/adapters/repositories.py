@@ -19,7 +19,11 @@ from notifications_api.adapters.tables import (
     Invitation,
     Subscription,
 )
-from notifications_api.domain.deliveries import DeliveryStatus
+from notifications_api.domain.deliveries import (
+    SUBSCRIPTION_DISABLED,
+    DeliveryStatus,
+    SubscriptionStatus,
+)
 from notifications_api.domain.invitations import InvitationStatus
 
 Position = tuple[datetime, uuid.UUID]
@@ -30,7 +34,7 @@ def _before(
     row_id: InstrumentedAttribute[uuid.UUID],
     after: Position | None,
 ) -> ColumnElement[bool] | None:
-    """Keyset condition for newest-first lists (no row-value syntax, for portability)."""
+    """Keyset condition for newest-first lists."""
     if after is None:
         return None
     at, last_id = after
@@ -57,20 +61,39 @@ class SubscriptionRepository:
         """Stage a new subscription."""
         self._session.add(subscription)
 
-    async def get(self, org: str, subscription_id: uuid.UUID) -> Subscription | None:
-        """An active subscription of `org`."""
-        result = await self._session.scalars(
-            self._readable(org).where(Subscription.id == subscription_id)
-        )
-        return result.one_or_none()
+    async def get(
+        self, org: str, subscription_id: uuid.UUID, *, for_update: bool = False
+    ) -> Subscription | None:
+        """A subscription of `org` that is not deleted (row-locked with `for_update`)."""
+        stmt = self._readable(org).where(Subscription.id == subscription_id)
+        if for_update:
+            stmt = stmt.with_for_update(key_share=True)
+        return (await self._session.scalars(stmt)).one_or_none()
 
     async def get_any(self, subscription_id: uuid.UUID) -> Subscription | None:
         """A subscription by id, deleted or not (for the delivery worker)."""
         return await self._session.get(Subscription, subscription_id)
 
-    async def page(self, org: str, after: Position | None, limit: int) -> Sequence[Subscription]:
+    async def lock_any(self, subscription_id: uuid.UUID, *, exclusive: bool) -> Subscription | None:
+        """A subscription by id, row-locked until commit (FOR SHARE, or exclusive to change it).
+
+        Finishing an attempt takes the shared lock and disabling the exclusive one, so a
+        disable and a concurrent finish of another delivery of it are serialised.
+        """
+        stmt = select(Subscription).where(Subscription.id == subscription_id)
+        stmt = (
+            stmt.with_for_update(key_share=True) if exclusive else stmt.with_for_update(read=True)
+        )
+        result = await self._session.scalars(stmt.execution_options(populate_existing=True))
+        return result.one_or_none()
+
+    async def page(
+        self, org: str, after: Position | None, limit: int, *, status: str | None = None
+    ) -> Sequence[Subscription]:
         """Newest first; `limit + 1` rows so the caller can tell whether more follow."""
         stmt = self._readable(org)
+        if status is not None:
+            stmt = stmt.where(Subscription.status == status)
         condition = _before(Subscription.created_at, Subscription.id, after)
         if condition is not None:
             stmt = stmt.where(condition)
@@ -78,21 +101,45 @@ class SubscriptionRepository:
         return (await self._session.scalars(stmt.limit(limit + 1))).all()
 
     async def matching(self, orgs: Iterable[str], topic: str) -> list[Subscription]:
-        """Active subscriptions of `orgs` that asked for `topic`."""
+        """Active subscriptions of `orgs` that asked for `topic`, share-locked until commit.
+
+        The lock makes a concurrent disable wait for this transaction (and then end the
+        deliveries it staged), or this one see the subscription disabled and skip it.
+        """
         wanted = list(orgs)
         if not wanted:
             return []
         rows = await self._session.scalars(
             select(Subscription)
-            .where(Subscription.org.in_(wanted), Subscription.deleted_at.is_(None))
+            .where(
+                Subscription.org.in_(wanted),
+                Subscription.deleted_at.is_(None),
+                Subscription.status == SubscriptionStatus.ACTIVE.value,
+                Subscription.event_types.contains([topic]),
+            )
             .order_by(Subscription.created_at, Subscription.id)
+            .with_for_update(read=True)
         )
-        # Topic lists are short and JSON containment differs per backend: filter here.
-        return [s for s in rows if topic in s.event_types]
+        return list(rows)
+
+    async def disable(self, subscription_id: uuid.UUID, reason: str, now: datetime) -> bool:
+        """Disable an active subscription; False when it was not active."""
+        result = await self._session.execute(
+            update(Subscription)
+            .where(
+                Subscription.id == subscription_id,
+                Subscription.status == SubscriptionStatus.ACTIVE.value,
+            )
+            .values(
+                status=SubscriptionStatus.DISABLED.value, disabled_at=now, disabled_reason=reason
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
 
 
 class DeliveryRepository:
-    """Deliveries and their attempts; claiming is a conditional UPDATE (a row lease)."""
+    """Deliveries and their attempts; a worker claims due rows with FOR UPDATE SKIP LOCKED."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -150,47 +197,44 @@ class DeliveryRepository:
         return result.all()
 
     @staticmethod
-    def _claimable(now: datetime) -> ColumnElement[bool]:
-        return and_(
-            Delivery.status == DeliveryStatus.PENDING.value,
-            Delivery.next_attempt_at <= now,
-            or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
-        )
+    def _unclaimed(now: datetime) -> ColumnElement[bool]:
+        return or_(Delivery.locked_until.is_(None), Delivery.locked_until < now)
 
-    async def due_ids(self, now: datetime, limit: int) -> list[uuid.UUID]:
-        """Candidates for claiming, earliest due first (not yet claimed)."""
-        result = await self._session.scalars(
+    async def claim_due(
+        self, now: datetime, holder: str, until: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        """Lease up to `limit` due deliveries to `holder`, earliest due first.
+
+        Rows another transaction is claiming right now are skipped, not waited for; the
+        lease (`locked_until`) then keeps them away from other workers while the request
+        is in flight, and lets them be claimed again if this worker dies.
+        """
+        due = (
             select(Delivery.id)
-            .where(self._claimable(now))
+            .where(
+                Delivery.status == DeliveryStatus.PENDING.value,
+                Delivery.next_attempt_at <= now,
+                self._unclaimed(now),
+            )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
         )
-        return list(result)
-
-    async def claim(
-        self, delivery_id: uuid.UUID, now: datetime, holder: str, until: datetime
-    ) -> bool:
-        """Lock one due delivery for `holder`; False when another worker was first.
-
-        The claim condition is repeated in the UPDATE, so on PostgreSQL a concurrent
-        claimer re-checks it after the first one's row lock and updates nothing.
-        """
-        result = await self._session.execute(
+        result = await self._session.scalars(
             update(Delivery)
-            .where(Delivery.id == delivery_id, self._claimable(now))
+            .where(Delivery.id == due.c.id)
             .values(locked_until=until, locked_by=holder)
+            .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return list(result)
 
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """Make the delivery due now with a fresh round; False while a worker holds it."""
         result = await self._session.execute(
             update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
-            )
+            .where(Delivery.id == delivery_id, self._unclaimed(now))
             .values(
                 status=DeliveryStatus.PENDING.value,
                 attempts_in_round=0,
@@ -203,6 +247,53 @@ class DeliveryRepository:
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result) == 1
+
+    async def requeue_ended_by_disable(
+        self, subscription_id: uuid.UUID, disabled_at: datetime, now: datetime
+    ) -> int:
+        """Queue again the deliveries of a subscription that ended with its disabling."""
+        result = await self._session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status == DeliveryStatus.FAILED.value,
+                Delivery.completed_at >= disabled_at,
+                or_(
+                    Delivery.last_error == SUBSCRIPTION_DISABLED,
+                    Delivery.last_status_code == 410,
+                ),
+                self._unclaimed(now),
+            )
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts_in_round=0,
+                next_attempt_at=now,
+                completed_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    async def end_pending(self, subscription_id: uuid.UUID, reason: str, now: datetime) -> int:
+        """Fail the subscription's pending deliveries no worker holds, with `reason`."""
+        result = await self._session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status == DeliveryStatus.PENDING.value,
+                self._unclaimed(now),
+            )
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                last_error=reason,
+                next_attempt_at=None,
+                completed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
 
     async def finish_attempt(
         self, delivery_id: uuid.UUID, holder: str, values: dict[str, Any]

@@ -45,6 +45,10 @@ class Subscription(Base):
     secret: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # active | disabled (the receiver answered 410 Gone); see domain.deliveries.
+    status: Mapped[str] = mapped_column(String(20), server_default="active")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_subscriptions_org_created", "org", "created_at", "id"),)
 
@@ -67,7 +71,7 @@ class Delivery(Base):
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     attempts_in_round: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Claim lease: a worker sends only rows it locked with a conditional UPDATE.
+    # Claim lease: taken with FOR UPDATE SKIP LOCKED, held while the request is in flight.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_by: Mapped[str | None] = mapped_column(String(100))
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from notifications_api.adapters.repositories import (
     DeliveryRepository,
     InfoSessionRepository,
@@ -25,3 +28,15 @@ class NotificationsUnitOfWork(UnitOfWork):
         self.deliveries = DeliveryRepository(session)
         self.info_sessions = InfoSessionRepository(session)
         self.invitations = InvitationRepository(session)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error may pass by itself (server down, connection lost, deadlock).
+
+    Such errors are retried where they happen; they never count as a failed delivery.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError
+    )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-from notifications_api.domain.deliveries import DeliveryStatus
+from notifications_api.domain.deliveries import DeliveryStatus, SubscriptionStatus
 from notifications_api.domain.invitations import LOCATION_PATTERN, InvitationStatus
 from notifications_api.domain.routing import EventTopic
 from shared.pagination import Page
@@ -65,6 +65,14 @@ class SubscriptionRead(Schema):
     event_types: list[str]
     description: str | None
     created_at: datetime
+    status: SubscriptionStatus = Field(
+        description="`disabled` after the receiver answered 410 Gone: nothing is delivered "
+        "until the organisation enables it again (`POST /v1/subscriptions/{id}/enable`)"
+    )
+    disabled_at: datetime | None = Field(description="When it was disabled (null while active)")
+    disabled_reason: str | None = Field(
+        description="Why it was disabled: `receiver_gone` (the endpoint answered 410 Gone)"
+    )
 
 
 class SubscriptionCreated(SubscriptionRead):
@@ -72,6 +80,16 @@ class SubscriptionCreated(SubscriptionRead):
 
     secret: str = Field(
         description="Standard Webhooks secret (`whsec_` + base64); verify `webhook-signature`"
+    )
+
+
+class SubscriptionEnable(RequestSchema):
+    """Options of enabling a disabled subscription."""
+
+    redeliver_disabled: bool = Field(
+        default=False,
+        description="Also queue again the deliveries that ended when it was disabled "
+        "(same `webhook-id`s)",
     )
 
 
@@ -98,7 +116,10 @@ class DeliveryRead(Schema):
     attempt_count: int
     next_attempt_at: datetime | None
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="Why the last attempt failed (`http_500`, `timeout`, ...) or why the "
+        "delivery ended unsent (`subscription_disabled`, `subscription_deleted`)"
+    )
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None

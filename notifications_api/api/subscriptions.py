@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +22,11 @@ from notifications_api.api.deps import (
 from notifications_api.api.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
+    SubscriptionEnable,
     SubscriptionPage,
     SubscriptionRead,
 )
+from notifications_api.domain.deliveries import SubscriptionStatus
 from notifications_api.use_cases import subscriptions as use_cases
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
 from shared.pagination import CursorQuery, LimitQuery, next_page
@@ -90,10 +92,22 @@ async def create_subscription(
     responses=problem_responses(400, 401, 403),
 )
 async def list_subscriptions(
-    actor: SubscriptionsRead, uow: UowDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    actor: SubscriptionsRead,
+    uow: UowDep,
+    subscription_status: Annotated[
+        SubscriptionStatus | None, Query(alias="status", description="active or disabled")
+    ] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> SubscriptionPage:
-    """The organisation's active subscriptions, newest first."""
-    rows = await use_cases.list_subscriptions(uow, actor, read_position(cursor), limit)
+    """The organisation's subscriptions that are not deleted, newest first."""
+    rows = await use_cases.list_subscriptions(
+        uow,
+        actor,
+        read_position(cursor),
+        limit,
+        status=subscription_status.value if subscription_status is not None else None,
+    )
     page, next_cursor = next_page(rows, limit, lambda r: position_cursor(r.created_at, r.id))
     items = [SubscriptionRead.model_validate(r) for r in page]
     return SubscriptionPage(items=items, next_cursor=next_cursor)
@@ -110,6 +124,30 @@ async def get_subscription(
 ) -> SubscriptionRead:
     """One subscription of the organisation (its secret is not shown again)."""
     subscription = await use_cases.get_subscription(uow, actor, subscription_id)
+    return SubscriptionRead.model_validate(subscription)
+
+
+@router.post(
+    "/{subscription_id}/enable",
+    response_model=SubscriptionRead,
+    summary="Enable a disabled webhook subscription",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def enable_subscription(
+    subscription_id: uuid.UUID,
+    actor: SubscriptionsWrite,
+    uow: UowDep,
+    body: Annotated[SubscriptionEnable | None, Body()] = None,
+) -> SubscriptionRead:
+    """Deliver to the endpoint again after it answered 410 Gone; an active one stays as is.
+
+    Events that arrived while it was disabled are not delivered; with `redeliver_disabled`
+    the deliveries that ended when it was disabled are queued again.
+    """
+    options = body or SubscriptionEnable()
+    subscription = await use_cases.enable_subscription(
+        uow, actor, subscription_id, redeliver_disabled=options.redeliver_disabled
+    )
     return SubscriptionRead.model_validate(subscription)
 
 

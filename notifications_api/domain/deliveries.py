@@ -34,12 +34,32 @@ class RetryPolicy:
         return timedelta(seconds=self.schedule_seconds[index])
 
 
+class SubscriptionStatus(StrEnum):
+    """active until the receiver answers 410 Gone (disabled); the owner enables it again."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+# Why a subscription is disabled, and why a delivery ended without reaching its receiver.
+RECEIVER_GONE = "receiver_gone"
+SUBSCRIPTION_DISABLED = "subscription_disabled"
+SUBSCRIPTION_DELETED = "subscription_deleted"
+
+
+def is_gone(status_code: int | None) -> bool:
+    """410 Gone: the receiver asks to stop all deliveries to this endpoint."""
+    return status_code == 410
+
+
 @dataclass(frozen=True)
 class AttemptOutcome:
-    """What one attempt means for the delivery."""
+    """What one attempt means for the delivery (and, on 410, for its subscription)."""
 
     status: DeliveryStatus
     next_attempt_at: datetime | None
+    disables_subscription: bool = False
+    error: str | None = None
 
 
 def after_attempt(
@@ -51,6 +71,34 @@ def after_attempt(
     if attempts_in_round >= policy.max_attempts:
         return AttemptOutcome(DeliveryStatus.FAILED, None)
     return AttemptOutcome(DeliveryStatus.PENDING, now + policy.delay_after(attempts_in_round))
+
+
+def settle_attempt(
+    policy: RetryPolicy,
+    attempts_in_round: int,
+    result: SendResult,
+    now: datetime,
+    *,
+    subscription_stopped: str | None,
+) -> AttemptOutcome:
+    """The delivery's state after an attempt, given whether its subscription still receives.
+
+    `subscription_stopped` is None while the subscription is active, else why it stopped
+    (`subscription_disabled`, `subscription_deleted`): a failed attempt is then final.
+    """
+    if is_success(result.status_code):
+        return AttemptOutcome(DeliveryStatus.SUCCEEDED, None)
+    if is_gone(result.status_code):
+        return AttemptOutcome(
+            DeliveryStatus.FAILED,
+            None,
+            disables_subscription=subscription_stopped is None,
+            error=result.error,
+        )
+    if subscription_stopped is not None:
+        return AttemptOutcome(DeliveryStatus.FAILED, None, error=subscription_stopped)
+    outcome = after_attempt(policy, attempts_in_round, False, now)
+    return AttemptOutcome(outcome.status, outcome.next_attempt_at, error=result.error)
 
 
 @dataclass(frozen=True)

@@ -27,5 +27,9 @@ class SubscriptionGone(NotificationsError):
     """The delivery's subscription was deleted; nothing can be redelivered to it."""
 
 
+class SubscriptionDisabled(NotificationsError):
+    """The delivery's subscription is disabled; enable it before redelivering."""
+
+
 class InfoSessionNotHosted(NotificationsError):
     """The caller's organisation is neither the Agentur nor the Jobcenter of the session."""

@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from notifications_api.adapters.repositories import Position
-from notifications_api.adapters.tables import Delivery, DeliveryAttempt
-from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.adapters.tables import Delivery, DeliveryAttempt, Subscription
+from notifications_api.adapters.uow import NotificationsUnitOfWork, is_transient
 from notifications_api.domain.deliveries import (
+    RECEIVER_GONE,
+    SUBSCRIPTION_DELETED,
+    SUBSCRIPTION_DISABLED,
+    AttemptOutcome,
     DeliveryStatus,
     RetryPolicy,
+    SendResult,
+    SubscriptionStatus,
     WebhookRequest,
     WebhookSender,
-    after_attempt,
-    is_success,
+    is_gone,
+    settle_attempt,
 )
-from notifications_api.domain.errors import DeliveryInFlight, SubscriptionGone
+from notifications_api.domain.errors import (
+    DeliveryInFlight,
+    SubscriptionDisabled,
+    SubscriptionGone,
+)
 from notifications_api.domain.routing import recipient_orgs
 from shared.auth import Principal
 from shared.db.base import utcnow
@@ -31,6 +43,12 @@ from shared.problems import NotFound
 log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+# Backoff jitter spreads replicas' retries after an outage; it protects no secret.
+_JITTER = random.SystemRandom()
+# Upper bound on database tries per step; the lease deadline usually ends them first.
+_MAX_DB_TRIES = 200
 
 
 async def enqueue_deliveries(
@@ -100,15 +118,25 @@ async def list_deliveries(
 async def redeliver(
     uow: NotificationsUnitOfWork, actor: Principal, delivery_id: uuid.UUID
 ) -> Delivery:
-    """Queue the delivery again now, with a fresh round of attempts and the same webhook-id."""
+    """Queue the delivery again now, with a fresh round of attempts and the same webhook-id.
+
+    Works for any delivery not in flight (failed ones included); a disabled subscription
+    must be enabled first, a deleted one cannot receive anything.
+    """
     now = utcnow()
     async with uow:
         delivery = await uow.deliveries.get(actor.org, delivery_id)
         if delivery is None:
             raise NotFound("delivery not found")
-        subscription = await uow.subscriptions.get(actor.org, delivery.subscription_id)
+        subscription = await uow.subscriptions.get(
+            actor.org, delivery.subscription_id, for_update=True
+        )
         if subscription is None:
             raise SubscriptionGone("the delivery's subscription was deleted")
+        if subscription.status != SubscriptionStatus.ACTIVE.value:
+            raise SubscriptionDisabled(
+                "the delivery's subscription is disabled; enable it, then redeliver"
+            )
         requeued = await uow.deliveries.requeue(delivery.id, now)
         if not requeued:
             raise DeliveryInFlight("an attempt is running; try again when it has finished")
@@ -117,11 +145,24 @@ async def redeliver(
         return delivery
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What the worker needs to know to attempt one claimed delivery."""
+
+    delivery: Delivery
+    url: str
+    secret: str
+    stopped: str | None
+
+
 class DeliveryWorker:
     """Sends due deliveries; a row is sent only by the worker that claimed it.
 
-    Claims are conditional UPDATEs on `locked_until`, so replicas can run side by side.
-    No transaction is open while a request is in flight.
+    Claims take due rows with FOR UPDATE SKIP LOCKED and lease them (`locked_until`), so
+    replicas run side by side and no transaction is open while a request is in flight.
+    Database errors are retried in place with capped backoff: an answer the receiver gave
+    is recorded once the database is back, so an accepted webhook is sent again only if
+    the process dies (or the outage outlasts two leases) between the send and the commit.
     """
 
     def __init__(
@@ -135,6 +176,8 @@ class DeliveryWorker:
         interval_seconds: float,
         clock: Clock = utcnow,
         holder: str | None = None,
+        db_backoff_initial_seconds: float = 0.1,
+        db_backoff_max_seconds: float = 5.0,
     ) -> None:
         self._uow_factory = uow_factory
         self._sender = sender
@@ -143,120 +186,220 @@ class DeliveryWorker:
         self._batch_size = batch_size
         self._interval = interval_seconds
         self._clock = clock
+        self._backoff_initial = db_backoff_initial_seconds
+        self._backoff_max = db_backoff_max_seconds
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
         self.wakeup = asyncio.Event()
 
     async def run(self) -> None:
         """Loop until cancelled: send what is due, then wait for the interval or a wake-up."""
+        failures = 0
         while True:
             try:
                 handled = await self.run_once()
-            except Exception:
-                log.exception("webhook.worker.error")
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning("webhook.worker.error", error=type(exc).__name__, consecutive=failures)
                 handled = 0
             if handled >= self._batch_size:
                 continue
+            wait = self._backoff(failures) if failures else self._interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self._interval)
+                await asyncio.wait_for(self.wakeup.wait(), timeout=wait)
             self.wakeup.clear()
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each once; returns how many."""
         claimed = await self._claim_due()
         if claimed:
-            await asyncio.gather(*(self._attempt(delivery_id) for delivery_id in claimed))
+            # The lease bounds how long an attempt may wait for the database.
+            deadline = asyncio.get_running_loop().time() + self._claim.total_seconds()
+            results = await asyncio.gather(
+                *(self._attempt(delivery_id, deadline) for delivery_id in claimed),
+                return_exceptions=True,
+            )
+            for delivery_id, result in zip(claimed, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.warning(
+                        "webhook.delivery.left_claimed",
+                        delivery_id=str(delivery_id),
+                        error=type(result).__name__,
+                    )
         return len(claimed)
 
     async def _claim_due(self) -> list[uuid.UUID]:
         now = self._clock()
         async with self._uow_factory() as uow:
-            candidates = await uow.deliveries.due_ids(now, self._batch_size)
-            claimed = [
-                delivery_id
-                for delivery_id in candidates
-                if await uow.deliveries.claim(delivery_id, now, self.holder, now + self._claim)
-            ]
+            claimed = await uow.deliveries.claim_due(
+                now, self.holder, now + self._claim, self._batch_size
+            )
             await uow.commit()
         return claimed
 
-    async def _attempt(self, delivery_id: uuid.UUID) -> None:
-        async with self._uow_factory() as uow:
-            delivery = await uow.deliveries.get_any(delivery_id)
-            subscription = (
-                await uow.subscriptions.get_any(delivery.subscription_id)
-                if delivery is not None
-                else None
-            )
-        if delivery is None or subscription is None:
+    def _backoff(self, failures: int) -> float:
+        delay: float = min(self._backoff_initial * 2.0 ** min(failures - 1, 30), self._backoff_max)
+        return delay * _JITTER.uniform(0.5, 1.0)
+
+    async def _with_db_retry(
+        self, step: str, work: Callable[[], Awaitable[T]], deadline: float
+    ) -> T:
+        """Run `work` again after transient database errors, until `deadline` (loop time)."""
+        loop = asyncio.get_running_loop()
+        for failures in range(1, _MAX_DB_TRIES + 1):
+            try:
+                return await work()
+            except Exception as exc:
+                delay = self._backoff(failures)
+                if not is_transient(exc) or failures == _MAX_DB_TRIES:
+                    raise
+                if loop.time() + delay > deadline:
+                    raise
+                log.warning("webhook.worker.db_retry", step=step, tries=failures)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, delivery_id: uuid.UUID, deadline: float) -> None:
+        target = await self._with_db_retry("load", lambda: self._load(delivery_id), deadline)
+        if target is None:
             return
-        if subscription.deleted_at is not None:
-            await self._finish(
-                delivery,
-                {
-                    "status": DeliveryStatus.FAILED.value,
-                    "last_error": "subscription_deleted",
-                    "next_attempt_at": None,
-                    "completed_at": self._clock(),
-                    "updated_at": self._clock(),
-                },
-                attempt=None,
+        delivery = target.delivery
+        if target.stopped is not None:
+            # Nothing is sent to a disabled or deleted subscription; the delivery ends here.
+            now = self._clock()
+            values: dict[str, Any] = {
+                "status": DeliveryStatus.FAILED.value,
+                "last_error": target.stopped,
+                "next_attempt_at": None,
+                "completed_at": now,
+                "updated_at": now,
+            }
+            await self._with_db_retry(
+                "finish",
+                lambda: self._record(delivery, values, attempt=None, disable=False),
+                deadline + self._claim.total_seconds(),
             )
             return
         started = self._clock()
         result = await self._sender.send(
             WebhookRequest(
-                url=subscription.url,
+                url=target.url,
                 message_id=str(delivery.id),
                 body=delivery.payload.encode(),
-                secret=subscription.secret,
+                secret=target.secret,
             )
         )
-        now = self._clock()
-        round_attempts = delivery.attempts_in_round + 1
-        succeeded = is_success(result.status_code)
-        outcome = after_attempt(self._policy, round_attempts, succeeded, now)
-        done = outcome.status is not DeliveryStatus.PENDING
-        attempt = DeliveryAttempt(
-            delivery_id=delivery.id,
-            attempt_number=delivery.attempt_count + 1,
-            attempted_at=started,
-            status_code=result.status_code,
-            error=result.error,
-            duration_ms=round(result.duration_ms, 1),
-        )
-        await self._finish(
-            delivery,
-            {
-                "status": outcome.status.value,
-                "attempt_count": delivery.attempt_count + 1,
-                "attempts_in_round": round_attempts,
-                "next_attempt_at": outcome.next_attempt_at,
-                "last_status_code": result.status_code,
-                "last_error": result.error,
-                "completed_at": now if done else None,
-                "updated_at": now,
-            },
-            attempt=attempt,
+        # After a send the receiver's answer must reach the database: wait for it longer.
+        outcome = await self._with_db_retry(
+            "finish",
+            lambda: self._settle(delivery, started, result),
+            deadline + self._claim.total_seconds(),
         )
         log.info(
             "webhook.delivery.attempted",
             delivery_id=str(delivery.id),
             subscription_id=str(delivery.subscription_id),
             event_type=delivery.event_type,
-            attempt=attempt.attempt_number,
+            attempt=delivery.attempt_count + 1,
             status_code=result.status_code,
             error=result.error,
             outcome=outcome.status.value,
         )
 
-    async def _finish(
-        self, delivery: Delivery, values: dict[str, Any], attempt: DeliveryAttempt | None
+    async def _load(self, delivery_id: uuid.UUID) -> _Target | None:
+        async with self._uow_factory() as uow:
+            delivery = await uow.deliveries.get_any(delivery_id)
+            if delivery is None:
+                return None
+            subscription = await uow.subscriptions.get_any(delivery.subscription_id)
+            if subscription is None:
+                return None
+            return _Target(delivery, subscription.url, subscription.secret, _stopped(subscription))
+
+    async def _settle(
+        self, delivery: Delivery, started: datetime, result: SendResult
+    ) -> AttemptOutcome:
+        """Record the attempt and its outcome under the subscription's row lock."""
+        now = self._clock()
+        round_attempts = delivery.attempts_in_round + 1
+        async with self._uow_factory() as uow:
+            # Lock order: subscription, then delivery (as disabling does), so no deadlock.
+            subscription = await uow.subscriptions.lock_any(
+                delivery.subscription_id, exclusive=is_gone(result.status_code)
+            )
+            stopped = _stopped(subscription) if subscription is not None else None
+            outcome = settle_attempt(
+                self._policy, round_attempts, result, now, subscription_stopped=stopped
+            )
+            done = outcome.status is not DeliveryStatus.PENDING
+            uow.deliveries.add_attempt(
+                DeliveryAttempt(
+                    delivery_id=delivery.id,
+                    attempt_number=delivery.attempt_count + 1,
+                    attempted_at=started,
+                    status_code=result.status_code,
+                    error=result.error,
+                    duration_ms=round(result.duration_ms, 1),
+                )
+            )
+            values = {
+                "status": outcome.status.value,
+                "attempt_count": delivery.attempt_count + 1,
+                "attempts_in_round": round_attempts,
+                "next_attempt_at": outcome.next_attempt_at,
+                "last_status_code": result.status_code,
+                "last_error": outcome.error,
+                "completed_at": now if done else None,
+                "updated_at": now,
+            }
+            await self._apply(uow, delivery, values, disable=outcome.disables_subscription)
+        return outcome
+
+    async def _record(
+        self,
+        delivery: Delivery,
+        values: dict[str, Any],
+        *,
+        attempt: DeliveryAttempt | None,
+        disable: bool,
     ) -> None:
         async with self._uow_factory() as uow:
             if attempt is not None:
                 uow.deliveries.add_attempt(attempt)
-            if not await uow.deliveries.finish_attempt(delivery.id, self.holder, values):
-                # The claim expired and another worker took the row: keep the attempt
-                # on record but leave the delivery's state to the new holder.
-                log.warning("webhook.delivery.claim_lost", delivery_id=str(delivery.id))
-            await uow.commit()
+            await self._apply(uow, delivery, values, disable=disable)
+
+    async def _apply(
+        self,
+        uow: NotificationsUnitOfWork,
+        delivery: Delivery,
+        values: dict[str, Any],
+        *,
+        disable: bool,
+    ) -> None:
+        now = values["updated_at"]
+        if not await uow.deliveries.finish_attempt(delivery.id, self.holder, values):
+            # The claim expired and another worker took the row: keep the attempt on
+            # record but leave the delivery's state to the new holder.
+            log.warning("webhook.delivery.claim_lost", delivery_id=str(delivery.id))
+        if disable and await uow.subscriptions.disable(
+            delivery.subscription_id, RECEIVER_GONE, now
+        ):
+            ended = await uow.deliveries.end_pending(
+                delivery.subscription_id, SUBSCRIPTION_DISABLED, now
+            )
+            log.warning(
+                "webhook.subscription.disabled",
+                subscription_id=str(delivery.subscription_id),
+                reason=RECEIVER_GONE,
+                deliveries_ended=ended,
+            )
+        await uow.commit()
+
+
+def _stopped(subscription: Subscription) -> str | None:
+    """Why a subscription receives nothing now, or None while it is active."""
+    if subscription.deleted_at is not None:
+        return SUBSCRIPTION_DELETED
+    if subscription.status != SubscriptionStatus.ACTIVE.value:
+        return SUBSCRIPTION_DISABLED
+    return None

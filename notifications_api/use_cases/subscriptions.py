@@ -1,4 +1,4 @@
-"""Use cases for webhook subscriptions: create (secret shown once), read, list, delete."""
+"""Use cases for webhook subscriptions: create (secret shown once), read, list, enable, delete."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import Subscription
 from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.deliveries import SubscriptionStatus
 from notifications_api.domain.signing import generate_secret
 from notifications_api.domain.urls import UrlPolicy, check_webhook_url
 from shared.auth import Principal
@@ -45,6 +46,7 @@ async def create_subscription(
         secret=generate_secret(),
         created_at=utcnow(),
         deleted_at=None,
+        status=SubscriptionStatus.ACTIVE.value,
     )
     async with uow:
         uow.subscriptions.add(subscription)
@@ -67,11 +69,43 @@ async def get_subscription(
 
 
 async def list_subscriptions(
-    uow: NotificationsUnitOfWork, actor: Principal, after: Position | None, limit: int
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    after: Position | None,
+    limit: int,
+    status: str | None = None,
 ) -> Sequence[Subscription]:
     """One page (plus one look-ahead row) of the organisation's subscriptions."""
     async with uow:
-        return await uow.subscriptions.page(actor.org, after, limit)
+        return await uow.subscriptions.page(actor.org, after, limit, status=status)
+
+
+async def enable_subscription(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    subscription_id: uuid.UUID,
+    *,
+    redeliver_disabled: bool = False,
+) -> Subscription:
+    """Let a disabled subscription receive again; enabling an active one changes nothing.
+
+    With `redeliver_disabled`, the deliveries that ended when it was disabled (the 410
+    answer and those still pending then) are queued again with their webhook-ids.
+    """
+    now = utcnow()
+    async with uow:
+        subscription = await uow.subscriptions.get(actor.org, subscription_id, for_update=True)
+        if subscription is None:
+            raise NotFound("subscription not found")
+        disabled_at = subscription.disabled_at
+        if subscription.status != SubscriptionStatus.ACTIVE.value:
+            subscription.status = SubscriptionStatus.ACTIVE.value
+            subscription.disabled_at = None
+            subscription.disabled_reason = None
+            if redeliver_disabled and disabled_at is not None:
+                await uow.deliveries.requeue_ended_by_disable(subscription.id, disabled_at, now)
+            await uow.commit()
+    return subscription
 
 
 async def delete_subscription(
