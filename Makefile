@@ -32,7 +32,7 @@ test: install ## whole suite: unit, contract, integration, e2e (ARGS="-k ..." pa
 test-unit: install ## unit and contract tests (no I/O)
 	.venv/bin/pytest tests/unit tests/contract $(ARGS) $(ALLOW_EMPTY)
 
-test-integration: install ## integration tests (real broker, SQLite and PostgreSQL)
+test-integration: install ## integration tests (real broker and PostgreSQL)
 	.venv/bin/pytest tests/integration $(ARGS) $(ALLOW_EMPTY)
 
 test-e2e: install ## end-to-end tests (the three apps as real processes)
@@ -47,7 +47,7 @@ lint: install ## fix what ruff can fix, then format
 check: install ## no-fix checks: format, ruff, mypy --strict, import-linter
 	.venv/bin/ruff format --check . && .venv/bin/ruff check . && .venv/bin/mypy $(CODE) && .venv/bin/lint-imports
 
-migrate: install ## migrate the three databases (var/*.sqlite3, or *_DB__URL) to head
+migrate: install ## migrate the three databases (embedded PostgreSQL under var/, or *_DB__URL) to head
 	$(PY) -m services migrate
 
 revision: install ## new migration: make revision svc=handover_api msg="add x"
