@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -115,7 +116,7 @@ class SubscriptionRepository:
                 Subscription.org.in_(wanted),
                 Subscription.deleted_at.is_(None),
                 Subscription.status == SubscriptionStatus.ACTIVE.value,
-                Subscription.event_types.contains([topic]),
+                type_coerce(Subscription.event_types, JSONB).contains([topic]),
             )
             .order_by(Subscription.created_at, Subscription.id)
             .with_for_update(read=True)
