@@ -1,10 +1,9 @@
-"""The transition scheduler: a lifespan task that one replica at a time runs under a DB lease."""
+"""The transition scheduler: a lifespan task that one replica at a time runs under a DB lock."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,39 +11,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from eligibility_api.adapters.uow import EligibilityUnitOfWork
 from eligibility_api.settings import EligibilitySettings
 from eligibility_api.use_cases.transitions import schedule_due_transitions
-from shared.db.lease import Lease
+from shared.db.advisory import AdvisoryLock, engine_of
 from shared.logging import get_logger
 from shared.runtime import BackgroundTask, Runtime
 
 log = get_logger(__name__)
 
-LEASE_NAME = "transition-scheduler:eligibility_api"
+LOCK_NAME = "transition-scheduler:eligibility_api"
 
 
 class TransitionScheduler:
-    """Every interval: take or renew the lease, then stage all due transitions."""
+    """Every interval: take (or check) the advisory lock, then stage all due transitions."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         make_uow: Callable[[], EligibilityUnitOfWork],
         settings: EligibilitySettings,
-        holder: str | None = None,
     ) -> None:
         self._make_uow = make_uow
         self._settings = settings
-        self.lease = Lease(
-            sessions,
-            name=LEASE_NAME,
-            holder=holder or f"{settings.SERVICE_NAME}-{uuid.uuid4().hex[:12]}",
-            ttl_seconds=settings.SCHEDULER_LEASE_SECONDS,
-        )
+        self.lock = AdvisoryLock(engine_of(sessions), LOCK_NAME)
         self._stopping = asyncio.Event()
 
     async def tick(self) -> int:
-        """One round; returns how many transitions this replica staged (0 without the lease)."""
+        """One round; returns how many transitions this replica staged (0 without the lock)."""
         staged = 0
-        while await self.lease.acquire():
+        while await self.lock.acquire():
             count = await schedule_due_transitions(
                 self._make_uow,
                 lead_days=self._settings.TRANSITION_LEAD_DAYS,
@@ -69,7 +62,7 @@ class TransitionScheduler:
                     )
         finally:
             with contextlib.suppress(Exception):
-                await self.lease.release()
+                await self.lock.release()
 
     def stop(self) -> None:
         """Ask the loop to end after the current tick."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import cast
@@ -26,8 +25,8 @@ from handover_api.domain.errors import (
 )
 from handover_api.settings import HandoverSettings
 from handover_api.use_cases.handovers import TransferContext, escalate_overdue
+from shared.db.advisory import AdvisoryLock
 from shared.db.base import utcnow
-from shared.db.lease import Lease
 from shared.logging import get_logger
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
@@ -63,23 +62,21 @@ def overdue_checker(settings: HandoverSettings) -> BackgroundTask:
     interval = settings.OVERDUE_CHECK_INTERVAL_SECONDS
 
     async def run(runtime: Runtime) -> None:
-        lease = Lease(
-            runtime.sessions,
-            "handover-overdue",
-            holder=f"overdue-{uuid.uuid4().hex[:12]}",
-            ttl_seconds=interval * 3,
-        )
-        while True:
-            try:
-                if await lease.acquire():
-                    async with cast(HandoverUnitOfWork, runtime.make_uow()) as uow:
-                        count = await escalate_overdue(uow, utcnow())
-                        await uow.commit()
-                    if count:
-                        log.info("handover.overdue.escalated", count=count)
-            except Exception:
-                log.exception("handover.overdue.error")
-            await asyncio.sleep(interval)
+        lock = AdvisoryLock(runtime.engine, "handover-overdue")
+        try:
+            while True:
+                try:
+                    if await lock.acquire():
+                        async with cast(HandoverUnitOfWork, runtime.make_uow()) as uow:
+                            count = await escalate_overdue(uow, utcnow())
+                            await uow.commit()
+                        if count:
+                            log.info("handover.overdue.escalated", count=count)
+                except Exception:
+                    log.exception("handover.overdue.error")
+                await asyncio.sleep(interval)
+        finally:
+            await lock.release()
 
     return run
 

@@ -314,9 +314,17 @@ def cmd_token(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _broker_from_env(env: Mapping[str, str]) -> tuple[str, bool]:
+    """Bootstrap servers as `up` chooses them, and whether they are an external cluster."""
+    external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if external:
+        return external, True
+    return f"{HOST}:{env.get('BROKER_PORT') or DEFAULT_BROKER_PORT}", False
+
+
 def cmd_topics(args: argparse.Namespace, console: Console) -> int:
-    """Create every topic on KAFKA_BOOTSTRAP_SERVERS (the deploy's topic-init job)."""
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or f"{HOST}:19092"
+    """Create every topic on the broker (KAFKA_BOOTSTRAP_SERVERS, else the local BROKER_PORT)."""
+    bootstrap, _ = _broker_from_env(os.environ)
     stop = threading.Event()
     _install_signal_handlers(stop, [])
     try:
@@ -335,27 +343,32 @@ def cmd_topics(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_replay_dlq(args: argparse.Namespace, console: Console) -> int:
-    """Republish `<topic>.dlq` to `<topic>` (after the cause of the failures was fixed)."""
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or f"{HOST}:19092"
+    """Republish the dead letters `<topic>.dlq` holds now to `<topic>`, then stop."""
+    bootstrap, external = _broker_from_env(os.environ)
+    settings = KafkaSettings(BOOTSTRAP_SERVERS=bootstrap, ENABLE_IDEMPOTENCE=external)
 
     def progress(count: int) -> None:
         if count % 100 == 0:
             console.event("replaying", f"{count} message(s) so far")
 
     try:
-        count = asyncio.run(
+        result = asyncio.run(
             replay_dead_letters(
-                KafkaSettings(BOOTSTRAP_SERVERS=bootstrap),
-                args.topic,
-                group_id=args.group,
-                limit=args.limit,
-                progress=progress,
+                settings, args.topic, group_id=args.group, limit=args.limit, progress=progress
             )
         )
-    except (ValueError, KafkaError) as exc:
-        console.event("failed", str(exc))
+    except (ValueError, KafkaError, OSError) as exc:
+        console.event("failed", f"{type(exc).__name__}: {exc}")
         return 1
-    console.event("replayed", f"{count} message(s) from {args.topic}.dlq to {args.topic}")
+    partitions = ", ".join(f"{p}: {n}" for p, n in sorted(result.per_partition.items()))
+    console.event(
+        "replayed",
+        f"{result.replayed} message(s) from {args.topic}.dlq to {args.topic} on {bootstrap} "
+        f"(per partition {partitions or 'none'})",
+    )
+    if result.incomplete:
+        left = ", ".join(str(p) for p in result.incomplete)
+        console.event("left", f"partition(s) {left} not replayed to their end; run it again")
     return 0
 
 
@@ -439,7 +452,9 @@ def parser() -> argparse.ArgumentParser:
         help="space or comma separated scopes (repeatable); default: every integration scope",
     )
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (8 h)")
-    topics = sub.add_parser("topics", help="create every topic on KAFKA_BOOTSTRAP_SERVERS")
+    topics = sub.add_parser(
+        "topics", help="create every topic on KAFKA_BOOTSTRAP_SERVERS (else 127.0.0.1:BROKER_PORT)"
+    )
     topics.add_argument("--partitions", type=int, help="partitions per topic (3)")
     topics.add_argument("--replication-factor", type=int, help="replicas per partition (1)")
     topics.add_argument("--timeout", type=float, default=120.0, help="seconds to keep retrying")
@@ -448,7 +463,9 @@ def parser() -> argparse.ArgumentParser:
         "services", nargs="*", metavar="SERVICE", help="handover_api, eligibility_api, ..."
     )
     replay = sub.add_parser(
-        "replay-dlq", help="republish TOPIC.dlq to TOPIC on KAFKA_BOOTSTRAP_SERVERS"
+        "replay-dlq",
+        help="republish the dead letters TOPIC.dlq holds now to TOPIC, then stop "
+        "(KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:BROKER_PORT)",
     )
     replay.add_argument("topic", choices=TOPICS, help="the original topic, e.g. case.transferred")
     replay.add_argument("--group", default="dlq-replay", help="consumer group of the replay")

@@ -17,7 +17,7 @@ from shared.auth import TokenVerifier
 from shared.db.session import create_engine, create_session_factory
 from shared.db.uow import UnitOfWork
 from shared.logging import get_logger
-from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.consumer import ConsumerRunner, Handler, default_instance_id
 from shared.messaging.kafka import KafkaPublisher
 from shared.messaging.port import Publisher
 from shared.messaging.relay import OutboxRelay
@@ -41,6 +41,15 @@ class Runtime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+
+    def consumer_checks(self) -> dict[str, str]:
+        """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
+        return {
+            f"consumer:{runner.group_id}": "ok"
+            if runner.blocked is None
+            else runner.blocked.describe()
+            for runner in self.consumers
+        }
 
 
 UowFactory = Callable[[async_sessionmaker[AsyncSession], asyncio.Event], UnitOfWork]
@@ -86,6 +95,9 @@ async def start_runtime(
                 publisher=pub,
                 kafka=settings.KAFKA,
                 settings=settings.CONSUMER,
+                # The port tells apart replicas that share a host; both survive a restart.
+                instance_id=settings.CONSUMER.GROUP_INSTANCE_ID
+                or default_instance_id(settings.SERVICE_NAME, group_id, settings.PORT),
             )
             runtime.consumers.append(runner)
             runtime.tasks.append(asyncio.create_task(runner.run(), name=f"consumer:{group_id}"))

@@ -45,14 +45,21 @@ class AuthSettings(BaseModel):
 
 
 class RelaySettings(BaseModel):
-    """Outbox relay: polling and the DB lease that keeps one relay active per service."""
+    """Outbox relay: batches, and the advisory lock that keeps one relay active per service."""
 
     ENABLED: bool = True
-    POLL_INTERVAL_SECONDS: float = 0.25
     BATCH_SIZE: int = 200
-    # Longer than a publish can block (KAFKA.REQUEST_TIMEOUT_MS); renewed within batches.
-    LEASE_SECONDS: float = 30.0
-    # Housekeeping by the lease holder: sent outbox rows and inbox ids are kept this long.
+    # The holder wakes on the outbox signal (a commit in this process, or NOTIFY from another
+    # replica); this slow poll only covers a signal that never came.
+    POLL_INTERVAL_SECONDS: float = 5.0
+    # How often a standby replica tries to take the lock: the failover time after a crash.
+    LOCK_RETRY_SECONDS: float = 1.0
+    # A lock connection that does not answer a ping within this time counts as lost.
+    LOCK_CHECK_TIMEOUT_SECONDS: float = 2.0
+    # Backoff after a failed publish (broker down), doubled up to the maximum.
+    RETRY_INITIAL_SECONDS: float = 0.25
+    RETRY_MAX_SECONDS: float = 5.0
+    # Housekeeping by the lock holder: sent outbox rows and inbox ids are kept this long.
     # Inbox ids must outlive any redelivery (offset resets, dead-letter replays).
     SENT_RETENTION_HOURS: float = 72.0
     INBOX_RETENTION_DAYS: float = 30.0
@@ -61,12 +68,24 @@ class RelaySettings(BaseModel):
 
 
 class ConsumerSettings(BaseModel):
-    """Inbox consumer: retries before a message goes to its dead-letter topic."""
+    """Inbox consumer: retries, dead-lettering and group membership."""
 
     ENABLED: bool = True
+    # Deterministic failures (validation, domain invariants): bounded, then `<topic>.dlq`.
     MAX_ATTEMPTS: int = 5
     BACKOFF_INITIAL_SECONDS: float = 0.2
     BACKOFF_MAX_SECONDS: float = 5.0
+    # Infrastructure failures (database, network, broker): retried in place until they pass.
+    INFRA_BACKOFF_INITIAL_SECONDS: float = 0.25
+    INFRA_BACKOFF_MAX_SECONDS: float = 5.0
+    # Static group membership: a restarted replica takes its partitions back without waiting
+    # for the broker to expire it. Stable per replica; empty means
+    # `<service>-<group>-<hostname>-<port>`. Two live members must never share one.
+    GROUP_INSTANCE_ID: str = ""
+    STATIC_MEMBERSHIP: bool = True
+    # 6 s is Apache Kafka's default group.min.session.timeout.ms.
+    SESSION_TIMEOUT_MS: int = 6000
+    HEARTBEAT_INTERVAL_MS: int = 2000
 
 
 class ServiceSettings(BaseSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -118,19 +119,23 @@ def health_router() -> APIRouter:
     @router.get(
         "/health/ready",
         summary="Readiness probe",
-        responses={503: {"description": "Database or broker unreachable"}},
+        responses={
+            503: {"description": "Database or broker unreachable, or a consumer blocked on them"}
+        },
     )
     async def health_ready(request: Request) -> JSONResponse:
-        """Ready when the database and the broker answer."""
+        """Ready when the database and the broker answer and no consumer is blocked."""
         runtime: Runtime = request.app.state.runtime
         checks: dict[str, str] = {}
         try:
-            async with runtime.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with asyncio.timeout(3):
+                async with runtime.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
         checks["broker"] = "ok" if await runtime.publisher.ping() else "unreachable"
+        checks.update(runtime.consumer_checks())
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "checks": checks},

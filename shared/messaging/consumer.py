@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -15,6 +18,7 @@ from shared.db.uow import UnitOfWork
 from shared.events.envelope import Envelope
 from shared.events.registry import UnknownEventType, decode, dlq_topic
 from shared.logging import get_logger
+from shared.messaging.faults import backoff_delay, is_infrastructure_error
 from shared.messaging.kafka import make_consumer
 from shared.messaging.port import Publisher
 from shared.metrics import EVENTS_CONSUMED
@@ -26,11 +30,56 @@ U = TypeVar("U", bound=UnitOfWork)
 Handler = Callable[[Envelope[Any], U], Awaitable[None]]
 
 
+class ConsumerStopped(Exception):
+    """Raised inside the runner when stop() interrupts a retry; the offset stays uncommitted."""
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a consumer is not making progress: an infrastructure failure it keeps retrying."""
+
+    reason: str
+    error: str
+    since: float
+
+    def describe(self) -> str:
+        """One line for the readiness check."""
+        seconds = time.monotonic() - self.since
+        return f"blocked on infrastructure ({self.reason}: {self.error}, {seconds:.0f} s)"
+
+
+_instance_ids_in_use: set[str] = set()
+
+
+def claim_instance_id(base: str) -> str:
+    """A group instance id unique in this process: `base`, or `base-2`, `base-3`, ...
+
+    Two live members with one id fence each other; replicas started in one process (tests)
+    would otherwise share the default.
+    """
+    candidate, n = base, 1
+    while candidate in _instance_ids_in_use:
+        n += 1
+        candidate = f"{base}-{n}"
+    _instance_ids_in_use.add(candidate)
+    return candidate
+
+
+def default_instance_id(service: str, group_id: str, port: int | None = None) -> str:
+    """`<service>-<group>-<hostname>[-<port>]`: stable across restarts of one replica."""
+    parts = [service, group_id, socket.gethostname()]
+    if port is not None:
+        parts.append(str(port))
+    return "-".join(parts)
+
+
 class ConsumerRunner:
     """Runs one consumer group over a set of topics with one handler per topic.
 
     The inbox row and the handler's effect (including any outbox rows) commit in one
     transaction; the offset is committed only afterwards, or after dead-lettering.
+    Infrastructure failures never dead-letter: the record is retried in place until they
+    pass (or the runner stops), and `blocked` says so meanwhile.
     """
 
     def __init__(
@@ -43,6 +92,7 @@ class ConsumerRunner:
         publisher: Publisher,
         kafka: KafkaSettings,
         settings: ConsumerSettings,
+        instance_id: str | None = None,
     ) -> None:
         self._service = service
         self.group_id = group_id
@@ -51,50 +101,80 @@ class ConsumerRunner:
         self._publisher = publisher
         self._kafka = kafka
         self._settings = settings
+        self._instance_base = instance_id or settings.GROUP_INSTANCE_ID or None
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
+        self.blocked: Blocked | None = None
+        self.instance_id: str | None = None
 
     def stop(self) -> None:
-        """Ask the loop to end after the current message."""
+        """Ask the loop to end after the current message (or retry wait)."""
         self._stopping.set()
 
     async def run(self) -> None:
         """Consume until stopped; reconnect with backoff when the broker goes away."""
-        delay = 0.5
-        while not self._stopping.is_set():
-            consumer = make_consumer(
-                self._kafka, self._handlers, self.group_id, f"{self._service}-{self.group_id}"
-            )
-            try:
-                await consumer.start()
-                delay = 0.5
-                await self._loop(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("consumer.loop.error", group=self.group_id)
-            finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-            if not self._stopping.is_set():
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        if self._settings.STATIC_MEMBERSHIP:
+            base = self._instance_base or default_instance_id(self._service, self.group_id)
+            self.instance_id = claim_instance_id(base)
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                consumer = make_consumer(
+                    self._kafka,
+                    self._handlers,
+                    self.group_id,
+                    f"{self._service}-{self.group_id}",
+                    group_instance_id=self.instance_id,
+                    session_timeout_ms=self._settings.SESSION_TIMEOUT_MS,
+                    heartbeat_interval_ms=self._settings.HEARTBEAT_INTERVAL_MS,
+                )
+                try:
+                    await consumer.start()
+                    failures = 0
+                    await self._loop(consumer)
+                except ConsumerStopped:
+                    break
+                except Exception as exc:
+                    failures += 1
+                    self.blocked = Blocked("broker", type(exc).__name__, time.monotonic())
+                    log.warning("consumer.loop.error", group=self.group_id, error=repr(exc))
+                finally:
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                if not self._stopping.is_set():
+                    with contextlib.suppress(ConsumerStopped):
+                        await self._pause(self._infra_delay(failures))
+        finally:
+            self.blocked = None
+            if self.instance_id is not None:
+                _instance_ids_in_use.discard(self.instance_id)
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=100)
             if consumer.assignment():
                 self.assigned.set()
+                if self.blocked is not None and self.blocked.reason == "broker":
+                    self.blocked = None
             for tp, records in batches.items():
-                for record in records:
-                    await self.handle_record(record)
-                # After every record of the batch was applied (or dead-lettered); a crash
-                # before this line redelivers them, and the inbox skips what was applied.
                 partition = TopicPartition(tp.topic, tp.partition)
-                await consumer.commit({partition: records[-1].offset + 1})
+                done: ConsumerRecord[bytes, bytes] | None = None
+                try:
+                    for record in records:
+                        await self.handle_record(record)
+                        done = record
+                finally:
+                    # After every record of the batch was applied (or dead-lettered); a crash
+                    # before this line redelivers them, and the inbox skips what was applied.
+                    # A stop during a retry commits only what came before the retried record.
+                    if done is not None:
+                        await consumer.commit({partition: done.offset + 1})
 
     async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
-        """Apply one record; returns the outcome (processed, duplicate, dead_lettered)."""
+        """Apply one record; returns the outcome (processed, duplicate, dead_lettered).
+
+        Raises `ConsumerStopped` if stop() came while an infrastructure failure was retried.
+        """
         topic = record.topic
         try:
             if record.value is None:
@@ -104,32 +184,50 @@ class ConsumerRunner:
             await self._dead_letter(record, exc, attempts=0)
             return self._count(topic, "dead_lettered")
         handler = self._handlers[topic]
-        delay = self._settings.BACKOFF_INITIAL_SECONDS
-        for attempt in range(1, self._settings.MAX_ATTEMPTS + 1):
+        attempts = 0
+        infra_failures = 0
+        while True:
             try:
-                return self._count(topic, await self._apply(handler, envelope, topic))
-            except IntegrityError:
-                # A concurrent delivery recorded the same event id first: one effect only.
-                async with self._uow_factory() as uow:
-                    if await uow.already_processed(self.group_id, envelope.id):
-                        return self._count(topic, "duplicate")
-                error: Exception | None = None
-                last = attempt
+                outcome = await self._apply_once(handler, envelope, topic)
             except Exception as exc:
-                error, last = exc, attempt
+                if is_infrastructure_error(exc):
+                    infra_failures += 1
+                    await self._wait_for_infrastructure(
+                        "database", exc, infra_failures, topic, envelope
+                    )
+                    continue
+                attempts += 1
                 log.warning(
                     "consumer.handler.failed",
                     group=self.group_id,
                     topic=topic,
                     event_id=str(envelope.id),
-                    attempt=attempt,
+                    attempt=attempts,
                     error=type(exc).__name__,
                 )
-            if last < self._settings.MAX_ATTEMPTS:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._settings.BACKOFF_MAX_SECONDS)
-        await self._dead_letter(record, error or RuntimeError("duplicate check failed"), last)
-        return self._count(topic, "dead_lettered")
+                if attempts >= self._settings.MAX_ATTEMPTS:
+                    await self._dead_letter(record, exc, attempts)
+                    return self._count(topic, "dead_lettered")
+                await self._pause(
+                    backoff_delay(
+                        attempts,
+                        self._settings.BACKOFF_INITIAL_SECONDS,
+                        self._settings.BACKOFF_MAX_SECONDS,
+                    )
+                )
+                continue
+            self._unblock()
+            return self._count(topic, outcome)
+
+    async def _apply_once(self, handler: Handler[Any], envelope: Envelope[Any], topic: str) -> str:
+        try:
+            return await self._apply(handler, envelope, topic)
+        except IntegrityError:
+            # A concurrent delivery recorded the same event id first: one effect only.
+            async with self._uow_factory() as uow:
+                if await uow.already_processed(self.group_id, envelope.id):
+                    return "duplicate"
+            raise
 
     async def _apply(self, handler: Handler[Any], envelope: Envelope[Any], topic: str) -> str:
         async with self._uow_factory() as uow:
@@ -139,6 +237,51 @@ class ConsumerRunner:
             await uow.record_processed(self.group_id, envelope.id, topic)
             await uow.commit()
         return "processed"
+
+    async def _wait_for_infrastructure(
+        self,
+        reason: str,
+        exc: BaseException,
+        failures: int,
+        topic: str,
+        envelope: Envelope[Any] | None = None,
+    ) -> None:
+        if self.blocked is None or self.blocked.reason != reason:
+            self.blocked = Blocked(reason, type(exc).__name__, time.monotonic())
+        log.warning(
+            "consumer.blocked_on_infrastructure",
+            group=self.group_id,
+            topic=topic,
+            event_id=str(envelope.id) if envelope is not None else None,
+            reason=reason,
+            retry=failures,
+            error=type(exc).__name__,
+        )
+        await self._pause(self._infra_delay(failures))
+
+    def _infra_delay(self, failures: int) -> float:
+        return backoff_delay(
+            failures,
+            self._settings.INFRA_BACKOFF_INITIAL_SECONDS,
+            self._settings.INFRA_BACKOFF_MAX_SECONDS,
+        )
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but end at once on stop(): raises ConsumerStopped then."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        if self._stopping.is_set():
+            raise ConsumerStopped
+
+    def _unblock(self) -> None:
+        if self.blocked is not None:
+            log.info(
+                "consumer.unblocked",
+                group=self.group_id,
+                reason=self.blocked.reason,
+                blocked_seconds=round(time.monotonic() - self.blocked.since, 1),
+            )
+            self.blocked = None
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], exc: Exception, attempts: int
@@ -153,9 +296,21 @@ class ConsumerRunner:
             ("dlq-error-type", type(exc).__name__.encode()),
             ("dlq-error-message", str(exc)[:500].encode()),
         ]
-        await self._publisher.publish(
-            dlq_topic(record.topic), record.key or b"", record.value or b"", headers
-        )
+        failures = 0
+        while True:
+            try:
+                await self._publisher.publish(
+                    dlq_topic(record.topic), record.key or b"", record.value or b"", headers
+                )
+                break
+            except Exception as publish_error:
+                # The offset must not move past a record that is neither applied nor in
+                # the DLQ: keep trying, whatever the broker says.
+                failures += 1
+                await self._wait_for_infrastructure(
+                    "dead-letter publish", publish_error, failures, record.topic
+                )
+        self._unblock()
         log.error(
             "consumer.message.dead_lettered",
             group=self.group_id,

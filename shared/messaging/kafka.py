@@ -73,18 +73,32 @@ class KafkaPublisher:
 
 
 def make_consumer(
-    settings: KafkaSettings, topics: Iterable[str], group_id: str, client_id: str
+    settings: KafkaSettings,
+    topics: Iterable[str],
+    group_id: str | None,
+    client_id: str,
+    *,
+    group_instance_id: str | None = None,
+    session_timeout_ms: int = 10000,
+    heartbeat_interval_ms: int = 3000,
 ) -> AIOKafkaConsumer:
-    """A consumer that never auto-commits: offsets are committed after processing."""
+    """A consumer that never auto-commits: offsets are committed after processing.
+
+    A `group_instance_id` makes it a static member: after a restart with the same id it
+    gets its partitions back without a rebalance that waits for the old member to expire.
+    """
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.BOOTSTRAP_SERVERS,
         group_id=group_id,
+        group_instance_id=group_instance_id,
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         security_protocol=settings.SECURITY_PROTOCOL,
         request_timeout_ms=max(settings.REQUEST_TIMEOUT_MS, 40000),
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
     )
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.advisory import AdvisoryLock, engine_of, notify_channel
 from shared.db.base import utcnow
-from shared.db.lease import Lease
 from shared.db.tables import IDEMPOTENCY, INBOX, OUTBOX
 from shared.logging import get_logger
+from shared.messaging.faults import backoff_delay
 from shared.messaging.port import Publisher
 from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from shared.settings import RelaySettings
@@ -23,10 +23,12 @@ log = get_logger(__name__)
 
 
 class OutboxRelay:
-    """One active relay per service database, guarded by a lease.
+    """One active relay per service database, guarded by a session advisory lock.
 
     Rows are published strictly in id order, one at a time; the first failure stops the
-    batch, so a later event of a case never overtakes an earlier one.
+    batch, so a later event of a case never overtakes an earlier one. A standby replica
+    tries the lock once per `LOCK_RETRY_SECONDS`; PostgreSQL frees it when the holder's
+    connection dies, so a crash is taken over within about that time.
     """
 
     def __init__(
@@ -42,38 +44,91 @@ class OutboxRelay:
         self._publisher = publisher
         self._settings = settings
         self.signal = signal or asyncio.Event()
-        self.lease = Lease(
-            session_factory,
-            name=f"outbox-relay:{service}",
-            holder=f"{service}-{uuid.uuid4().hex[:12]}",
-            ttl_seconds=settings.LEASE_SECONDS,
+        self.lock = AdvisoryLock(
+            engine_of(session_factory),
+            f"outbox-relay:{service}",
+            check_timeout=settings.LOCK_CHECK_TIMEOUT_SECONDS,
         )
+        self.channel = notify_channel(f"outbox_{service}")
         self._stopping = asyncio.Event()
         self._last_housekeeping = 0.0
 
     async def run(self) -> None:
-        """Loop until stopped: hold the lease, drain the outbox, wait for new rows."""
-        backoff = self._settings.POLL_INTERVAL_SECONDS
+        """Loop until stopped: hold the lock, drain the outbox, wait for new rows."""
+        failures = 0
+        was_holder = False
         try:
             while not self._stopping.is_set():
                 try:
-                    if await self.lease.acquire():
-                        await self._housekeeping_if_due()
-                        sent, failed = await self.drain_once()
-                        backoff = (
-                            min(backoff * 2, 5.0)
-                            if failed
-                            else self._settings.POLL_INTERVAL_SECONDS
-                        )
-                        if sent and not failed:
-                            continue
+                    if not await self.lock.acquire():
+                        if was_holder:
+                            # Step back for longer than a standby's retry, so the replica
+                            # that saw the lock free first takes over.
+                            was_holder = False
+                            await self._wait_signal(2 * self._settings.LOCK_RETRY_SECONDS)
+                        await self._standby_wait()
+                        continue
+                    if not was_holder:
+                        was_holder = True
+                        log.info("outbox.relay.active", service=self._service)
+                        await self.lock.listen(self.channel)
+                    await self._housekeeping_if_due()
+                    self.signal.clear()
+                    sent, failed = await self.drain_once()
+                    if failed:
+                        failures += 1
+                        await self._wait_signal(self._retry_delay(failures))
+                    else:
+                        failures = 0
+                        if not sent:
+                            await self._idle_wait()
                 except Exception:
                     log.exception("outbox.relay.error", service=self._service)
-                    backoff = min(backoff * 2, 5.0)
-                await self._wait(backoff)
+                    failures += 1
+                    await self._wait_signal(self._retry_delay(failures))
         finally:
             with contextlib.suppress(Exception):
-                await self.lease.release()
+                await self.lock.release()
+
+    def _retry_delay(self, failures: int) -> float:
+        return backoff_delay(
+            failures, self._settings.RETRY_INITIAL_SECONDS, self._settings.RETRY_MAX_SECONDS
+        )
+
+    async def _standby_wait(self) -> None:
+        """Wait for the next lock attempt; pass a local commit on to the holder meanwhile."""
+        if await self._wait_signal(self._settings.LOCK_RETRY_SECONDS):
+            if self._stopping.is_set():
+                return
+            self.signal.clear()
+            try:
+                async with self._sessions() as session, session.begin():
+                    await session.execute(select(func.pg_notify(self.channel, "")))
+            except Exception as exc:
+                # The holder's slow poll picks the rows up anyway.
+                log.warning("outbox.relay.notify_failed", error=type(exc).__name__)
+
+    async def _idle_wait(self) -> None:
+        """Until a local commit, a NOTIFY from another replica, stop, or the slow poll."""
+        local = asyncio.ensure_future(self.signal.wait())
+        remote = asyncio.ensure_future(
+            self.lock.wait_for_notification(self._settings.POLL_INTERVAL_SECONDS)
+        )
+        try:
+            done, _ = await asyncio.wait(
+                {local, remote},
+                timeout=self._settings.POLL_INTERVAL_SECONDS + 1,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for task in (local, remote):
+                task.cancel()
+            for task in (local, remote):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if remote in done and remote.exception() is not None:
+            # The lock's connection failed while waiting: the next acquire() notices.
+            log.warning("outbox.relay.listen_failed", error=type(remote.exception()).__name__)
 
     async def _housekeeping_if_due(self) -> None:
         now = time.monotonic()
@@ -109,10 +164,12 @@ class OutboxRelay:
             )
         return outbox, inbox, keys
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait_signal(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the outbox signal (or stop); True if it came."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.signal.wait(), timeout=seconds)
-        self.signal.clear()
+            return True
+        return False
 
     def stop(self) -> None:
         """Ask the loop to end after the current batch."""
@@ -120,7 +177,12 @@ class OutboxRelay:
         self.signal.set()
 
     async def drain_once(self) -> tuple[int, bool]:
-        """Publish one batch of unsent rows; returns (sent, whether a publish failed)."""
+        """Publish one batch of unsent rows if this relay holds (or can take) the lock.
+
+        Returns (sent, stopped early): a failed publish or a lost lock end the batch.
+        """
+        if not await self.lock.acquire():
+            return 0, True
         async with self._sessions() as session:
             rows = (
                 await session.execute(
@@ -138,15 +200,16 @@ class OutboxRelay:
             ).all()
         acked: list[int] = []
         failed = False
-        renewed = time.monotonic()
+        checked = time.monotonic()
         try:
             for row_id, topic, key, payload, headers in rows:
-                if time.monotonic() - renewed > self._settings.LEASE_SECONDS / 3:
-                    # A relay that lost its lease stops at once: one active relay per service.
-                    if not await self.lease.acquire():
+                if time.monotonic() - checked > self._settings.LOCK_RETRY_SECONDS:
+                    # Within a batch too: a standby may hold the lock one retry interval after
+                    # ours was lost, and two publishing relays could reorder a case's events.
+                    if not await self.lock.check():
                         failed = True
                         break
-                    renewed = time.monotonic()
+                    checked = time.monotonic()
                 try:
                     await self._publisher.publish(
                         topic,

@@ -78,7 +78,7 @@ def test_relay_publishes_200_events_to_the_broker(
     async def prepare() -> None:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-        await relay.lease.acquire()
+        assert await relay.lock.acquire()
 
     async def stage() -> None:
         async with UnitOfWork(sessions) as uow:
@@ -108,6 +108,7 @@ def test_relay_publishes_200_events_to_the_broker(
         )
         assert results == (200, False)
     finally:
+        loop.run_until_complete(relay.lock.release())
         loop.run_until_complete(publisher.stop())
         loop.run_until_complete(engine.dispose())
         loop.close()

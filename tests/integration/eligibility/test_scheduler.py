@@ -152,15 +152,17 @@ class TestFailures:
         cases = {await register(db, date(2025, 3, d)) for d in range(1, 8)}
         settings = make_settings(db.url, SCHEDULER_BATCH_SIZE=3)
 
-        staged = await TransitionScheduler(db.sessions, db.uow, settings).tick()
+        scheduler = TransitionScheduler(db.sessions, db.uow, settings)
+        staged = await scheduler.tick()
+        await scheduler.lock.release()
 
         assert staged == 7
         assert {e.case_id for e in await upcoming(db)} == cases
 
 
 class TestReplicas:
-    async def test_two_schedulers_racing_without_the_lease_publish_once(self, db: Db) -> None:
-        # The lease normally keeps the second replica idle; the unique key holds even without.
+    async def test_two_schedulers_racing_without_the_lock_publish_once(self, db: Db) -> None:
+        # The lock normally keeps the second replica idle; the unique key holds even without.
         cases = {await register(db, date(2025, 3, d)) for d in range(1, 21)}
 
         counts = await asyncio.gather(schedule(db), schedule(db), schedule(db))
@@ -169,22 +171,25 @@ class TestReplicas:
         events = await upcoming(db)
         assert sorted(e.case_id for e in events) == sorted(cases)
 
-    async def test_only_the_lease_holder_schedules(self, db: Db) -> None:
+    async def test_only_the_lock_holder_schedules(self, db: Db) -> None:
         await register(db, date(2025, 3, 1))
         settings = make_settings(db.url)
-        first = TransitionScheduler(db.sessions, db.uow, settings, holder="replica-a")
-        second = TransitionScheduler(db.sessions, db.uow, settings, holder="replica-b")
+        first = TransitionScheduler(db.sessions, db.uow, settings)
+        second = TransitionScheduler(db.sessions, db.uow, settings)
 
         assert await second.tick() == 0 or await first.tick() == 0
         assert len(await upcoming(db)) == 1
+        await first.lock.release()
+        await second.lock.release()
 
-    async def test_a_released_lease_passes_to_the_other_replica(self, db: Db) -> None:
+    async def test_a_released_lock_passes_to_the_other_replica(self, db: Db) -> None:
         settings = make_settings(db.url)
-        first = TransitionScheduler(db.sessions, db.uow, settings, holder="replica-a")
-        second = TransitionScheduler(db.sessions, db.uow, settings, holder="replica-b")
+        first = TransitionScheduler(db.sessions, db.uow, settings)
+        second = TransitionScheduler(db.sessions, db.uow, settings)
         await first.tick()
         await register(db, date(2025, 3, 1))
 
         assert await second.tick() == 0
-        await first.lease.release()
+        await first.lock.release()
         assert await second.tick() == 1
+        await second.lock.release()

@@ -42,7 +42,6 @@ class HandoverHarness:
 
     async def drain_outbox(self) -> None:
         """Publish everything staged so far (the app's own relay is off in these tests)."""
-        await self.relay.lease.acquire()
         await self.relay.drain_once()
 
 
@@ -77,4 +76,7 @@ async def harness(
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield HandoverHarness(app, settings, publisher, issuer, client, relay)
+            try:
+                yield HandoverHarness(app, settings, publisher, issuer, client, relay)
+            finally:
+                await relay.lock.release()

@@ -80,7 +80,7 @@ class TestOutboxRelay:
             f"relay-{uuid.uuid4().hex[:6]}",
             sessions,
             publisher,
-            RelaySettings(POLL_INTERVAL_SECONDS=0.1, LEASE_SECONDS=5),
+            RelaySettings(POLL_INTERVAL_SECONDS=0.5),
         )
         # One event before the outage, so the producer is connected when the broker stops.
         async with UnitOfWork(sessions, relay.signal) as uow:
@@ -142,7 +142,7 @@ class TestOutboxRelay:
                 "two-replicas",
                 sessions,
                 publisher,
-                RelaySettings(POLL_INTERVAL_SECONDS=0.05, LEASE_SECONDS=5, BATCH_SIZE=20),
+                RelaySettings(POLL_INTERVAL_SECONDS=0.5, BATCH_SIZE=20),
             )
             for publisher in publishers
         ]
@@ -173,33 +173,35 @@ class TestOutboxRelay:
         ]
         assert [e.id for e in events] == staged, "each event once, in commit order"
 
-    async def test_only_one_relay_holds_the_lease(
+    async def test_only_one_relay_holds_the_lock(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         from shared.messaging.memory import InMemoryPublisher
 
-        first = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings(LEASE_SECONDS=30))
-        second = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings(LEASE_SECONDS=30))
-        assert await first.lease.acquire() is True
-        assert await second.lease.acquire() is False
-        assert await first.lease.acquire() is True, "the holder renews"
-        await first.lease.release()
-        assert await second.lease.acquire() is True, "released leases are taken over"
+        first = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings())
+        second = OutboxRelay("svc", sessions, InMemoryPublisher(), RelaySettings())
+        try:
+            assert await first.lock.acquire() is True
+            assert await second.lock.acquire() is False
+            assert await first.lock.acquire() is True, "the holder keeps it"
+            await first.lock.release()
+            assert await second.lock.acquire() is True, "a released lock is taken over"
+        finally:
+            await first.lock.release()
+            await second.lock.release()
 
 
-class TestRelayLosingItsLease:
-    """A relay whose lease was taken over stops publishing within its batch."""
+class TestRelayLosingItsLock:
+    """A relay whose lock connection was terminated stops publishing within its batch."""
 
-    async def test_stops_mid_batch_when_another_holder_has_the_lease(
+    async def test_stops_mid_batch_when_its_lock_connection_is_terminated(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        from datetime import timedelta
-
-        from sqlalchemy import update
+        from sqlalchemy import text
 
         from shared.messaging.memory import InMemoryPublisher
 
-        leases = metadata.tables["leases"]
+        relay: OutboxRelay
 
         class SlowPublisher(InMemoryPublisher):
             async def publish(
@@ -210,10 +212,8 @@ class TestRelayLosingItsLease:
                 if len(self.records) == 3:
                     async with sessions() as session, session.begin():
                         await session.execute(
-                            update(leases).values(
-                                holder="another-replica",
-                                expires_at=datetime.now(UTC) + timedelta(minutes=5),
-                            )
+                            text("SELECT pg_terminate_backend(:pid)"),
+                            {"pid": relay.lock.backend_pid},
                         )
 
         async with UnitOfWork(sessions) as uow:
@@ -221,13 +221,13 @@ class TestRelayLosingItsLease:
                 await uow.publish(upcoming(uuid.uuid4(), n))
             await uow.commit()
         publisher = SlowPublisher()
-        relay = OutboxRelay("svc", sessions, publisher, RelaySettings(LEASE_SECONDS=0.3))
-        assert await relay.lease.acquire()
+        relay = OutboxRelay("svc", sessions, publisher, RelaySettings(LOCK_RETRY_SECONDS=0.01))
 
         sent, failed = await relay.drain_once()
 
         assert failed is True
         assert 3 <= sent < 20
+        assert relay.lock.held is False, "the relay knows it lost the lock"
         assert len(publisher.records) == sent
         async with sessions() as session:
             unsent = await session.scalar(
@@ -377,7 +377,7 @@ class TestDeadLetters:
         task = asyncio.create_task(runner.run())
         try:
             for _ in range(600):
-                if await _count_effects(sessions, str(healthy.id)) == 1:
+                if len(attempts) == 3 and await _count_effects(sessions, str(healthy.id)) == 1:
                     break
                 await asyncio.sleep(0.1)
         finally:
