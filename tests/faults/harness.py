@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -208,10 +208,7 @@ class FaultEnv:
             server_errors=len(stats.server_errors),
             drain_seconds=drain_seconds,
         )
-        self.report(figures.line())
-        with self.results_file.open("a") as out:
-            out.write(figures.line() + "\n")
-            out.write(f"  detail: {self.detail(comparison, driver)}\n")
+        self.publish(figures, self.detail(comparison, driver))
         context = self.detail(comparison, driver)
         assert not driver.failures, (driver.failures, context)
         assert not stats.unexpected, (stats.unexpected[:5], context)
@@ -222,6 +219,12 @@ class FaultEnv:
         assert not forbidden_5xx, (forbidden_5xx[:5], context)
         assert drain_seconds <= DRAIN_LIMIT, context
         return figures
+
+    def publish(self, figures: Figures, detail: Mapping[str, Any]) -> None:
+        """Print the figures line and keep it with its detail in the results file."""
+        self.report(figures.line())
+        with self.results_file.open("a") as out:
+            out.write(f"{figures.line()}\n  detail: {dict(detail)}\n")
 
     def detail(self, comparison: Comparison, driver: LoadDriver) -> dict[str, Any]:
         """What a failed assertion should show."""

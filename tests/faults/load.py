@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,10 @@ class LoadStats:
     accepted: dict[str, str] = field(default_factory=dict)
     last_accepted_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
 
     def record_status(self, status: int) -> None:
         with self.lock:
@@ -128,7 +132,7 @@ class GaveUp(RuntimeError):
     """A request kept failing until its deadline."""
 
 
-def _in_progress(response: httpx.Response) -> bool:
+def in_progress(response: httpx.Response) -> bool:
     # 409 for a request whose Idempotency-Key is still being processed; any other 409 is final.
     if response.status_code != 409:
         return False
@@ -165,7 +169,6 @@ class LoadDriver:
         self._started = 0.0
         self._index_lock = threading.Lock()
         self.failures: list[str] = []
-        self.on_accepted: Callable[[int], None] | None = None
 
     def client(self) -> httpx.Client:
         """A client of handover_api acting as the agency."""
@@ -215,7 +218,7 @@ class LoadDriver:
                         self.stats.server_errors.append(
                             ServerError(response.status_code, path, sent_at, time.monotonic())
                         )
-                elif not (retry and _in_progress(response)):
+                elif not (retry and in_progress(response)):
                     if response.is_success and key is not None and kind is not None:
                         self.stats.record_resource(kind, key, str(response.json()["id"]))
                     return response
@@ -289,10 +292,14 @@ class LoadDriver:
         with self.stats.lock:
             self.stats.accepted[handover_id] = case_id
             self.stats.last_accepted_at = time.monotonic()
-            accepted = len(self.stats.accepted)
-        if self.on_accepted is not None:
-            self.on_accepted(accepted)
+            self.stats.changed.notify_all()
         return handover_id
+
+    def wait_accepted(self, count: int, timeout: float) -> None:
+        """Block until `count` handovers were accepted (mid-load); raise after `timeout` s."""
+        with self.stats.changed:
+            if not self.stats.changed.wait_for(lambda: len(self.stats.accepted) >= count, timeout):
+                raise TimeoutError(f"fewer than {count} handovers accepted within {timeout:.0f}s")
 
     def one_handover(self, client: httpx.Client, index: int) -> str | None:
         """Case, dossier and handover number `index` (seeded per index, so runs repeat)."""
