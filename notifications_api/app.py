@@ -72,6 +72,7 @@ def make_worker(
         claim_seconds=hooks.CLAIM_SECONDS,
         batch_size=hooks.WORKER_BATCH_SIZE,
         interval_seconds=hooks.WORKER_INTERVAL_SECONDS,
+        db_backoff_max_seconds=hooks.DB_BACKOFF_MAX_SECONDS,
         holder=f"{settings.SERVICE_NAME}-{uuid.uuid4().hex[:12]}",
     )
 

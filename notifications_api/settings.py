@@ -20,6 +20,8 @@ class WebhookSettings(BaseModel):
     WORKER_BATCH_SIZE: int = Field(default=20, ge=1, le=500)
     # A claimed delivery stays locked this long; it must outlast one HTTP attempt.
     CLAIM_SECONDS: float = Field(default=60.0, gt=0)
+    # Cap of the backoff between retries while the database is unavailable.
+    DB_BACKOFF_MAX_SECONDS: float = Field(default=5.0, gt=0, le=60)
     # None: allowed in dev and test (loopback receivers), refused in prod.
     ALLOW_PRIVATE_URLS: bool | None = None
     # None: plain http allowed in dev and test, https only in prod.

@@ -148,6 +148,7 @@ class TestOpenApi:
             "list_subscriptions",
             "get_subscription",
             "delete_subscription",
+            "enable_subscription",
             "list_deliveries",
             "get_delivery",
             "redeliver_delivery",

@@ -10,8 +10,11 @@ import pytest
 from notifications_api.domain.deliveries import (
     DeliveryStatus,
     RetryPolicy,
+    SendResult,
     after_attempt,
+    is_gone,
     is_success,
+    settle_attempt,
 )
 from notifications_api.domain.routing import DELIVERABLE_TOPICS, recipient_orgs
 from shared.events.facts import EligibilityFactsV1
@@ -52,6 +55,54 @@ class TestRetryPolicy:
 
     def test_no_response_is_no_success(self) -> None:
         assert not is_success(None)
+
+
+def answered(status_code: int | None, error: str | None = None) -> SendResult:
+    return SendResult(status_code, error, 12.0)
+
+
+class TestSettleAttempt:
+    def test_410_fails_the_delivery_and_disables_an_active_subscription(self) -> None:
+        outcome = settle_attempt(
+            POLICY, 1, answered(410, "http_410"), NOW, subscription_stopped=None
+        )
+        assert outcome.status is DeliveryStatus.FAILED
+        assert outcome.disables_subscription
+        assert (outcome.next_attempt_at, outcome.error) == (None, "http_410")
+
+    def test_410_to_a_subscription_stopped_meanwhile_disables_nothing_more(self) -> None:
+        outcome = settle_attempt(
+            POLICY, 1, answered(410, "http_410"), NOW, subscription_stopped="subscription_disabled"
+        )
+        assert outcome.status is DeliveryStatus.FAILED
+        assert not outcome.disables_subscription
+
+    def test_failure_after_the_subscription_stopped_is_final_and_says_why(self) -> None:
+        outcome = settle_attempt(
+            POLICY, 1, answered(500, "http_500"), NOW, subscription_stopped="subscription_disabled"
+        )
+        assert (outcome.status, outcome.error) == (DeliveryStatus.FAILED, "subscription_disabled")
+
+    def test_success_counts_even_if_the_subscription_stopped_meanwhile(self) -> None:
+        outcome = settle_attempt(
+            POLICY, 1, answered(204), NOW, subscription_stopped="subscription_deleted"
+        )
+        assert outcome.status is DeliveryStatus.SUCCEEDED
+
+    def test_other_failures_follow_the_retry_policy(self) -> None:
+        retry = settle_attempt(POLICY, 1, answered(None, "timeout"), NOW, subscription_stopped=None)
+        assert (retry.status, retry.next_attempt_at) == (
+            DeliveryStatus.PENDING,
+            NOW + timedelta(seconds=5),
+        )
+        assert retry.error == "timeout"
+        assert not retry.disables_subscription
+        last = settle_attempt(POLICY, 4, answered(503, "http_503"), NOW, subscription_stopped=None)
+        assert (last.status, last.error) == (DeliveryStatus.FAILED, "http_503")
+
+    @pytest.mark.parametrize(("code", "gone"), [(410, True), (404, False), (None, False)])
+    def test_only_410_means_gone(self, code: int | None, gone: bool) -> None:
+        assert is_gone(code) is gone
 
 
 class TestRouting:
