@@ -200,7 +200,14 @@ class DeliveryWorker:
                 failures = 0
             except Exception as exc:
                 failures += 1
-                log.warning("webhook.worker.error", error=type(exc).__name__, consecutive=failures)
+                if is_transient(exc):
+                    log.warning(
+                        "webhook.worker.db_unavailable",
+                        error=type(exc).__name__,
+                        consecutive=failures,
+                    )
+                else:
+                    log.exception("webhook.worker.error", consecutive=failures)
                 handled = 0
             if handled >= self._batch_size:
                 continue

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import Subscription
 from notifications_api.adapters.uow import NotificationsUnitOfWork
-from notifications_api.domain.deliveries import SubscriptionStatus
+from notifications_api.domain.deliveries import SUBSCRIPTION_DELETED, SubscriptionStatus
 from notifications_api.domain.signing import generate_secret
 from notifications_api.domain.urls import UrlPolicy, check_webhook_url
 from shared.auth import Principal
@@ -111,10 +111,13 @@ async def enable_subscription(
 async def delete_subscription(
     uow: NotificationsUnitOfWork, actor: Principal, subscription_id: uuid.UUID
 ) -> None:
-    """Stop deliveries to the endpoint; its delivery history stays readable."""
+    """Stop deliveries to the endpoint; pending ones end failed, the history stays readable."""
+    now = utcnow()
     async with uow:
-        subscription = await uow.subscriptions.get(actor.org, subscription_id)
+        subscription = await uow.subscriptions.get(actor.org, subscription_id, for_update=True)
         if subscription is None:
             raise NotFound("subscription not found")
-        subscription.deleted_at = utcnow()
+        subscription.deleted_at = now
+        # Those a worker holds right now end when it finishes (it sees the deletion).
+        await uow.deliveries.end_pending(subscription.id, SUBSCRIPTION_DELETED, now)
         await uow.commit()

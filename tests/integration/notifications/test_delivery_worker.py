@@ -136,12 +136,28 @@ class TestSenderDetails:
         await harness.client.delete(
             f"/v1/subscriptions/{sub['id']}", headers=harness.auth(JOBCENTER)
         )
-        await harness.worker().run_once()
-        assert harness.receiver.requests == []
         listed = await harness.client.get("/v1/deliveries", headers=harness.auth(JOBCENTER))
         [delivery] = listed.json()["items"]
         assert delivery["status"] == "failed"
         assert delivery["last_error"] == "subscription_deleted"
+        assert await harness.worker().run_once() == 0
+        assert harness.receiver.requests == []
+
+    async def test_delivery_claimed_when_its_subscription_is_deleted_is_not_sent(
+        self, harness: Harness
+    ) -> None:
+        sub = await harness.subscribe(JOBCENTER, ["case.transferred"])
+        await harness.consume(transferred())
+        worker = harness.worker()
+        [claimed] = await worker._claim_due()
+        await harness.client.delete(
+            f"/v1/subscriptions/{sub['id']}", headers=harness.auth(JOBCENTER)
+        )
+        await worker._attempt(claimed, deadline=asyncio.get_running_loop().time() + 5)
+        assert harness.receiver.requests == []
+        listed = await harness.client.get("/v1/deliveries", headers=harness.auth(JOBCENTER))
+        [delivery] = listed.json()["items"]
+        assert (delivery["status"], delivery["last_error"]) == ("failed", "subscription_deleted")
 
     @pytest.mark.parametrize("address", ["10.0.0.7", "127.0.0.1"])
     async def test_production_policy_blocks_private_resolution(self, address: str) -> None:
