@@ -282,9 +282,7 @@ class DeliveryWorker:
                 "updated_at": now,
             }
             await self._with_db_retry(
-                "finish",
-                lambda: self._record(delivery, values, attempt=None, disable=False),
-                deadline + self._claim.total_seconds(),
+                "finish", lambda: self._end_unsent(delivery, values), deadline
             )
             return
         started = self._clock()
@@ -296,11 +294,16 @@ class DeliveryWorker:
                 secret=target.secret,
             )
         )
+        tries = 0
+
+        async def settle() -> AttemptOutcome:
+            nonlocal tries
+            tries += 1
+            return await self._settle(delivery, started, result, retry=tries > 1)
+
         # After a send the receiver's answer must reach the database: wait for it longer.
         outcome = await self._with_db_retry(
-            "finish",
-            lambda: self._settle(delivery, started, result),
-            deadline + self._claim.total_seconds(),
+            "finish", settle, deadline + self._claim.total_seconds()
         )
         log.info(
             "webhook.delivery.attempted",
@@ -324,7 +327,7 @@ class DeliveryWorker:
             return _Target(delivery, subscription.url, subscription.secret, _stopped(subscription))
 
     async def _settle(
-        self, delivery: Delivery, started: datetime, result: SendResult
+        self, delivery: Delivery, started: datetime, result: SendResult, *, retry: bool
     ) -> AttemptOutcome:
         """Record the attempt and its outcome under the subscription's row lock."""
         now = self._clock()
@@ -339,15 +342,13 @@ class DeliveryWorker:
                 self._policy, round_attempts, result, now, subscription_stopped=stopped
             )
             done = outcome.status is not DeliveryStatus.PENDING
-            uow.deliveries.add_attempt(
-                DeliveryAttempt(
-                    delivery_id=delivery.id,
-                    attempt_number=delivery.attempt_count + 1,
-                    attempted_at=started,
-                    status_code=result.status_code,
-                    error=result.error,
-                    duration_ms=round(result.duration_ms, 1),
-                )
+            attempt = DeliveryAttempt(
+                delivery_id=delivery.id,
+                attempt_number=delivery.attempt_count + 1,
+                attempted_at=started,
+                status_code=result.status_code,
+                error=result.error,
+                duration_ms=round(result.duration_ms, 1),
             )
             values = {
                 "status": outcome.status.value,
@@ -359,21 +360,19 @@ class DeliveryWorker:
                 "completed_at": now if done else None,
                 "updated_at": now,
             }
-            await self._apply(uow, delivery, values, disable=outcome.disables_subscription)
+            await self._apply(
+                uow,
+                delivery,
+                values,
+                attempt=attempt,
+                disable=outcome.disables_subscription,
+                retry=retry,
+            )
         return outcome
 
-    async def _record(
-        self,
-        delivery: Delivery,
-        values: dict[str, Any],
-        *,
-        attempt: DeliveryAttempt | None,
-        disable: bool,
-    ) -> None:
+    async def _end_unsent(self, delivery: Delivery, values: dict[str, Any]) -> None:
         async with self._uow_factory() as uow:
-            if attempt is not None:
-                uow.deliveries.add_attempt(attempt)
-            await self._apply(uow, delivery, values, disable=disable)
+            await self._apply(uow, delivery, values, attempt=None, disable=False, retry=False)
 
     async def _apply(
         self,
@@ -381,13 +380,22 @@ class DeliveryWorker:
         delivery: Delivery,
         values: dict[str, Any],
         *,
+        attempt: DeliveryAttempt | None,
         disable: bool,
+        retry: bool,
     ) -> None:
         now = values["updated_at"]
-        if not await uow.deliveries.finish_attempt(delivery.id, self.holder, values):
+        finished = await uow.deliveries.finish_attempt(delivery.id, self.holder, values)
+        if not finished and retry:
+            # An earlier try may have committed before its connection broke: the lock is
+            # released then, and the attempt must not be recorded twice.
+            log.info("webhook.delivery.already_recorded", delivery_id=str(delivery.id))
+        elif not finished:
             # The claim expired and another worker took the row: keep the attempt on
             # record but leave the delivery's state to the new holder.
             log.warning("webhook.delivery.claim_lost", delivery_id=str(delivery.id))
+        if attempt is not None and (finished or not retry):
+            uow.deliveries.add_attempt(attempt)
         if disable and await uow.subscriptions.disable(
             delivery.subscription_id, RECEIVER_GONE, now
         ):
