@@ -61,12 +61,11 @@ class OutboxRelay:
             while not self._stopping.is_set():
                 try:
                     if not await self.lock.acquire():
-                        if was_holder:
-                            # Step back for longer than a standby's retry, so the replica
-                            # that saw the lock free first takes over.
-                            was_holder = False
-                            await self._wait_signal(2 * self._settings.LOCK_RETRY_SECONDS)
-                        await self._standby_wait()
+                        # A relay that just lost the lock steps back for longer than a
+                        # standby's retry, so the replica that saw it free first takes over.
+                        retry = self._settings.LOCK_RETRY_SECONDS
+                        await self._standby_wait(2 * retry if was_holder else retry)
+                        was_holder = False
                         continue
                     if not was_holder:
                         was_holder = True
@@ -95,9 +94,13 @@ class OutboxRelay:
             failures, self._settings.RETRY_INITIAL_SECONDS, self._settings.RETRY_MAX_SECONDS
         )
 
-    async def _standby_wait(self) -> None:
-        """Wait for the next lock attempt; pass a local commit on to the holder meanwhile."""
-        if await self._wait_signal(self._settings.LOCK_RETRY_SECONDS):
+    async def _standby_wait(self, seconds: float) -> None:
+        """Wait for the next lock attempt; pass local commits on to the holder meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self._wait_signal(remaining):
+                return
             if self._stopping.is_set():
                 return
             self.signal.clear()
