@@ -47,6 +47,7 @@ class ProblemSpec:
     status: int
     slug: str
     title: str
+    headers: Mapping[str, str] | None = None
 
 
 class ApplicationError(Exception):
@@ -97,6 +98,14 @@ class IdempotencyKeyReused(ApplicationError):
     """The Idempotency-Key was used before with another request body."""
 
 
+class IdempotencyKeyInProgress(ApplicationError):
+    """A request with the same Idempotency-Key is still being processed."""
+
+
+class InputOutOfRange(ApplicationError):
+    """The input is well-formed but outside what the service can compute with."""
+
+
 BASE_PROBLEMS: dict[type[Exception], ProblemSpec] = {
     NotFound: ProblemSpec(404, "not-found", "Resource not found"),
     Conflict: ProblemSpec(409, "conflict", "Conflict with the current state"),
@@ -110,6 +119,13 @@ BASE_PROBLEMS: dict[type[Exception], ProblemSpec] = {
     IdempotencyKeyReused: ProblemSpec(
         422, "idempotency-key-reused", "Idempotency-Key reused with another request"
     ),
+    IdempotencyKeyInProgress: ProblemSpec(
+        409,
+        "idempotency-key-in-progress",
+        "Request with this Idempotency-Key in progress",
+        headers={"Retry-After": "1"},
+    ),
+    InputOutOfRange: ProblemSpec(422, "input-out-of-range", "Input outside the supported range"),
 }
 
 
@@ -158,7 +174,9 @@ def install_problem_handlers(
         spec = _lookup(mapping, exc)
         if spec is None:  # pragma: no cover - registered only for mapped classes
             raise exc
-        headers = {"WWW-Authenticate": "Bearer"} if spec.status == 401 else None
+        headers = dict(spec.headers or {})
+        if spec.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         detail = getattr(exc, "detail", None) or str(exc) or None
         return problem_response(
             spec.status, spec.slug, spec.title, detail, instance=request.url.path, headers=headers

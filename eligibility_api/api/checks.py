@@ -6,19 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
-from fastapi.responses import JSONResponse
 
 from eligibility_api.api.deps import EligibilityRead, EligibilityWrite, UowDep
 from eligibility_api.api.schemas import CHECK_EXAMPLES, CheckCreate, CheckRead
-from eligibility_api.use_cases.checks import CheckResult, CreateCheck, create_check, get_check
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest
+from eligibility_api.use_cases.checks import CreateCheck, create_check, get_check
+from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
-
-
-def _render(check: CheckResult) -> str:
-    return CheckRead.of(check).model_dump_json()
 
 
 @router.post(
@@ -42,17 +37,13 @@ async def create_eligibility_check(
     idempotency = IdempotencyRequest.of(
         principal.org, idempotency_key, body.model_dump_json().encode()
     )
-    outcome = await create_check(
-        uow,
-        CreateCheck(org=principal.org, facts=body.facts, as_of=body.as_of, case_id=body.case_id),
-        idempotency,
-        _render,
-    )
-    if isinstance(outcome, JSONResponse):
-        return outcome
-    return Response(
-        outcome.body, status_code=201, media_type="application/json", headers=outcome.headers
-    )
+    cmd = CreateCheck(org=principal.org, facts=body.facts, as_of=body.as_of, case_id=body.case_id)
+
+    async def create() -> tuple[int, CheckRead, dict[str, str]]:
+        check = await create_check(uow, cmd)
+        return 201, CheckRead.of(check), {"Location": f"/v1/eligibility/checks/{check.id}"}
+
+    return await respond_once(uow, idempotency, create)
 
 
 @router.get(

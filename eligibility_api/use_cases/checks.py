@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 
 from eligibility_api.adapters.tables import EligibilityCheck
 from eligibility_api.adapters.uow import EligibilityUnitOfWork
 from eligibility_api.use_cases.decisions import DecisionSnapshot, evaluate_facts
 from shared.db.base import utcnow
 from shared.events.facts import EligibilityFactsV1
-from shared.idempotency import IdempotencyRequest, remember, replay
-from shared.problems import Conflict, NotFound
+from shared.problems import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +50,6 @@ class CheckResult:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckCreated:
-    """The new check and its rendered response (remembered under the Idempotency-Key)."""
-
-    check: CheckResult
-    body: str
-    headers: dict[str, str]
-
-
 def new_check_row(
     *,
     check_id: uuid.UUID,
@@ -91,48 +77,20 @@ def new_check_row(
     )
 
 
-Render = Callable[[CheckResult], str]
-
-
-async def create_check(
-    uow: EligibilityUnitOfWork,
-    cmd: CreateCheck,
-    idempotency: IdempotencyRequest | None,
-    render: Render,
-) -> CheckCreated | JSONResponse:
-    """Evaluate and store a check; a repeated Idempotency-Key replays the first response."""
-    async with uow:
-        replayed = await replay(uow.session, idempotency)
-        if replayed is not None:
-            return replayed
-        decision = evaluate_facts(cmd.facts, cmd.as_of, uow.rules)
-        row = new_check_row(
-            check_id=uuid.uuid4(),
-            org=cmd.org,
-            origin="api",
-            facts=cmd.facts,
-            as_of=cmd.as_of,
-            decision=decision,
-            case_id=cmd.case_id,
-        )
-        uow.checks.add(row)
-        result = CheckResult.of(row)
-        body = render(result)
-        headers = {"Location": f"/v1/eligibility/checks/{row.id}"}
-        await remember(uow.session, idempotency, 201, body, headers)
-        try:
-            await uow.commit()
-        except IntegrityError:
-            if idempotency is None:
-                raise
-        else:
-            return CheckCreated(check=result, body=body, headers=headers)
-    # A concurrent request with the same key committed first: answer with its response.
-    async with uow:
-        replayed = await replay(uow.session, idempotency)
-    if replayed is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
-    return replayed
+async def create_check(uow: EligibilityUnitOfWork, cmd: CreateCheck) -> CheckResult:
+    """Evaluate and store a check in the caller's transaction (it commits with the response)."""
+    decision = evaluate_facts(cmd.facts, cmd.as_of, uow.rules)
+    row = new_check_row(
+        check_id=uuid.uuid4(),
+        org=cmd.org,
+        origin="api",
+        facts=cmd.facts,
+        as_of=cmd.as_of,
+        decision=decision,
+        case_id=cmd.case_id,
+    )
+    uow.checks.add(row)
+    return CheckResult.of(row)
 
 
 async def get_check(uow: EligibilityUnitOfWork, check_id: uuid.UUID, org: str) -> CheckResult:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
-from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, UowDep
+from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, TransferDep, UowDep
 from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
 from handover_api.use_cases.cases import (
     RegisterCase,
@@ -37,7 +36,7 @@ async def create_case(
     principal: CasesWrite,
     uow: UowDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Create a case owned by the caller's organisation; announces `case.registered`."""
     idem = IdempotencyRequest.of(principal.org, idempotency_key, await request.body())
 
@@ -90,6 +89,7 @@ async def patch_case(
     response: Response,
     principal: CasesWrite,
     uow: UowDep,
+    ctx: TransferDep,
     if_match: IfMatch = None,
 ) -> CaseRead:
     """Change facts, contact data or the integration plan; needs `If-Match`."""
@@ -109,6 +109,7 @@ async def patch_case(
                 if body.integration_plan
                 else None,
             ),
+            ctx,
         )
         await uow.commit()
     response.headers["ETag"] = etag_for(case.version)

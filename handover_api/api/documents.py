@@ -7,10 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import ValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter, ValidationError
 
 from handover_api.adapters.multipart import MultipartError, read_upload
 from handover_api.api.deps import (
@@ -33,8 +33,10 @@ from handover_api.use_cases.documents import (
 from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import NotFound, problem_responses
+from shared.strict import CleanText
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+FILENAME = TypeAdapter(CleanText)
 
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -79,7 +81,7 @@ async def upload_case_document(
     settings: SettingsDep,
     ctx: TransferDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Store a document; sha256, size and media type are taken while the bytes stream in.
 
     A handover waiting for this document transfers in the same transaction.
@@ -104,7 +106,13 @@ async def upload_case_document(
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
         ) from exc
-    filename = (form.filename or "document").rsplit("/", 1)[-1][:255]
+    try:
+        filename = FILENAME.validate_python((form.filename or "document").rsplit("/", 1)[-1])
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", "file", "filename")} for e in exc.errors(include_input=False)]
+        ) from exc
+    filename = filename[:255]
     # The key's request hash covers the content's sha256, known only after streaming.
     idem = IdempotencyRequest.of(
         principal.org,

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from handover_api.adapters.tables import Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
@@ -69,7 +68,7 @@ async def start_handover(
     uow: UowDep,
     ctx: TransferDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Open a handover; it transfers by itself once trigger, eligibility and documents hold."""
     idem = IdempotencyRequest.of(
         principal.org, idempotency_key, case_id.bytes, await request.body()

@@ -7,16 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.responses import JSONResponse
 
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from shared.auth import Principal, principal_dependency
-from shared.idempotency import IdempotencyRequest, replay
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import InvalidCursor
 from shared.runtime import Runtime
+from shared.strict import within_date_range
 
 SCOPES: dict[str, str] = {
     "subscriptions:read": "Read the organisation's webhook subscriptions",
@@ -91,16 +90,6 @@ def read_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         row_id = uuid.UUID(str(position["id"]))
     except (KeyError, ValueError) as exc:
         raise InvalidCursor("cursor is not valid") from exc
-    if at.tzinfo is None:
+    if at.tzinfo is None or not within_date_range(at):
         raise InvalidCursor("cursor is not valid")
     return at, row_id
-
-
-async def replayed_response(
-    uow: NotificationsUnitOfWork, request: IdempotencyRequest | None
-) -> JSONResponse | None:
-    """The stored response of an earlier request with the same Idempotency-Key, if any."""
-    if request is None:
-        return None
-    async with uow:
-        return await replay(uow.session, request)

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
-from sqlalchemy.exc import IntegrityError
 
 from notifications_api.adapters.tables import InfoSession
 from notifications_api.api.deps import (
@@ -16,14 +13,20 @@ from notifications_api.api.deps import (
     UowDep,
     position_cursor,
     read_position,
-    replayed_response,
 )
 from notifications_api.api.schemas import InfoSessionCreate, InfoSessionPage, InfoSessionRead
 from notifications_api.domain.invitations import LOCATION_PATTERN
 from notifications_api.use_cases import info_sessions as use_cases
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
+from shared.idempotency import (
+    AlreadyAnswered,
+    IdempotencyKeyHeader,
+    IdempotencyRequest,
+    json_response,
+    settle,
+)
 from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
+from shared.strict import RangedAwareDatetime
 
 router = APIRouter(prefix="/v1/info-sessions", tags=["info-sessions"])
 
@@ -39,7 +42,7 @@ async def list_info_sessions(
     uow: UowDep,
     location: Annotated[str | None, Query(pattern=LOCATION_PATTERN)] = None,
     starts_from: Annotated[
-        AwareDatetime | None, Query(description="Only sessions starting at or after")
+        RangedAwareDatetime | None, Query(description="Only sessions starting at or after")
     ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
@@ -75,13 +78,12 @@ async def create_info_session(
     idem = IdempotencyRequest.of(
         actor.org, idempotency_key, b"create_info_session", body.model_dump_json().encode()
     )
-    replayed = await replayed_response(uow, idem)
-    if replayed is not None:
-        return replayed
 
-    async def remember_response(info_session: InfoSession) -> None:
-        payload = InfoSessionRead.model_validate(info_session).model_dump_json()
-        await remember(uow.session, idem, status.HTTP_201_CREATED, payload, {})
+    def answer(info_session: InfoSession) -> str:
+        return InfoSessionRead.model_validate(info_session).model_dump_json()
+
+    async def answer_once(info_session: InfoSession) -> None:
+        await settle(uow.session, idem, status.HTTP_201_CREATED, answer(info_session), {})
 
     cmd = use_cases.ScheduleInfoSession(
         location=body.location,
@@ -91,13 +93,7 @@ async def create_info_session(
         jobcenter_org=body.jobcenter_org,
     )
     try:
-        info_session = await use_cases.schedule_info_session(uow, actor, cmd, remember_response)
-    except IntegrityError:
-        replayed = await replayed_response(uow, idem)
-        if replayed is None:
-            raise
-        return replayed
-    return JSONResponse(
-        InfoSessionRead.model_validate(info_session).model_dump(mode="json"),
-        status_code=status.HTTP_201_CREATED,
-    )
+        info_session = await use_cases.schedule_info_session(uow, actor, cmd, answer_once)
+    except AlreadyAnswered as answered:
+        return answered.response
+    return json_response(status.HTTP_201_CREATED, answer(info_session), {})

@@ -6,8 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 
 from notifications_api.adapters.tables import Subscription
 from notifications_api.api.deps import (
@@ -17,7 +15,6 @@ from notifications_api.api.deps import (
     UrlPolicyDep,
     position_cursor,
     read_position,
-    replayed_response,
 )
 from notifications_api.api.schemas import (
     SubscriptionCreate,
@@ -28,7 +25,13 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.domain.deliveries import SubscriptionStatus
 from notifications_api.use_cases import subscriptions as use_cases
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, remember
+from shared.idempotency import (
+    AlreadyAnswered,
+    IdempotencyKeyHeader,
+    IdempotencyRequest,
+    json_response,
+    settle,
+)
 from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
@@ -53,36 +56,22 @@ async def create_subscription(
     idem = IdempotencyRequest.of(
         actor.org, idempotency_key, b"create_subscription", body.model_dump_json().encode()
     )
-    replayed = await replayed_response(uow, idem)
-    if replayed is not None:
-        return replayed
 
-    def location(subscription: Subscription) -> str:
-        return f"/v1/subscriptions/{subscription.id}"
+    def answer(subscription: Subscription) -> tuple[str, dict[str, str]]:
+        body = SubscriptionCreated.model_validate(subscription).model_dump_json()
+        return body, {"Location": f"/v1/subscriptions/{subscription.id}"}
 
-    async def remember_response(subscription: Subscription) -> None:
-        payload = SubscriptionCreated.model_validate(subscription).model_dump_json()
-        headers = {"Location": location(subscription)}
-        await remember(uow.session, idem, status.HTTP_201_CREATED, payload, headers)
+    async def answer_once(subscription: Subscription) -> None:
+        await settle(uow.session, idem, status.HTTP_201_CREATED, *answer(subscription))
 
     cmd = use_cases.CreateSubscription(
         url=body.url, event_types=tuple(body.event_types), description=body.description
     )
     try:
-        subscription = await use_cases.create_subscription(
-            uow, actor, cmd, policy, remember_response
-        )
-    except IntegrityError:
-        # A concurrent request with the same Idempotency-Key committed first.
-        replayed = await replayed_response(uow, idem)
-        if replayed is None:
-            raise
-        return replayed
-    return JSONResponse(
-        SubscriptionCreated.model_validate(subscription).model_dump(mode="json"),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": location(subscription)},
-    )
+        subscription = await use_cases.create_subscription(uow, actor, cmd, policy, answer_once)
+    except AlreadyAnswered as answered:
+        return answered.response
+    return json_response(status.HTTP_201_CREATED, *answer(subscription))
 
 
 @router.get(
