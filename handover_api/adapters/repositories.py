@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,16 @@ from handover_api.domain.lifecycle import HandoverStatus
 S = HandoverStatus
 # The receiver sees a handover only once the dossier was released to it.
 RELEASED = (S.TRANSFERRED, S.ACCEPTED, S.COMPLETED, S.REJECTED)
+
+
+T = TypeVar("T")
+
+
+async def _one(session: AsyncSession, stmt: Select[T], for_update: bool) -> T | None:
+    """At most one row; a locked read refreshes objects the session already holds."""
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 class OrganisationRepository:
@@ -48,16 +59,11 @@ class CaseRepository:
     async def get(self, case_id: uuid.UUID, org: str, *, for_update: bool = False) -> Case | None:
         """The case if `org` is responsible for it, else None."""
         stmt = self._readable(org).where(Case.id == case_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self._session.scalars(stmt)).one_or_none()
+        return await _one(self._session, stmt, for_update)
 
     async def get_unscoped(self, case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
         """For event handlers acting on the broker's own behalf."""
-        stmt = select(Case).where(Case.id == case_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self._session.scalars(stmt)).one_or_none()
+        return await _one(self._session, select(Case).where(Case.id == case_id), for_update)
 
 
 class DocumentRepository:
@@ -128,23 +134,21 @@ class HandoverRepository:
     ) -> Handover | None:
         """The handover if `org` may see it."""
         stmt = self._readable(org).where(Handover.id == handover_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self._session.scalars(stmt)).one_or_none()
+        return await _one(self._session, stmt, for_update)
 
     async def get_unscoped(
         self, handover_id: uuid.UUID, *, for_update: bool = False
     ) -> Handover | None:
         """For event handlers acting on the broker's own behalf."""
         stmt = select(Handover).where(Handover.id == handover_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self._session.scalars(stmt)).one_or_none()
+        return await _one(self._session, stmt, for_update)
 
-    async def active_for_case(self, case_id: uuid.UUID) -> Handover | None:
+    async def active_for_case(
+        self, case_id: uuid.UUID, *, for_update: bool = False
+    ) -> Handover | None:
         """The case's active handover, if any."""
         stmt = select(Handover).where(Handover.active_case_id == case_id)
-        return (await self._session.scalars(stmt)).one_or_none()
+        return await _one(self._session, stmt, for_update)
 
     async def list(
         self,
@@ -168,7 +172,11 @@ class HandoverRepository:
         return (await self._session.scalars(stmt)).all()
 
     async def due_for_overdue(self, now: datetime, limit: int = 100) -> Sequence[Handover]:
-        """Transferred handovers past their deadline that were not escalated yet."""
+        """Transferred handovers past their deadline that were not escalated yet, locked.
+
+        One being accepted right now is skipped (and re-checked on the next run) instead of
+        escalated from a stale read.
+        """
         stmt = (
             select(Handover)
             .where(
@@ -178,6 +186,8 @@ class HandoverRepository:
             )
             .order_by(Handover.due_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
         return (await self._session.scalars(stmt)).all()
 

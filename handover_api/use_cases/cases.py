@@ -9,21 +9,14 @@ from typing import Any
 from handover_api.adapters.tables import Case
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.use_cases import audit
+from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
+from handover_api.use_cases.outbox import announce
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.etag import check_if_match
-from shared.events.base import EventData
 from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
-from shared.events.envelope import make_event
 from shared.events.facts import EligibilityFactsV1
 from shared.problems import NotFound
-
-SOURCE = "/handover_api"
-
-
-async def announce(uow: HandoverUnitOfWork, data: EventData, case_id: uuid.UUID) -> None:
-    """Stage an event about a case in the outbox (key and subject: the case id)."""
-    await uow.publish(make_event(data, source=SOURCE, subject=str(case_id)))
 
 
 @dataclass(frozen=True)
@@ -106,8 +99,13 @@ async def update_case(
     case_id: uuid.UUID,
     if_match: str | None,
     cmd: UpdateCase,
+    ctx: TransferContext,
 ) -> Case:
-    """Apply changes guarded by If-Match; changed facts are announced as case.updated."""
+    """Apply changes guarded by If-Match; changed facts are announced as case.updated.
+
+    The case's active handover is re-evaluated under the same case lock, like after every
+    other input it depends on.
+    """
     case = await uow.cases.get(case_id, actor.org, for_update=True)
     if case is None:
         raise NotFound("case not found")
@@ -149,4 +147,5 @@ async def update_case(
             ),
             case.id,
         )
+    await reevaluate_handover(uow, case, ctx)
     return case

@@ -13,7 +13,7 @@ from handover_api.domain.documents import SPECIAL_CATEGORY, DocumentType
 from handover_api.domain.errors import DocumentRejected
 from handover_api.domain.media import sniff_media_type
 from handover_api.use_cases import audit
-from handover_api.use_cases.handovers import TransferContext, documents_changed
+from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.problems import NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -96,7 +96,7 @@ async def register_document(
     audit.record(
         uow, actor, case.id, "document.uploaded", document_id=document.id, type=document.type
     )
-    await documents_changed(uow, case, ctx)
+    await reevaluate_handover(uow, case, ctx)
     return document
 
 

@@ -1,4 +1,10 @@
-"""Use cases of the handover lifecycle; the transfer happens by itself in `advance`."""
+"""Use cases of the handover lifecycle; the transfer happens by itself in `advance`.
+
+Lock order: every use case that touches a handover locks its case row first, then the
+handover. The case lock serialises all inputs of a handover (documents, waivers, trigger,
+eligibility answer, facts), so whichever input arrives last sees all the others when it
+re-evaluates the handover, and two inputs never deadlock.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ from handover_api.domain.lifecycle import (
 )
 from handover_api.domain.manifest import manifest_digest
 from handover_api.use_cases import audit
-from handover_api.use_cases.cases import announce
+from handover_api.use_cases.outbox import announce
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.etag import check_if_match
@@ -167,17 +173,43 @@ async def start_handover(
     return handover
 
 
+async def _lock(
+    uow: HandoverUnitOfWork, handover_id: uuid.UUID, org: str | None
+) -> tuple[Handover, Case] | None:
+    """The handover and its case, both locked (case first); None if `org` cannot see it.
+
+    `org` None reads on the broker's own behalf (event handlers).
+    """
+
+    async def read(for_update: bool) -> Handover | None:
+        if org is None:
+            return await uow.handovers.get_unscoped(handover_id, for_update=for_update)
+        return await uow.handovers.get(handover_id, org, for_update=for_update)
+
+    found = await read(for_update=False)
+    if found is None:
+        return None
+    case = await uow.cases.get_unscoped(found.case_id, for_update=True)
+    if case is None:  # the foreign key makes this impossible short of data corruption
+        raise LookupError(f"case of handover {handover_id} is missing")
+    # Read again under the case lock: another input may have changed it in the meantime.
+    handover = await read(for_update=True)
+    if handover is None:
+        return None
+    return handover, case
+
+
 async def _owned_pre_transfer(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
 ) -> tuple[Handover, Case]:
-    handover = await uow.handovers.get(handover_id, actor.org, for_update=True)
-    if handover is None:
+    locked = await _lock(uow, handover_id, actor.org)
+    if locked is None:
         raise NotFound("handover not found")
+    handover, case = locked
     if handover.from_org != actor.org:
         raise TransitionNotAllowed("only the source organisation can do this")
     if if_match is not None:
         check_if_match(if_match, handover.version)
-    case = await _case_of(uow, handover)
     return handover, case
 
 
@@ -234,10 +266,12 @@ async def apply_eligibility(
     data = event.data
     if data.handover_id is None:
         return
-    handover = await uow.handovers.get_unscoped(data.handover_id, for_update=True)
-    if handover is None or S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
+    locked = await _lock(uow, data.handover_id, None)
+    if locked is None:
         return
-    case = await _case_of(uow, handover)
+    handover, case = locked
+    if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
+        return
     confirmed = (
         data.target_confirmed
         if data.target_confirmed is not None
@@ -267,9 +301,9 @@ async def apply_eligibility(
     await advance(uow, handover, case, ctx)
 
 
-async def documents_changed(uow: HandoverUnitOfWork, case: Case, ctx: TransferContext) -> None:
-    """A document arrived: the case's active handover may now be complete."""
-    handover = await uow.handovers.active_for_case(case.id)
+async def reevaluate_handover(uow: HandoverUnitOfWork, case: Case, ctx: TransferContext) -> None:
+    """An input of the case changed (the caller holds its lock): its handover may move on."""
+    handover = await uow.handovers.active_for_case(case.id, for_update=True)
     if handover is not None and S(handover.status) in (S.PREPARING, S.AWAITING_DOCUMENTS):
         await advance(uow, handover, case, ctx)
 
@@ -407,13 +441,6 @@ async def _transfer(
     log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
 
 
-async def _case_of(uow: HandoverUnitOfWork, handover: Handover) -> Case:
-    case = await uow.cases.get_unscoped(handover.case_id, for_update=True)
-    if case is None:  # the foreign key makes this impossible short of data corruption
-        raise LookupError(f"case of handover {handover.id} is missing")
-    return case
-
-
 def _touch(handover: Handover) -> None:
     handover.version += 1
     handover.updated_at = utcnow()
@@ -421,22 +448,23 @@ def _touch(handover: Handover) -> None:
 
 async def _incoming(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> Handover:
-    handover = await uow.handovers.get(handover_id, actor.org, for_update=True)
-    if handover is None:
+) -> tuple[Handover, Case]:
+    locked = await _lock(uow, handover_id, actor.org)
+    if locked is None:
         raise NotFound("handover not found")
+    handover, case = locked
     if handover.to_org != actor.org:
         raise TransitionNotAllowed("only the receiving organisation can do this")
     if if_match is not None:
         check_if_match(if_match, handover.version)
-    return handover
+    return handover, case
 
 
 async def accept_handover(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
 ) -> Handover:
     """The receiver confirms and continues the case."""
-    handover = await _incoming(uow, actor, handover_id, if_match)
+    handover, _ = await _incoming(uow, actor, handover_id, if_match)
     ensure_transition(S(handover.status), S.ACCEPTED)
     now = utcnow()
     handover.status = S.ACCEPTED.value
@@ -461,7 +489,7 @@ async def complete_handover(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
 ) -> Handover:
     """The receiver has continued the plan; the source's read access ends."""
-    handover = await _incoming(uow, actor, handover_id, if_match)
+    handover, _ = await _incoming(uow, actor, handover_id, if_match)
     ensure_transition(S(handover.status), S.COMPLETED)
     handover.status = S.COMPLETED.value
     handover.completed_at = utcnow()
@@ -479,7 +507,7 @@ async def reject_handover(
     if_match: str | None,
 ) -> Handover:
     """The receiver returns the case to the source with a reason code."""
-    handover = await _incoming(uow, actor, handover_id, if_match)
+    handover, case = await _incoming(uow, actor, handover_id, if_match)
     ensure_transition(S(handover.status), S.REJECTED)
     now = utcnow()
     handover.status = S.REJECTED.value
@@ -487,7 +515,6 @@ async def reject_handover(
     handover.rejection_reason = reason.value
     handover.active_case_id = None
     _touch(handover)
-    case = await _case_of(uow, handover)
     case.owner_org = handover.from_org
     case.version += 1
     case.updated_at = now
