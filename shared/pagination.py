@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from shared.problems import InvalidCursor
 
 T = TypeVar("T")
+MAX_BIGINT = 2**63 - 1
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
 CursorQuery = Annotated[
@@ -82,6 +83,10 @@ def int_after(cursor: str | None) -> int | None:
     if position is None:
         return None
     try:
-        return int(str(position["id"]))
+        value = int(str(position["id"]))
     except (KeyError, ValueError) as exc:
         raise InvalidCursor("cursor is not valid") from exc
+    # Ids are BIGINT: a larger number would fail in the database, not here.
+    if not 0 <= value <= MAX_BIGINT:
+        raise InvalidCursor("cursor is not valid")
+    return value

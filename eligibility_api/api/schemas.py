@@ -22,6 +22,7 @@ from shared.events.facts import (
     TrainingPeriodV1,
 )
 from shared.events.handover import LegalDomainCode
+from shared.strict import RangedDate
 
 # The request facts subclass the event facts, so both keep the same shape and limits; only
 # HTTP refuses unknown fields (a typo must not silently drop a fact).
@@ -78,7 +79,7 @@ class CheckCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     facts: FactsIn
-    as_of: date = Field(description="The day the decision is made for (e.g. a transfer date)")
+    as_of: RangedDate = Field(description="The day the decision is made for (e.g. a transfer date)")
     case_id: uuid.UUID | None = Field(
         default=None, description="Pseudonymous case id, if the check belongs to a case"
     )

@@ -14,8 +14,14 @@ from eligibility_api.domain.engine import evaluate
 from shared.events.eligibility import KeyDatesV1, ReasonV1, WarningV1
 from shared.events.facts import EligibilityFactsV1
 from shared.events.handover import LegalDomainCode
+from shared.problems import InputOutOfRange
+from shared.strict import EARLIEST_DATE, LATEST_DATE, dates_out_of_range, within_date_range
 
 OrgTypeCode = Literal["AGENTUR", "JOBCENTER", "SOCIAL_OFFICE", "NONE"]
+
+
+class FactsOutOfRange(InputOutOfRange):
+    """Facts or a decision day the rule engine cannot compute with; the same every time."""
 
 
 class DecisionSnapshot(BaseModel):
@@ -77,6 +83,18 @@ def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) ->
 
 
 def evaluate_facts(facts: EligibilityFactsV1, as_of: date, config: RuleConfig) -> DecisionSnapshot:
-    """Decide on event-shaped facts as of a day (the engine never raises on gaps)."""
+    """Decide on event-shaped facts as of a day (the engine never raises on gaps).
+
+    Dates outside the sane range raise `FactsOutOfRange` instead of an OverflowError deep in
+    the date arithmetic, so a consumer dead-letters such an event at once with a clear reason.
+    """
+    outside = dates_out_of_range(facts)
+    if not within_date_range(as_of):
+        outside.append("as_of")
+    if outside:
+        raise FactsOutOfRange(f"dates outside {EARLIEST_DATE}..{LATEST_DATE}: {', '.join(outside)}")
     mapped = to_person_facts(facts)
-    return snapshot_of(evaluate(mapped.person, as_of, config), mapped.warnings)
+    try:
+        return snapshot_of(evaluate(mapped.person, as_of, config), mapped.warnings)
+    except OverflowError as exc:
+        raise FactsOutOfRange("the facts lead to a date outside the calendar") from exc

@@ -17,7 +17,7 @@ from handover_api.domain.lifecycle import (
     TriggerType,
 )
 from shared.events.facts import EligibilityFactsV1, ResidenceStatusCode
-from shared.strict import forbid_unknown
+from shared.strict import CleanText, RangedDate, forbid_unknown
 
 
 class CaseFacts(EligibilityFactsV1):
@@ -46,9 +46,9 @@ class Request(BaseModel):
 class Person(Request):
     """Contact data of the person; read only through the audited case endpoint."""
 
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    given_name: CleanText = Field(min_length=1, max_length=100)
+    family_name: CleanText = Field(min_length=1, max_length=100)
+    email: CleanText | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()/-]+$")
 
 
@@ -56,15 +56,15 @@ class PlanGoalIn(Request):
     """A goal as a code (e.g. a target occupation or language level), no free text."""
 
     code: Code
-    target_date: date | None = None
+    target_date: RangedDate | None = None
 
 
 class PlanMeasureIn(Request):
     """A running or approved measure (Bildungsgutschein, AVGS, MAT, BvB, EQ, ...)."""
 
     type: Code
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: RangedDate | None = None
+    end_date: RangedDate | None = None
     cost_bearer: Code | None = None
     status: Literal["PLANNED", "APPROVED", "RUNNING", "ENDED"] = "RUNNING"
 
@@ -75,7 +75,7 @@ class IntegrationPlanIn(Request):
     plan_type: Literal["EINGLIEDERUNGSVEREINBARUNG", "KOOPERATIONSPLAN", "FOERDERPLAN"]
     goals: list[PlanGoalIn] = Field(default_factory=list, max_length=50)
     measures: list[PlanMeasureIn] = Field(default_factory=list, max_length=50)
-    next_review_date: date | None = None
+    next_review_date: RangedDate | None = None
 
 
 CASE_EXAMPLE: dict[str, Any] = {
@@ -119,7 +119,7 @@ class CaseCreate(Request):
         pattern=r"^[0-9]{3}[A-Z][0-9]{6}$",
         description="BA Kundennummer (§ 51a SGB II)",
     )
-    municipality: str | None = Field(default=None, max_length=100)
+    municipality: CleanText | None = Field(default=None, max_length=100)
     person: Person
     facts: Facts = Field(default_factory=CaseFacts)
     integration_plan: IntegrationPlanIn | None = None
@@ -130,7 +130,7 @@ class CaseUpdate(Request):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"municipality": "Gevelsberg"}]})
 
-    municipality: str | None = Field(default=None, max_length=100)
+    municipality: CleanText | None = Field(default=None, max_length=100)
     person: Person | None = None
     facts: Facts | None = None
     integration_plan: IntegrationPlanIn | None = None
@@ -172,7 +172,7 @@ class UploadFields(Request):
     """The text fields sent with an uploaded document."""
 
     type: DocumentType
-    legal_basis: str | None = Field(default=None, max_length=100)
+    legal_basis: CleanText | None = Field(default=None, max_length=100)
 
 
 class TriggerIn(Request):
@@ -185,7 +185,7 @@ class TriggerIn(Request):
     )
 
     type: TriggerType
-    occurred_on: date
+    occurred_on: RangedDate
 
 
 class WaiverIn(Request):
@@ -200,7 +200,7 @@ class WaiverIn(Request):
     )
 
     document_type: DocumentType
-    reason: str = Field(min_length=3, max_length=300)
+    reason: CleanText = Field(min_length=3, max_length=300)
 
 
 class HandoverCreate(Request):
@@ -221,7 +221,7 @@ class HandoverCreate(Request):
 
     reason: HandoverReason
     to_org: OrgId
-    transfer_date: date | None = Field(
+    transfer_date: RangedDate | None = Field(
         default=None, description="Date responsibility moves (default: today)"
     )
     trigger: TriggerIn | None = None

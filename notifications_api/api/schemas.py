@@ -6,12 +6,13 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from notifications_api.domain.deliveries import DeliveryStatus, SubscriptionStatus
 from notifications_api.domain.invitations import LOCATION_PATTERN, InvitationStatus
 from notifications_api.domain.routing import EventTopic
 from shared.pagination import Page
+from shared.strict import CleanText, RangedAwareDatetime
 
 OrgId = Annotated[str, StringConstraints(min_length=2, max_length=100, pattern=r"^[a-z0-9-]+$")]
 
@@ -31,7 +32,7 @@ class RequestSchema(BaseModel):
 class SubscriptionCreate(RequestSchema):
     """A webhook endpoint and the topics it wants."""
 
-    url: str = Field(
+    url: CleanText = Field(
         min_length=8,
         max_length=2048,
         description="Receiver URL; https only in production, no private addresses",
@@ -39,7 +40,7 @@ class SubscriptionCreate(RequestSchema):
     event_types: list[EventTopic] = Field(
         min_length=1, max_length=6, description="Topic names, e.g. `case.transferred`"
     )
-    description: str | None = Field(
+    description: CleanText | None = Field(
         default=None, max_length=500, description="What the endpoint is (no personal data)"
     )
 
@@ -137,7 +138,7 @@ class InfoSessionCreate(RequestSchema):
     location: Annotated[str, StringConstraints(pattern=LOCATION_PATTERN)] = Field(
         description="Location code, e.g. WITTEN, GEVELSBERG, MUENSTER"
     )
-    starts_at: AwareDatetime
+    starts_at: RangedAwareDatetime
     capacity: int = Field(ge=1, le=1000)
     agentur_org: OrgId
     jobcenter_org: OrgId

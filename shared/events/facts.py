@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.strict import RangedDate
 
 Nationality = Literal["GERMAN", "EU", "THIRD_COUNTRY"]
 AsylumDecisionType = Literal[
@@ -48,6 +49,8 @@ SperrzeitKind = Literal[
 ]
 
 
+# Fact dates are bounded (shared.strict): the engine computes with them, and a date it cannot
+# compute with must be refused where it enters, not dead-lettered later.
 class _Facts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -56,14 +59,14 @@ class SperrzeitV1(_Facts):
     """A Sperrzeit (§ 159 SGB III)."""
 
     kind: SperrzeitKind
-    start_date: date
+    start_date: RangedDate
     days: int = Field(ge=0, le=7 * 12)
 
 
 class SuspensionV1(_Facts):
     """A period in which ALG I rests (Ruhen, §§ 156-158 SGB III)."""
 
-    start_date: date
+    start_date: RangedDate
     days: int = Field(ge=0, le=3660)
     cause: Literal["SEVERANCE", "HOLIDAY_COMPENSATION", "SPERRZEIT", "SICKNESS", "OTHER"] = "OTHER"
 
@@ -71,18 +74,18 @@ class SuspensionV1(_Facts):
 class TrainingPeriodV1(_Facts):
     """Funded further vocational training while drawing ALG I (§ 148 (1) Nr. 7 SGB III)."""
 
-    start_date: date
-    end_date: date
+    start_date: RangedDate
+    end_date: RangedDate
 
 
 class Alg1HistoryV1(_Facts):
     """The ALG I claim and what shortens or shifts it."""
 
-    claim_start_date: date | None = None
+    claim_start_date: RangedDate | None = None
     insured_months_30: int | None = Field(default=None, ge=0, le=30)
     insured_months_60: int | None = Field(default=None, ge=0, le=60)
     short_contract: bool = False
-    previous_claim_start_date: date | None = None
+    previous_claim_start_date: RangedDate | None = None
     previous_remaining_days: int | None = Field(default=None, ge=0, le=720)
     paid_days: int | None = Field(default=None, ge=0, le=720)
     partial_alg_days_last_2y: int = Field(default=0, ge=0, le=730)
@@ -96,23 +99,23 @@ class AsylumDecisionV1(_Facts):
     """The BAMF decision: operative part only (type and dates), never the reasons."""
 
     type: AsylumDecisionType
-    decision_date: date
-    served_date: date | None = None
-    final_date: date | None = None
-    permit_issued_date: date | None = None
+    decision_date: RangedDate
+    served_date: RangedDate | None = None
+    final_date: RangedDate | None = None
+    permit_issued_date: RangedDate | None = None
 
 
 class EligibilityFactsV1(_Facts):
     """What eligibility needs to decide the Rechtskreis; every field may still be unknown."""
 
-    birth_date: date | None = None
+    birth_date: RangedDate | None = None
     nationality: Nationality | None = None
-    entry_date: date | None = None
+    entry_date: RangedDate | None = None
     residence_status: str | None = Field(default=None, max_length=60)
     asylum_decision: AsylumDecisionV1 | None = None
-    ukraine_24_first_granted_date: date | None = None
-    sgb2_approval_end_date: date | None = None
-    deportation_suspended_date: date | None = None
+    ukraine_24_first_granted_date: RangedDate | None = None
+    sgb2_approval_end_date: RangedDate | None = None
+    deportation_suspended_date: RangedDate | None = None
     erwerbsfaehig: bool | None = None
     hilfebeduerftig: bool | None = None
     household_monthly_need_eur: Decimal | None = Field(default=None, ge=0, le=100_000)
