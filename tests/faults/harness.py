@@ -48,11 +48,8 @@ class KafkaCluster(Protocol):
 
 def kafka_cluster(broker: BrokerHandle) -> KafkaCluster | None:
     """The Apache Kafka cluster behind the `broker` fixture, if it is one."""
-    for value in vars(broker).values():
-        if all(hasattr(value, name) for name in ("kill_node", "start_node", "node_ids")):
-            cluster: KafkaCluster = value
-            return cluster
-    return None
+    cluster: KafkaCluster | None = getattr(broker, "cluster", None)
+    return cluster
 
 
 def on_apache_kafka() -> bool:

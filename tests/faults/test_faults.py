@@ -39,12 +39,18 @@ MID_LOAD = 3
 
 
 def run_through(
-    env: FaultEnv, fault: Any, *, handovers: int = HANDOVERS, spread: float = 20.0
+    env: FaultEnv,
+    fault: Any,
+    *,
+    handovers: int = HANDOVERS,
+    spread: float = 20.0,
+    workers: int = 3,
+    mid_load: int = MID_LOAD,
 ) -> LoadDriver:
     """Start the load, inject `fault()` once some handovers were accepted, finish the load."""
     driver = env.driver()
-    driver.start(handovers, spread=spread)
-    driver.wait_accepted(MID_LOAD, timeout=60)
+    driver.start(handovers, spread=spread, workers=workers)
+    driver.wait_accepted(mid_load, timeout=60)
     fault()
     env.end_fault()
     driver.join(LOAD_TIMEOUT)
@@ -98,14 +104,18 @@ def test_service_killed_and_restarted(start_faults: FaultEnvFactory, service: st
         env.kill_service(service)
         env.restart_service(service)
 
-    driver = run_through(env, crash, handovers=14, spread=20.0)
+    # Late in the load, so the drain shows how soon the restarted service catches up.
+    driver = run_through(env, crash, handovers=14, spread=20.0, mid_load=9)
     env.finish(driver, expected_accepted=14)
 
 
 def test_database_stopped_immediate_10s(start_faults: FaultEnvFactory) -> None:
     env = start_faults("postgres-stopped-10s", seed=5)
-    driver = run_through(env, lambda: env.stop_database(10), handovers=14, spread=25.0)
-    env.finish(driver, expected_accepted=14, allow_server_errors_while_database_down=True)
+    # A dense load keeps events in flight between the services when the database goes away.
+    driver = run_through(
+        env, lambda: env.stop_database(10), handovers=24, spread=8.0, workers=6, mid_load=6
+    )
+    env.finish(driver, expected_accepted=24, allow_server_errors_while_database_down=True)
 
 
 def test_receiver_answers_500_for_60s(start_faults: FaultEnvFactory) -> None:
