@@ -78,8 +78,13 @@ def short_contract_months(insured_months_30: int) -> int:
 
 
 def age_maximum_months(age_at_claim: int) -> int:
-    """Highest duration reachable at this age; caps the § 147 (4) remaining entitlement."""
-    return max(months for _, min_age, months in DURATION_TABLE if age_at_claim >= min_age)
+    """Highest duration reachable at this age; caps the § 147 (4) remaining entitlement.
+
+    0 for a negative age (a birth date after the claim), which implausible facts can give.
+    """
+    return max(
+        (months for _, min_age, months in DURATION_TABLE if age_at_claim >= min_age), default=0
+    )
 
 
 def quit_job_reduction_days(sperrzeit_days: int, duration_days: int) -> int:
