@@ -22,7 +22,6 @@ class EligibilitySettings(ServiceSettings):
     TRANSITION_LEAD_DAYS: int = 90
     SCHEDULER_ENABLED: bool = True
     SCHEDULER_INTERVAL_SECONDS: float = 30
-    SCHEDULER_LEASE_SECONDS: float = 90
     SCHEDULER_BATCH_SIZE: int = 200
     # Which date ends AsylbLG after refugee/subsidiary protection (domain.md §1.3: UNSURE, so
     # configurable); the SGB II start is the first day of the following month.

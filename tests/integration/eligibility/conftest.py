@@ -97,7 +97,7 @@ def make_settings(
             "DB": DatabaseSettings(URL=url),
             "KAFKA": kafka or KafkaSettings(),
             "AUTH": auth,
-            "RELAY": RelaySettings(ENABLED=relay, POLL_INTERVAL_SECONDS=0.05, LEASE_SECONDS=2),
+            "RELAY": RelaySettings(ENABLED=relay, POLL_INTERVAL_SECONDS=0.5),
             "CONSUMER": ConsumerSettings(ENABLED=consumers, BACKOFF_INITIAL_SECONDS=0.01),
             "SCHEDULER_ENABLED": scheduler,
             **overrides,

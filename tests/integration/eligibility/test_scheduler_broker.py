@@ -147,7 +147,6 @@ async def test_once_per_end_date_across_a_restart_and_two_replicas(
             consumers=True,
             scheduler=True,
             SCHEDULER_INTERVAL_SECONDS=0.1,
-            SCHEDULER_LEASE_SECONDS=1.0,
             SCHEDULER_BATCH_SIZE=4,
         )
         return create_app(settings, clock=clock)

@@ -32,7 +32,7 @@ async def live_app(
     settings = handover_settings(url, issuer, tmp_path).model_copy(
         update={
             "KAFKA": broker.kafka_settings(),
-            "RELAY": RelaySettings(POLL_INTERVAL_SECONDS=0.1, LEASE_SECONDS=5),
+            "RELAY": RelaySettings(POLL_INTERVAL_SECONDS=0.5),
         }
     )
     app = create_app(settings)
