@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from eligibility_api.adapters.tables import EligibilityCheck
 from eligibility_api.api.schemas import CHECK_EXAMPLES
 from eligibility_api.app import create_app
 from services.issuer import DevIssuer
@@ -179,6 +183,68 @@ class TestIdempotencyKey:
 
         assert other.status_code == 201
         assert other.json()["id"] != first.json()["id"]
+
+    async def test_one_key_sent_100_times_10_at_once_stores_one_check(
+        self, app: FastAPI, client: httpx.AsyncClient, issuer: DevIssuer
+    ) -> None:
+        headers = {**auth(issuer), "Idempotency-Key": "check-under-load"}
+        answers: list[httpx.Response] = []
+        for _ in range(10):
+            answers += await asyncio.gather(
+                *(client.post(CHECKS, json=EXAMPLE, headers=headers) for _ in range(10))
+            )
+
+        statuses = Counter(a.status_code for a in answers)
+        assert set(statuses) <= {201, 409}, statuses
+        created = [a for a in answers if a.status_code == 201]
+        assert len([a for a in created if "idempotent-replayed" not in a.headers]) == 1
+        assert len({a.json()["id"] for a in created}) == 1
+        async with app.state.runtime.sessions() as session:
+            stored = await session.scalar(select(func.count()).select_from(EligibilityCheck))
+        assert stored == 1
+
+
+class TestInputLimits:
+    """Days the rule engine cannot compute with are a 422 naming the field, never a 500."""
+
+    @pytest.mark.parametrize(
+        ("change", "loc"),
+        [
+            pytest.param({"as_of": "9999-12-31"}, ["body", "as_of"], id="as-of-9999"),
+            pytest.param({"as_of": "1899-12-31"}, ["body", "as_of"], id="as-of-1899"),
+            pytest.param(
+                {"facts": {**EXAMPLE["facts"], "birth_date": "9999-12-31"}},
+                ["body", "facts", "birth_date"],
+                id="birth-date-9999",
+            ),
+            pytest.param(
+                {"facts": {**EXAMPLE["facts"], "alg1": {"claim_start_date": "9999-12-31"}}},
+                ["body", "facts", "alg1", "claim_start_date"],
+                id="claim-start-9999",
+            ),
+        ],
+    )
+    async def test_out_of_range_day_is_refused(
+        self,
+        client: httpx.AsyncClient,
+        issuer: DevIssuer,
+        change: dict[str, Any],
+        loc: list[str],
+    ) -> None:
+        response = await client.post(CHECKS, json={**EXAMPLE, **change}, headers=auth(issuer))
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["loc"] for e in response.json()["errors"]] == [loc]
+
+    async def test_the_last_day_of_the_range_is_decided(
+        self, client: httpx.AsyncClient, issuer: DevIssuer
+    ) -> None:
+        response = await client.post(
+            CHECKS, json={**EXAMPLE, "as_of": "2100-12-31"}, headers=auth(issuer)
+        )
+
+        assert response.status_code == 201, response.text
 
 
 class TestReadCheck:
