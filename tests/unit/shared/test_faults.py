@@ -103,3 +103,28 @@ class TestBackoff:
 
     def test_huge_attempt_numbers_stay_capped(self) -> None:
         assert backoff_delay(10_000, 0.25, 5.0, rand=lambda: 1.0) == 5.0
+
+
+class TestGroupInstanceIds:
+    """Static membership ids are stable per replica and never shared by two live members."""
+
+    def test_default_names_service_group_host_and_port(self) -> None:
+        import socket
+
+        from shared.messaging.consumer import default_instance_id
+
+        assert default_instance_id("handover_api", "g", 8001) == (
+            f"handover_api-g-{socket.gethostname()}-8001"
+        )
+
+    def test_replicas_in_one_process_get_distinct_ids(self) -> None:
+        from shared.messaging.consumer import _instance_ids_in_use, claim_instance_id
+
+        base = "svc-group-host-1"
+        first, second = claim_instance_id(base), claim_instance_id(base)
+        try:
+            assert (first, second) == (base, f"{base}-2")
+        finally:
+            _instance_ids_in_use.difference_update({first, second})
+        assert claim_instance_id(base) == base, "a released id is the replica's again"
+        _instance_ids_in_use.discard(base)
