@@ -1,0 +1,139 @@
+"""notifications_api: one effect per Idempotency-Key under concurrency; bad input is a 4xx."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from notifications_api.adapters.tables import InfoSession, Subscription
+from shared.pagination import encode_cursor
+from tests.integration.notifications.conftest import AGENCY, JOBCENTER, Harness
+
+SESSION: dict[str, Any] = {
+    "location": "WITTEN",
+    "starts_at": (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat(),
+    "capacity": 25,
+    "agentur_org": AGENCY,
+    "jobcenter_org": JOBCENTER,
+}
+SUBSCRIPTION: dict[str, Any] = {
+    "url": "http://127.0.0.1:9/hooks",
+    "event_types": ["case.transferred"],
+    "description": "Fachverfahren",
+}
+
+
+async def hundred_with_one_key(send: Callable[[], Awaitable[httpx.Response]]) -> dict[str, Any]:
+    """Send 100 requests, 10 at a time; every answer is the one 201 (or 409 while in flight)."""
+    answers: list[httpx.Response] = []
+    for _ in range(10):
+        answers += await asyncio.gather(*(send() for _ in range(10)))
+    statuses = Counter(a.status_code for a in answers)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [a for a in answers if a.status_code == 201]
+    first = [a for a in created if "idempotent-replayed" not in a.headers]
+    assert len(first) == 1, statuses
+    body: dict[str, Any] = first[0].json()
+    assert all(a.json() == body for a in created)
+    return body
+
+
+async def rows(harness: Harness, table: type[Subscription] | type[InfoSession]) -> int:
+    async with harness.runtime.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(table))
+    assert isinstance(count, int)
+    return count
+
+
+class TestOneIdempotencyKeyManyConcurrentRequests:
+    """Subscriptions and info sessions are created once, however many repeats race."""
+
+    async def test_subscription_is_created_once(self, harness: Harness) -> None:
+        headers = {**harness.auth(AGENCY), "Idempotency-Key": "subscribe-under-load"}
+
+        body = await hundred_with_one_key(
+            lambda: harness.client.post("/v1/subscriptions", json=SUBSCRIPTION, headers=headers)
+        )
+
+        assert body["secret"], "the replay carries the secret the first answer had"
+        assert await rows(harness, Subscription) == 1
+
+    async def test_info_session_is_created_once(self, harness: Harness) -> None:
+        headers = {**harness.auth(AGENCY), "Idempotency-Key": "session-under-load"}
+
+        body = await hundred_with_one_key(
+            lambda: harness.client.post("/v1/info-sessions", json=SESSION, headers=headers)
+        )
+
+        assert body["capacity"] == 25
+        assert await rows(harness, InfoSession) == 1
+
+    async def test_another_body_under_the_key_is_refused(self, harness: Harness) -> None:
+        headers = {**harness.auth(AGENCY), "Idempotency-Key": "session-reused"}
+        first = await harness.client.post("/v1/info-sessions", json=SESSION, headers=headers)
+        other = await harness.client.post(
+            "/v1/info-sessions", json={**SESSION, "capacity": 30}, headers=headers
+        )
+        assert first.status_code == 201
+        assert other.status_code == 422
+        assert other.json()["type"].endswith("idempotency-key-reused")
+        assert await rows(harness, InfoSession) == 1
+
+
+class TestInputLimits:
+    """Dates outside 1900-2100 and control characters are 422; bad cursors are 400."""
+
+    @pytest.mark.parametrize(
+        "starts_at",
+        ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "2101-01-01T00:00:00+00:00"],
+    )
+    async def test_info_session_out_of_range_is_refused(
+        self, harness: Harness, starts_at: str
+    ) -> None:
+        response = await harness.client.post(
+            "/v1/info-sessions",
+            json={**SESSION, "starts_at": starts_at},
+            headers=harness.auth(AGENCY),
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "starts_at"]]
+        listed = await harness.client.get(
+            "/v1/info-sessions",
+            params={"starts_from": starts_at},
+            headers=harness.auth(AGENCY),
+        )
+        assert listed.status_code == 422, listed.text
+        assert await rows(harness, InfoSession) == 0
+
+    async def test_control_characters_in_a_subscription_are_refused(self, harness: Harness) -> None:
+        for field, value in (
+            ("description", "Fach\x00verfahren"),
+            ("url", "http://127.0.0.1:9/\x00"),
+        ):
+            response = await harness.client.post(
+                "/v1/subscriptions",
+                json={**SUBSCRIPTION, field: value},
+                headers=harness.auth(AGENCY),
+            )
+            assert response.status_code == 422, response.text
+            assert [e["loc"] for e in response.json()["errors"]] == [["body", field]]
+        assert await rows(harness, Subscription) == 0
+
+    async def test_a_cursor_far_in_the_future_is_400(self, harness: Harness) -> None:
+        cursor = encode_cursor(
+            {"at": "9999-12-31T23:59:59-12:00", "id": "5b3c2f7e-9a41-4a55-8d7c-1f2e3d4c5b6a"}
+        )
+        for path in ("/v1/info-sessions", "/v1/subscriptions"):
+            response = await harness.client.get(
+                path, params={"cursor": cursor}, headers=harness.auth(AGENCY)
+            )
+            assert response.status_code == 400, (path, response.text)
+            assert response.json()["type"].endswith("invalid-cursor")
