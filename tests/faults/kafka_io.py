@@ -27,33 +27,30 @@ async def produce(broker: BrokerHandle, records: Sequence[RawRecord]) -> None:
 async def read_all(
     broker: BrokerHandle, topic: str, timeout: float = 30.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topic` up to the end offsets seen at the start, in partition order."""
+    """Every record of `topic` up to the end offsets seen once assigned, in partition order."""
+    # Without a group the consumer is assigned every partition of the topic it subscribes.
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=broker.bootstrap_servers, enable_auto_commit=False
+        topic,
+        bootstrap_servers=broker.bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster metadata, partitions included
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            raise LookupError(f"topic {topic} does not exist")
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
         deadline = time.monotonic() + timeout
+        ends: dict[TopicPartition, int] | None = None
         while time.monotonic() < deadline:
-            positions = {tp: await _position(consumer, tp) for tp in ends}
-            if all(positions[tp] >= end for tp, end in ends.items()):
-                break
             batch = await consumer.getmany(timeout_ms=500)
             for part in batch.values():
                 records.extend(part)
-        else:
-            raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
-        return records
+            if ends is None and consumer.assignment():
+                ends = await consumer.end_offsets(list(consumer.assignment()))
+            if ends is not None:
+                positions = {tp: await _position(consumer, tp) for tp in ends}
+                if all(positions[tp] >= end for tp, end in ends.items()):
+                    return records
+        raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
     finally:
         await consumer.stop()
 
