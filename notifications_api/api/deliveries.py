@@ -24,6 +24,7 @@ from notifications_api.domain.deliveries import DeliveryStatus
 from notifications_api.use_cases import deliveries as use_cases
 from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
+from shared.strict import CleanText
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
@@ -41,7 +42,7 @@ async def list_deliveries(
         DeliveryStatus | None, Query(alias="status", description="pending, succeeded or failed")
     ] = None,
     event_type: Annotated[
-        str | None,
+        CleanText | None,
         Query(max_length=200, description="Topic (`case.transferred`) or CloudEvents type"),
     ] = None,
     subscription_id: uuid.UUID | None = None,

@@ -137,3 +137,10 @@ class TestInputLimits:
             )
             assert response.status_code == 400, (path, response.text)
             assert response.json()["type"].endswith("invalid-cursor")
+
+    async def test_a_nul_in_a_delivery_filter_is_refused(self, harness: Harness) -> None:
+        response = await harness.client.get(
+            "/v1/deliveries", params={"event_type": "case\x00"}, headers=harness.auth(AGENCY)
+        )
+        assert response.status_code == 422, response.text
+        assert [e["loc"] for e in response.json()["errors"]] == [["query", "event_type"]]
