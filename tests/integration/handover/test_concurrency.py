@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from handover_api.adapters.tables import AuditEntry, Case, Document, Handover
 from handover_api.api.schemas import CASE_EXAMPLE
 from shared.db.tables import IDEMPOTENCY, OUTBOX
+from shared.idempotency import IdempotencyRequest, claim, record
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, HandoverHarness
 from tests.integration.handover.test_api import (
     PDF,
@@ -139,6 +141,81 @@ class TestOneIdempotencyKeyManyConcurrentRequests:
         assert set(statuses) <= {201, 409, 422}, statuses
         assert statuses[422] >= 1, "the losing body is refused"
         assert await count(h, select(func.count()).select_from(Case)) == 1
+
+
+class TestRequestStillInFlight:
+    """A repeat waits briefly for the request holding its key, then answers from its outcome."""
+
+    async def test_a_holder_that_outlasts_the_wait_gives_409_then_the_key_is_free(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        content, idem = self._request(h, "held-too-long")
+        async with h.app.state.runtime.sessions() as holder:
+            await claim(holder, idem)
+            started = time.monotonic()
+            busy = await self._post(h, content, "held-too-long")
+            waited = time.monotonic() - started
+            await holder.rollback()
+
+        assert busy.status_code == 409, busy.text
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["type"].endswith("idempotency-key-in-progress")
+        assert 1.5 < waited < 10, waited
+        retried = await self._post(h, content, "held-too-long")
+        assert retried.status_code == 201, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        assert await count(h, select(func.count()).select_from(Case)) == 1
+
+    async def test_a_repeat_waiting_on_the_holder_replays_its_response(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        content, idem = self._request(h, "held-briefly")
+        async with h.app.state.runtime.sessions() as holder:
+            await claim(holder, idem)
+            waiting = asyncio.create_task(self._post(h, content, "held-briefly"))
+            await self._until_a_backend_waits_for_a_lock(h)
+            await record(holder, idem, 201, '{"id":"first"}', {"Location": "/v1/cases/first"})
+            await holder.commit()
+            repeat = await waiting
+
+        assert repeat.status_code == 201, repeat.text
+        assert repeat.json() == {"id": "first"}
+        assert repeat.headers["idempotent-replayed"] == "true"
+        assert repeat.headers["location"] == "/v1/cases/first"
+        assert await count(h, select(func.count()).select_from(Case)) == 0
+
+    @staticmethod
+    def _request(h: HandoverHarness, key: str) -> tuple[bytes, IdempotencyRequest]:
+        content = httpx.Request("POST", "/", json=CASE_EXAMPLE).content
+        idem = IdempotencyRequest.of(AGENCY, key, content)
+        assert idem is not None
+        return content, idem
+
+    @staticmethod
+    async def _post(h: HandoverHarness, content: bytes, key: str) -> httpx.Response:
+        headers = {
+            **h.auth(AGENCY),
+            "Idempotency-Key": key,
+            "Content-Type": "application/json",
+        }
+        return await h.client.post("/v1/cases", content=content, headers=headers)
+
+    @staticmethod
+    async def _until_a_backend_waits_for_a_lock(h: HandoverHarness) -> None:
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        deadline = time.monotonic() + 5
+        async with h.app.state.runtime.sessions() as session:
+            while time.monotonic() < deadline:
+                if await session.scalar(waiting):
+                    return
+                await session.rollback()
+                await asyncio.sleep(0.02)
+        raise AssertionError("the repeat never waited for the key")
 
 
 class TestHandoverNeverWaitsForNothing:
