@@ -100,6 +100,7 @@ def create_app(
             async def deliver_webhooks(runtime: Runtime) -> None:
                 worker = make_worker(config, runtime, sender)
                 runtime.resources["delivery_worker"] = worker
+                runtime.on_stop(worker.stop)
                 await worker.run()
 
             background: dict[str, BackgroundTask] = {}

@@ -41,6 +41,19 @@ class Runtime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+    # Background tasks that finish their current item when asked (see `on_stop`).
+    graceful: dict[asyncio.Task[Any], Callable[[], None]] = field(default_factory=dict)
+
+    def on_stop(self, stop: Callable[[], None]) -> None:
+        """Called from a background task: on shutdown call `stop` and let the task end.
+
+        Without it the task is cancelled at once; with it, e.g. a webhook in flight is
+        recorded instead of being sent again after a restart.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("on_stop must be called from a running task")
+        self.graceful[task] = stop
 
     def consumer_checks(self) -> dict[str, str]:
         """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
@@ -111,11 +124,16 @@ async def start_runtime(
             runtime.relay.stop()
         for runner in runtime.consumers:
             runner.stop()
+        for stop in runtime.graceful.values():
+            stop()
         stoppable = [
-            t for t in runtime.tasks if t.get_name().startswith(("outbox-relay", "consumer:"))
+            t
+            for t in runtime.tasks
+            if t in runtime.graceful or t.get_name().startswith(("outbox-relay", "consumer:"))
         ]
         # Let the relay finish the row in flight (a cancel between the broker's ack and
-        # marking the row sent would publish it again) and consumers their message.
+        # marking the row sent would publish it again), consumers their message and
+        # graceful background work its item; what does not end in time is cancelled.
         if stoppable:
             await asyncio.wait(stoppable, timeout=5)
         for task in runtime.tasks:

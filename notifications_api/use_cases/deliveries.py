@@ -190,11 +190,17 @@ class DeliveryWorker:
         self._backoff_max = db_backoff_max_seconds
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
         self.wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the batch in flight (its answers are recorded)."""
+        self._stopping.set()
+        self.wakeup.set()
 
     async def run(self) -> None:
-        """Loop until cancelled: send what is due, then wait for the interval or a wake-up."""
+        """Loop until stopped: send what is due, then wait for the interval or a wake-up."""
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             try:
                 handled = await self.run_once()
                 failures = 0

@@ -18,18 +18,21 @@ import httpx
 import psycopg
 import pytest
 
-from notifications_api.app import make_sender, make_worker
+from notifications_api.app import create_app, make_sender, make_worker
 from notifications_api.domain.deliveries import RetryPolicy
 from notifications_api.settings import WebhookSettings
 from notifications_api.use_cases.deliveries import DeliveryWorker
 from services.broker import free_port
+from services.issuer import DevIssuer
 from services.postgres import FAST_SETTINGS, EmbeddedPostgres
 from shared.db import migrations
 from shared.db.base import utcnow
+from shared.messaging.memory import InMemoryPublisher
 from tests.integration.notifications.conftest import (
     FAST_WEBHOOKS,
     JOBCENTER,
     Harness,
+    notifications_settings,
     transferred,
 )
 from tests.integration.notifications.receiver import ReceivedRequest, local_receiver
@@ -267,3 +270,35 @@ class TestClaims:
             conn.rollback()
         assert await harness.worker()._claim_due() == [locked]
         assert isinstance(locked, uuid.UUID)
+
+
+class TestShutdown:
+    async def test_a_webhook_in_flight_at_shutdown_is_recorded_not_sent_again(
+        self, harness: Harness, migrated_url: str, issuer: DevIssuer
+    ) -> None:
+        answered = asyncio.Event()
+        shutting_down = asyncio.Event()
+
+        async def slow_answer(request: ReceivedRequest) -> None:
+            # The receiver answers only after the service has begun to shut down.
+            answered.set()
+            await shutting_down.wait()
+            await asyncio.sleep(0.2)
+
+        webhooks = FAST_WEBHOOKS.model_copy(
+            update={"WORKER_ENABLED": True, "WORKER_INTERVAL_SECONDS": 0.05}
+        )
+        settings = notifications_settings(migrated_url, issuer, webhooks=webhooks)
+        async with local_receiver() as server, httpx.AsyncClient() as hooks:
+            server.before_answer = slow_answer
+            await harness.subscribe(JOBCENTER, ["case.transferred"], url=server.url)
+            app = create_app(settings, publisher=InMemoryPublisher(), http_client=hooks)
+            async with app.router.lifespan_context(app):
+                await harness.consume(transferred())
+                await asyncio.wait_for(answered.wait(), timeout=10)
+                shutting_down.set()
+            # The lifespan has ended: the worker finished its attempt before it stopped.
+
+        [delivery] = await delivery_rows(harness)
+        assert (delivery["status"], delivery["attempt_count"]) == ("succeeded", 1)
+        assert len(server.requests) == 1
