@@ -48,7 +48,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def leases_table(metadata: MetaData) -> Table:
-    """Named leases: at most one holder at a time (e.g. the outbox relay)."""
+    """Named leases of the v1 schema; unused since singletons hold PostgreSQL advisory locks."""
     return Table(
         "leases",
         metadata,
@@ -86,7 +86,6 @@ def add_infrastructure_tables(metadata: MetaData) -> None:
 _INFRA = MetaData()
 OUTBOX = outbox_table(_INFRA)
 INBOX = inbox_table(_INFRA)
-LEASES = leases_table(_INFRA)
 IDEMPOTENCY = idempotency_table(_INFRA)
 
 
