@@ -279,7 +279,7 @@ def fault_env(
         stack = Stack(config)
         stack.up(ready_timeout=120.0)
         try:
-            env_ = FaultEnv(
+            scenario = FaultEnv(
                 name=name,
                 seed=seed,
                 postgres=postgres,
@@ -290,8 +290,8 @@ def fault_env(
                 report=report,
                 results_file=work_dir / "fault-figures.txt",
             )
-            env_.subscribe()
-            yield env_
+            scenario.subscribe()
+            yield scenario
         finally:
             stack.stop()
     finally:
