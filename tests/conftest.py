@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import psycopg
 import pytest
@@ -118,6 +120,10 @@ class BrokerHandle:
         self.require_cluster().start_node(node_id, timeout)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"received {signal.Signals(signum).name}")
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
     """A real Kafka-protocol broker with every topic created.
@@ -134,6 +140,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
         cluster = ApacheKafkaCluster(
             tmp_path_factory.mktemp("kafka"), libs=kafka_libs(PROJECT_ROOT)
         )
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            # A terminated run (e.g. by `timeout`) still tears down: no broker JVM outlives it.
+            signal.signal(signal.SIGTERM, _interrupt)
         cluster.start()
         handle = BrokerHandle(cluster.bootstrap_servers, cluster=cluster)
     elif TEST_BROKER in {"", "embedded", "tansu"}:
@@ -188,7 +197,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
     try:
         yield PostgresServer(server.url(), server)
     finally:
-        server.destroy()
+        server.stop("immediate")  # DIAG
 
 
 DatabaseFactory = Callable[[str], str]

@@ -1,0 +1,1 @@
+"""Tests of the local Apache Kafka cluster itself (make test-kafka)."""
