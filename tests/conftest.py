@@ -197,7 +197,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
     try:
         yield PostgresServer(server.url(), server)
     finally:
-        server.stop("immediate")  # DIAG
+        server.destroy()
 
 
 DatabaseFactory = Callable[[str], str]
