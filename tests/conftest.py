@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -185,19 +187,21 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """TEST_POSTGRES_URL when given, else a throw-away embedded server for the session."""
     if EXTERNAL_POSTGRES_URL:
         yield PostgresServer(EXTERNAL_POSTGRES_URL, None)
         return
-    server = EmbeddedPostgres(
-        tmp_path_factory.mktemp("postgres") / "cluster", port=free_port(), settings=FAST_SETTINGS
-    )
-    server.start()
+    # Not under pytest's basetemp: a later pytest run prunes old basetemps, and PostgreSQL
+    # shuts down at once when its data directory disappears.
+    home = Path(tempfile.mkdtemp(prefix="handover-test-pg-"))
+    server = EmbeddedPostgres(home / "cluster", port=free_port(), settings=FAST_SETTINGS)
     try:
+        server.start()
         yield PostgresServer(server.url(), server)
     finally:
         server.destroy()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 DatabaseFactory = Callable[[str], str]
