@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaError
 
 from services.broker import EmbeddedBroker
 from services.issuer import ALL_SCOPES, DevIssuer
+from services.kafka_cluster import ApacheKafkaCluster, kafka_libs, kafka_version
 from services.postgres import EmbeddedPostgres, PostgresError
 from services.stack import (
     SERVICES,
@@ -36,6 +37,7 @@ from shared.messaging.replay import replay_dead_letters
 from shared.settings import KafkaSettings
 
 HOST = "127.0.0.1"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BROKER_PORT = 19092
 DEFAULT_POSTGRES_PORT = 15432
 DEMO_ORGS = ("agentur-hagen", "jobcenter-ennepe-ruhr")
@@ -213,14 +215,22 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
     received: list[str] = []
     _install_signal_handlers(stop, received)
     broker: EmbeddedBroker | None = None
+    cluster: ApacheKafkaCluster | None = None
     postgres: EmbeddedPostgres | None = None
     stack: Stack | None = None
     try:
         database_urls, postgres = start_postgres(env, var_dir, console)
         external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+        replication: int | None = None
         if external:
             bootstrap = external
             console.event("broker", f"external Kafka at {bootstrap}")
+            if args.broker == "apache":
+                console.event("broker", "KAFKA_BOOTSTRAP_SERVERS is set: --broker apache ignored")
+        elif args.broker == "apache":
+            cluster = start_kafka_cluster(var_dir / "kafka", console)
+            bootstrap = cluster.bootstrap_servers
+            replication = cluster.kafka_settings().REPLICATION_FACTOR
         else:
             port = int(env.get("BROKER_PORT") or DEFAULT_BROKER_PORT)
             _require_free_port(HOST, port, "BROKER_PORT")
@@ -229,10 +239,16 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             bootstrap = broker.bootstrap_servers
             pid = broker.process.pid if broker.process else None
             console.event("broker", f"embedded Tansu: pid={pid} {bootstrap} log={broker.log_path}")
-        created = _create_topics(bootstrap, stop)
-        console.event("topics", f"all present ({created} created)")
+        created = _create_topics(bootstrap, stop, replication_factor=replication)
+        detail = f", replication {replication}, min.insync.replicas 2" if replication else ""
+        console.event("topics", f"all present ({created} created{detail})")
+        # The embedded broker has no idempotent producer; Apache Kafka (local or not) has.
         config = build_config(
-            env, var_dir, bootstrap, enable_idempotence=bool(external), database_urls=database_urls
+            env,
+            var_dir,
+            bootstrap,
+            enable_idempotence=broker is None,
+            database_urls=database_urls,
         )
         config.issuer.ensure_keys()
         console.event("issuer", f"{config.issuer.directory} (jwks {config.issuer.jwks_path})")
@@ -264,10 +280,30 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
         if broker is not None:
             broker.stop()
             console.event("stopped", "broker")
+        if cluster is not None:
+            console.event("stopping", "Apache Kafka cluster")
+            cluster.stop()
+            console.event("stopped", "Apache Kafka cluster")
         if postgres is not None:
             with contextlib.suppress(PostgresError):
                 postgres.stop()
             console.event("stopped", "postgres")
+
+
+def start_kafka_cluster(base_dir: Path, console: Console) -> ApacheKafkaCluster:
+    """The local 3-broker Apache Kafka cluster (KRaft) under `base_dir`, jars fetched if missing."""
+    libs = kafka_libs(PROJECT_ROOT, progress=lambda line: console.event("kafka", line))
+    cluster = ApacheKafkaCluster(base_dir, libs=libs)
+    console.event("kafka", f"starting {len(cluster.node_ids)} brokers under {base_dir}")
+    started = time.monotonic()
+    cluster.start()
+    pids = " ".join(f"{n}:{cluster.pid(n)}" for n in cluster.node_ids)
+    console.event(
+        "broker",
+        f"Apache Kafka {kafka_version(PROJECT_ROOT)}: {cluster.bootstrap_servers} "
+        f"(pids {pids}, up in {time.monotonic() - started:.1f}s, logs {base_dir}/node-*/logs)",
+    )
+    return cluster
 
 
 def _report_exit(console: Console, exc: ChildExited) -> None:
@@ -438,6 +474,14 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = root.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run broker, migrations and the three apps until Ctrl-C")
+    up.add_argument(
+        "--broker",
+        choices=("embedded", "apache"),
+        default=os.environ.get("STACK_BROKER") or "embedded",
+        help="embedded: Tansu (instant); apache: a local 3-broker Apache Kafka cluster under "
+        "VAR_DIR/kafka, fetched with Maven on first use (STACK_BROKER; "
+        "KAFKA_BOOTSTRAP_SERVERS wins over both)",
+    )
     up.add_argument(
         "--ready-timeout",
         type=float,
