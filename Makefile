@@ -9,10 +9,15 @@ UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 PY := .venv/bin/python
 CODE := shared handover_api eligibility_api notifications_api services tests
+# The backbone, relay, consumer and broker-outage tests, run again on Apache Kafka by test-kafka.
+KAFKA_TESTS := tests/integration/kafka tests/integration/messaging \
+	tests/integration/handover/test_broker_outage.py tests/integration/eligibility/test_consumers.py \
+	tests/integration/eligibility/test_scheduler_broker.py tests/integration/notifications/test_consumers.py \
+	tests/integration/notifications/test_kafka_flow.py
 # Split targets may select no test yet (pytest exit code 5); the whole suite may not.
 ALLOW_EMPTY := || test $$? -eq 5
 
-.PHONY: help install run test test-unit test-integration test-e2e test-faults lint check migrate revision bench clean
+.PHONY: help install kafka run test test-unit test-integration test-e2e test-kafka test-faults lint check migrate revision bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -38,7 +43,13 @@ test-integration: install ## integration tests (real broker and PostgreSQL)
 test-e2e: install ## end-to-end tests (the three apps as real processes)
 	.venv/bin/pytest tests/e2e $(ARGS) $(ALLOW_EMPTY)
 
-test-faults: install ## fault scenarios on the 3-broker Apache Kafka cluster (not part of `make test`)
+kafka: install ## fetch Apache Kafka's jars into .tools/kafka/ with Maven (once; needs java 17 and mvn)
+	$(PY) -m services.kafka_cluster
+
+test-kafka: kafka ## backbone, relay, consumer and outage tests on a local 3-broker Apache Kafka cluster
+	TEST_BROKER=apache .venv/bin/pytest $(KAFKA_TESTS) -p no:cacheprovider $(ARGS)
+
+test-faults: kafka ## fault scenarios on the 3-broker Apache Kafka cluster (not part of `make test`)
 	TEST_BROKER=apache .venv/bin/pytest tests/faults -p no:cacheprovider $(ARGS)
 
 lint: install ## fix what ruff can fix, then format

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -653,3 +654,24 @@ class ApacheKafkaCluster:
         for node in self._nodes.values():
             node.signal(signal.SIGCONT)
             node.signal(signal.SIGKILL)
+
+
+def main() -> int:
+    """`python -m services.kafka_cluster`: fetch the jars (what `make kafka` runs)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def say(line: str) -> None:
+        sys.stdout.write(f"kafka: {line}\n")
+        sys.stdout.flush()
+
+    try:
+        libs = kafka_libs(root, progress=say)
+    except KafkaClusterError as exc:
+        sys.stderr.write(f"kafka: {exc}\n")
+        return 1
+    say(f"Apache Kafka {kafka_version(root)} in {libs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
