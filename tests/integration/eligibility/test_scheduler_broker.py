@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from eligibility_api.adapters.facts_mapping import to_person_facts
@@ -56,11 +57,18 @@ class TopicReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        await consumer.start()
-        partitions = consumer.partitions_for_topic(TransitionUpcomingV1.TOPIC) or set()
+        # From the admin API: Apache Kafka, unlike the embedded broker, gives an unsubscribed
+        # consumer no partitions of topics it did not ask for.
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._kafka.BOOTSTRAP_SERVERS)
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([TransitionUpcomingV1.TOPIC])
+        finally:
+            await admin.close()
+        partitions = {p["partition"] for p in described["partitions"]}
         if not partitions:
-            await consumer.stop()
             raise RuntimeError("transition.upcoming has no partitions")
+        await consumer.start()
         tps = [TopicPartition(TransitionUpcomingV1.TOPIC, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
