@@ -303,6 +303,8 @@ def start_kafka_cluster(base_dir: Path, console: Console) -> ApacheKafkaCluster:
         f"Apache Kafka {kafka_version(PROJECT_ROOT)}: {cluster.bootstrap_servers} "
         f"(pids {pids}, up in {time.monotonic() - started:.1f}s, logs {base_dir}/node-*/logs)",
     )
+    # Its ports are chosen at start: `topics` and `replay-dlq` in another shell need them.
+    console.event("kafka", f"other commands: KAFKA_BOOTSTRAP_SERVERS={cluster.bootstrap_servers}")
     return cluster
 
 

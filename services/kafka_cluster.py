@@ -264,6 +264,13 @@ class _Node:
 
     def log_tail(self) -> str:
         parts = []
+        errors = [
+            line
+            for line in _tail_file(self.server_log, 2000).splitlines()
+            if " ERROR " in line or " FATAL " in line
+        ]
+        if errors:
+            parts.append("--- first errors ---\n" + "\n".join(errors[:3]))
         for path in (self.stdout_log, self.server_log):
             if path.exists():
                 parts.append(f"--- {path} ---\n{_tail_file(path)}")
