@@ -124,3 +124,27 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[
         return wanted
     finally:
         await admin.close()
+
+
+async def topic_partitions(settings: KafkaSettings, topic: str) -> list[int]:
+    """Partition numbers of `topic`, from the cluster's metadata (empty if it does not exist).
+
+    Asked through the admin API: Apache Kafka tells a consumer only about topics it
+    subscribed to, so `partitions_for_topic` of an assigning consumer knows nothing.
+    """
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.BOOTSTRAP_SERVERS,
+        security_protocol=settings.SECURITY_PROTOCOL,
+        request_timeout_ms=settings.REQUEST_TIMEOUT_MS,
+    )
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        int(p["partition"])
+        for entry in described
+        if entry.get("topic") == topic and not entry.get("error_code")
+        for p in entry.get("partitions", ())
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.events.registry import DLQ_SUFFIX, dlq_topic
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, topic_partitions
 from shared.settings import KafkaSettings
 
 REPLAYED_FROM = "replayed-from"
@@ -61,11 +61,10 @@ async def replay_dead_letters(
     result = ReplayResult(topic=topic)
     await consumer.start()
     try:
-        await consumer.topics()
-        numbers = consumer.partitions_for_topic(source)
+        numbers = await topic_partitions(settings, source)
         if not numbers:
             raise ValueError(f"topic {source} does not exist")
-        partitions = [TopicPartition(source, n) for n in sorted(numbers)]
+        partitions = [TopicPartition(source, n) for n in numbers]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from eligibility_api.adapters.facts_mapping import to_person_facts
@@ -25,7 +24,7 @@ from eligibility_api.domain.engine import evaluate
 from shared.events.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
 from shared.events.registry import decode
 from shared.events.transition import TransitionUpcomingV1
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, topic_partitions
 from shared.settings import KafkaSettings
 from tests.conftest import BrokerHandle
 from tests.integration.eligibility.conftest import (
@@ -57,15 +56,7 @@ class TopicReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        # From the admin API: Apache Kafka, unlike the embedded broker, gives an unsubscribed
-        # consumer no partitions of topics it did not ask for.
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._kafka.BOOTSTRAP_SERVERS)
-        await admin.start()
-        try:
-            (described,) = await admin.describe_topics([TransitionUpcomingV1.TOPIC])
-        finally:
-            await admin.close()
-        partitions = {p["partition"] for p in described["partitions"]}
+        partitions = await topic_partitions(self._kafka, TransitionUpcomingV1.TOPIC)
         if not partitions:
             raise RuntimeError("transition.upcoming has no partitions")
         await consumer.start()

@@ -37,7 +37,9 @@ async def topic(broker: BrokerHandle) -> str:
 async def test_dead_letters_are_replayed_once_without_their_error_headers(
     broker: BrokerHandle, topic: str
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
+    # acks=all: on a replicated topic the end offset (high watermark) includes a record
+    # only once the in-sync replicas have it, and the replay stops at the end it sees.
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
     await producer.start()
     try:
         for n in range(3):
