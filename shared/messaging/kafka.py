@@ -49,11 +49,20 @@ class KafkaPublisher:
             return self._producer
 
     async def stop(self) -> None:
-        """Flush and close the producer."""
+        """Flush and close the producer, waiting at most one request timeout.
+
+        An idempotent producer never expires a batch, so while acks=all cannot be met its
+        flush would wait forever; what is left unacknowledged stays unsent in the outbox.
+        """
         async with self._lock:
             if self._producer is not None:
-                await self._producer.stop()
-                self._producer = None
+                producer, self._producer = self._producer, None
+                try:
+                    await asyncio.wait_for(
+                        producer.stop(), timeout=self._settings.REQUEST_TIMEOUT_MS / 1000
+                    )
+                except TimeoutError:
+                    log.warning("kafka.producer.stop_timed_out", client_id=self._client_id)
 
     async def publish(
         self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]

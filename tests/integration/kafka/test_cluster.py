@@ -7,6 +7,7 @@ they skip, and under TEST_BROKER=apache without the cluster they fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import defaultdict
@@ -230,6 +231,35 @@ class TestMinInsyncReplicas:
         mine = [r.value for r in records if r.key == b"case-1"]
         assert mine == [b"before", b"alone", b"two"]
         assert b"acks-1" in [r.value for r in records]
+
+
+class TestPublisherStop:
+    async def test_stop_returns_while_acks_all_cannot_be_met(
+        self, broker: BrokerHandle, cluster: ApacheKafkaCluster, measure: Measure
+    ) -> None:
+        """An idempotent producer never expires a batch; stop() must not wait for it."""
+        topic = await new_topic(broker, 1)
+        leader = await leader_of(cluster.bootstrap_servers, topic, 0)
+        others = [n for n in cluster.node_ids if n != leader]
+        settings = broker.kafka_settings().model_copy(update={"REQUEST_TIMEOUT_MS": 3000})
+        publisher = KafkaPublisher(settings, client_id="test-stop")
+        try:
+            await publisher.publish(topic, b"case-1", b"before", [])
+            for node in others:
+                cluster.kill_node(node)
+            pending = asyncio.ensure_future(publisher.publish(topic, b"case-1", b"held", []))
+            done, _ = await asyncio.wait([pending], timeout=2)
+            assert not done
+            started = time.monotonic()
+            await asyncio.wait_for(publisher.stop(), 20)
+            stopped_after = time.monotonic() - started
+            measure(f"publisher stop with acks=all unmet returned after {stopped_after:.1f}s")
+            assert stopped_after < 10
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                await pending
+        finally:
+            await restore(cluster, others)
 
 
 class TestLeaderFailover:
