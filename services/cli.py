@@ -64,7 +64,7 @@ def build_config(
     env: Mapping[str, str],
     var_dir: Path,
     bootstrap_servers: str,
-    enable_idempotence: bool,
+    apache_kafka: bool,
     database_urls: Mapping[str, str],
 ) -> StackConfig:
     """The stack's config from the environment; the user's HANDOVER_* etc. variables win."""
@@ -86,7 +86,7 @@ def build_config(
         data_dir=var_dir,
         log_dir=var_dir / "log",
         host=HOST,
-        enable_idempotence=enable_idempotence,
+        apache_kafka=apache_kafka,
         extra_env={k: v for k, v in env.items() if k.startswith(prefixes)},
     )
 
@@ -247,7 +247,7 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             env,
             var_dir,
             bootstrap,
-            enable_idempotence=broker is None,
+            apache_kafka=broker is None,
             database_urls=database_urls,
         )
         config.issuer.ensure_keys()

@@ -70,7 +70,9 @@ class StackConfig:
     log_dir: Path
     host: str = "127.0.0.1"
     hosts: Mapping[str, str] = field(default_factory=dict)
-    enable_idempotence: bool = False
+    # Apache Kafka (local cluster or external) rather than the embedded Tansu broker: the
+    # apps use the idempotent producer and static group membership, which Tansu lacks.
+    apache_kafka: bool = False
     services: tuple[ServiceSpec, ...] = SERVICES
     # Applied last, so it wins over the values above (the CLI passes the user's *_ variables).
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -113,7 +115,8 @@ class StackConfig:
             "DATA_DIR": str(self.data_dir.resolve()),
             "DB__URL": self.database_url(spec),
             "KAFKA__BOOTSTRAP_SERVERS": self.bootstrap_servers,
-            "KAFKA__ENABLE_IDEMPOTENCE": "true" if self.enable_idempotence else "false",
+            "KAFKA__ENABLE_IDEMPOTENCE": "true" if self.apache_kafka else "false",
+            "CONSUMER__STATIC_MEMBERSHIP": "true" if self.apache_kafka else "false",
             "AUTH__JWKS_URL": str(self.issuer.jwks_path.resolve()),
             "AUTH__ISSUER": self.issuer.issuer,
             "AUTH__AUDIENCE": self.issuer.audience,

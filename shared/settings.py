@@ -82,7 +82,9 @@ class ConsumerSettings(BaseModel):
     # for the broker to expire it. Stable per replica; empty means
     # `<service>-<group>-<hostname>-<port>`. Two live members must never share one.
     GROUP_INSTANCE_ID: str = ""
-    STATIC_MEMBERSHIP: bool = True
+    # Off by default like ENABLE_IDEMPOTENCE: the embedded dev broker never expires a static
+    # member that went away, so its partitions would stay with it. On for Apache Kafka.
+    STATIC_MEMBERSHIP: bool = False
     # 6 s is Apache Kafka's default group.min.session.timeout.ms.
     SESSION_TIMEOUT_MS: int = 6000
     HEARTBEAT_INTERVAL_MS: int = 2000

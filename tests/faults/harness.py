@@ -272,7 +272,7 @@ def fault_env(
             ports={s.name: free_port() for s in SERVICES},
             data_dir=work_dir / "var",
             log_dir=work_dir / "var" / "log",
-            enable_idempotence=kafka.ENABLE_IDEMPOTENCE,
+            apache_kafka=kafka.ENABLE_IDEMPOTENCE,
             extra_env=env,
             work_dir=work_dir,
         )

@@ -169,7 +169,7 @@ class TestServiceEnvironment:
             {"HANDOVER_PORT": "9101", "HANDOVER_KAFKA__ENABLE_IDEMPOTENCE": "true"},
             tmp_path,
             "kafka:9092",
-            enable_idempotence=False,
+            apache_kafka=False,
             database_urls={
                 spec.name: f"postgresql+psycopg://app@db.example/{spec.db_name}"
                 for spec in SERVICES
