@@ -1,4 +1,12 @@
-"""The HTTP contract: every operation documented, operation ids and paths pinned."""
+"""The HTTP contract: every operation documented, and the OpenAPI document pinned.
+
+Snapshots live in `tests/contract/snapshots/openapi/` and hold each service's whole
+document as `create_app().openapi()` builds it (no server, no database). The current
+document must be compatible with the pinned one (`compat.breaking_operation_changes`):
+every pinned operation still there with its id, parameters, request body, responses and
+schemas, `$ref`s followed. After an intended compatible change, refresh them with
+`UPDATE_CONTRACT_SNAPSHOTS=1 .venv/bin/pytest tests/contract -p no:cacheprovider`.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from tests.contract.compat import breaking_operation_changes, operations
+
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "openapi"
 UPDATE = os.environ.get("UPDATE_CONTRACT_SNAPSHOTS") == "1"
+# Unauthenticated by design: probes, metrics and the public manifest keys.
+PUBLIC_PATHS = ("/health", "/metrics", "/v1/manifest-keys")
+PROBLEM_REF = "#/components/schemas/Problem"
 
 
 def _apps() -> dict[str, Callable[[], FastAPI]]:
@@ -30,15 +43,6 @@ def _apps() -> dict[str, Callable[[], FastAPI]]:
 SERVICES = ["handover_api", "eligibility_api", "notifications_api"]
 
 
-def _operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        f"{method.upper()} {path}": op
-        for path, item in spec["paths"].items()
-        for method, op in item.items()
-        if method in {"get", "post", "put", "patch", "delete"}
-    }
-
-
 @pytest.fixture(params=SERVICES)
 def spec(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     name: str = request.param
@@ -46,36 +50,107 @@ def spec(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     return name, app.openapi()
 
 
+def _documents_problem(op: dict[str, Any], code: str) -> bool:
+    """`code` is declared by the route as a problem answer, not added by FastAPI itself."""
+    content: dict[str, Any] = op["responses"].get(code, {}).get("content", {})
+    return "application/problem+json" in content and any(
+        media.get("schema", {}).get("$ref") == PROBLEM_REF for media in content.values()
+    )
+
+
 def test_every_operation_is_documented(spec: tuple[str, dict[str, Any]]) -> None:
     _, document = spec
     assert document["openapi"].startswith("3.1")
-    for key, op in _operations(document).items():
+    for key, op in operations(document).items():
         assert op.get("operationId"), key
         assert op.get("summary"), key
         assert op.get("description"), f"{key} has no docstring"
-        if key.startswith(("POST", "PATCH", "PUT", "DELETE")) or "{" in key:
-            codes = set(op["responses"])
-            if not key.split()[1].startswith(
-                ("/health", "/metrics", "/v1/manifest-keys", "/v1/rules")
-            ):
-                assert codes & {"401", "404", "422"}, f"{key} documents no error responses"
 
 
-def test_operations_are_compatible_with_snapshot(spec: tuple[str, dict[str, Any]]) -> None:
+def undocumented_errors(document: dict[str, Any]) -> list[str]:
+    """Error answers a protected operation gives but does not declare with the Problem schema.
+
+    Protected operations answer 401 (and 403 when scoped), and 404 for an unknown or foreign
+    path id. FastAPI adds a 422 to every operation with parameters by itself, so a 422
+    proves nothing about what the route declared.
+    """
+    missing: list[str] = []
+    for key, op in operations(document).items():
+        if key.split()[1].startswith(PUBLIC_PATHS):
+            continue
+        if not op.get("security"):
+            missing.append(f"{key} security")
+        expected = {"401"}
+        if any(scopes for requirement in op.get("security", []) for scopes in requirement.values()):
+            expected.add("403")
+        if any(p["in"] == "path" for p in op.get("parameters", [])):
+            expected.add("404")
+        missing += [
+            f"{key} {code}" for code in sorted(expected) if not _documents_problem(op, code)
+        ]
+    return missing
+
+
+def test_every_operation_documents_its_error_responses(
+    spec: tuple[str, dict[str, Any]],
+) -> None:
+    _, document = spec
+    for key, op in operations(document).items():
+        if key.split()[1].startswith(PUBLIC_PATHS):
+            assert "security" not in op, f"{key} is public but declares security"
+    assert undocumented_errors(document) == []
+
+
+def test_an_operation_with_a_path_id_and_only_the_automatic_422_is_caught() -> None:
+    automatic_422 = {
+        "description": "Validation Error",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    }
+    problem = {
+        "description": "Unauthorized",
+        "content": {
+            "application/problem+json": {},
+            "application/json": {"schema": {"$ref": PROBLEM_REF}},
+        },
+    }
+    op: dict[str, Any] = {
+        "security": [{"bearer": ["cases:read"]}],
+        "parameters": [{"name": "case_id", "in": "path", "required": True}],
+        "responses": {"200": {"description": "OK"}, "401": problem, "422": automatic_422},
+    }
+    document = {"paths": {"/v1/cases/{case_id}": {"get": op}}}
+    assert undocumented_errors(document) == [
+        "GET /v1/cases/{case_id} 403",
+        "GET /v1/cases/{case_id} 404",
+    ]
+    op["responses"] |= {"403": problem, "404": problem}
+    assert undocumented_errors(document) == []
+    del op["security"]
+    assert undocumented_errors(document) == ["GET /v1/cases/{case_id} security"]
+
+
+def test_document_is_compatible_with_snapshot(spec: tuple[str, dict[str, Any]]) -> None:
     name, document = spec
-    current = {key: op["operationId"] for key, op in _operations(document).items()}
     path = SNAPSHOTS / f"{name}.json"
     if UPDATE or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        path.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         if not UPDATE:
             pytest.fail(f"no snapshot for {name}; one was written, commit it")
-    pinned: dict[str, str] = json.loads(path.read_text())
-    removed = {k: v for k, v in pinned.items() if current.get(k) != v}
-    assert removed == {}, "operations removed or renamed"
+    pinned: dict[str, Any] = json.loads(path.read_text())
+    assert breaking_operation_changes(pinned, document) == []
+
+
+def test_snapshot_pins_schemas_not_only_operation_ids(spec: tuple[str, dict[str, Any]]) -> None:
+    name, _ = spec
+    pinned: dict[str, Any] = json.loads((SNAPSHOTS / f"{name}.json").read_text())
+    assert pinned["components"]["schemas"], f"{name} snapshot holds no component schemas"
+    assert all("responses" in op for op in operations(pinned).values())
 
 
 def test_operation_ids_are_unique(spec: tuple[str, dict[str, Any]]) -> None:
     _, document = spec
-    ids = [op["operationId"] for op in _operations(document).values()]
+    ids = [op["operationId"] for op in operations(document).values()]
     assert len(ids) == len(set(ids))
