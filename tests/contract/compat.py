@@ -69,8 +69,9 @@ def breaking_changes(
 
     Always breaking: a removed property, a changed type or format, a removed enum value or
     changed const, a union variant with no compatible counterpart. By direction: a newly
-    required property (request, both), a property no longer required (response, both), a
-    new union variant (response, both). New optional properties and new `$defs` pass.
+    required property or a tightened bound or pattern (request, both), a property no longer
+    required (response, both), a new union variant (response, both). New optional
+    properties and new `$defs` pass.
     """
     old_root = old if old_root is None else old_root
     new_root = new if new_root is None else new_root
@@ -96,6 +97,8 @@ def breaking_changes(
             problems.append(f"{path}: enum values removed {sorted(map(str, removed))}")
     if "const" in old and old.get("const") != new.get("const"):
         problems.append(f"{path}: const changed")
+    if direction in ("request", "both"):
+        problems += _tightened(old, new, path)
     old_props: Schema = old.get("properties", {})
     new_props: Schema = new.get("properties", {})
     for name, old_prop in old_props.items():
@@ -131,6 +134,27 @@ def breaking_changes(
             for index, variant in enumerate(new_variants):
                 if _closest([nested(other, variant, path) for other in old_variants], path) is None:
                     problems.append(f"{path}<{index}>: new variant")
+    return problems
+
+
+_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+
+
+def _tightened(old: Schema, new: Schema, path: str) -> list[str]:
+    """Constraints that now reject values the old schema accepted."""
+    problems: list[str] = []
+    for key in _LOWER_BOUNDS + _UPPER_BOUNDS:
+        if key not in new:
+            continue
+        before, after = old.get(key), new[key]
+        looser = before is not None and (
+            after <= before if key in _LOWER_BOUNDS else after >= before
+        )
+        if not looser:
+            problems.append(f"{path}: {key} {before} -> {after}")
+    if "pattern" in new and old.get("pattern") != new["pattern"]:
+        problems.append(f"{path}: pattern {old.get('pattern')} -> {new['pattern']}")
     return problems
 
 

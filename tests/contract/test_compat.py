@@ -149,6 +149,19 @@ class TestSchemaBreakingChanges:
         ]
         assert breaking_changes(old, {"type": "string", "enum": ["open", "closed", "x"]}) == []
 
+    def test_a_tightened_bound_or_pattern_breaks_writers(self) -> None:
+        old = {"type": "integer", "minimum": 0, "maximum": 30}
+        tighter = {"type": "integer", "minimum": 1, "maximum": 20}
+        assert breaking_changes(old, tighter, direction="request") == [
+            "$: minimum 0 -> 1",
+            "$: maximum 30 -> 20",
+        ]
+        assert breaking_changes(old, tighter, direction="response") == []
+        looser = {"type": "integer", "minimum": 0}
+        assert breaking_changes(old, looser, direction="request") == []
+        patterned = {"type": "string", "pattern": "^[A-Z]+$"}
+        assert breaking_changes(STRING, patterned) == ["$: pattern None -> ^[A-Z]+$"]
+
     def test_refs_are_followed_into_defs(self) -> None:
         old = {"$ref": "#/$defs/Case", "$defs": {"Case": CASE}}
         new = {"$ref": "#/$defs/Case", "$defs": {"Case": _obj({}, [])}}
