@@ -273,6 +273,9 @@ def _operation_changes(
         problems += _content_changes(
             response, new_responses[code], f"{key} response {code}", old_doc, new_doc, "response"
         )
+        for header in response.get("headers", {}):
+            if header not in new_responses[code].get("headers", {}):
+                problems.append(f"{key} response {code} header {header}: removed")
     return problems
 
 

@@ -254,6 +254,15 @@ class TestOperationBreakingChanges:
             "GET /v1/cases/{case_id} response 404 application/problem+json: media type removed"
         ]
 
+    def test_a_removed_response_header_breaks(self) -> None:
+        old = _document()
+        ok = old["paths"]["/v1/cases/{case_id}"]["get"]["responses"]["200"]
+        ok["headers"] = {"ETag": {"schema": STRING}}
+        assert breaking_operation_changes(old, _document()) == [
+            "GET /v1/cases/{case_id} response 200 header ETag: removed"
+        ]
+        assert breaking_operation_changes(_document(), old) == []
+
     def test_a_parameter_made_required_or_removed_breaks(self) -> None:
         required = _document()
         patch = required["paths"]["/v1/cases/{case_id}"]["patch"]
