@@ -70,9 +70,9 @@ def test_every_operation_is_documented(spec: tuple[str, dict[str, Any]]) -> None
 def undocumented_errors(document: dict[str, Any]) -> list[str]:
     """Error answers a protected operation gives but does not declare with the Problem schema.
 
-    Protected operations answer 401 (and 403 when scoped), and 404 for an unknown or foreign
-    path id. FastAPI adds a 422 to every operation with parameters by itself, so a 422
-    proves nothing about what the route declared.
+    Protected operations answer 401 (and 403 when scoped), 404 for an unknown or foreign
+    path id and 422 for an invalid body. FastAPI adds a 422 to every operation with
+    parameters by itself, so only a 422 declared with the Problem schema counts.
     """
     missing: list[str] = []
     for key, op in operations(document).items():
@@ -85,6 +85,8 @@ def undocumented_errors(document: dict[str, Any]) -> list[str]:
             expected.add("403")
         if any(p["in"] == "path" for p in op.get("parameters", [])):
             expected.add("404")
+        if "requestBody" in op:
+            expected.add("422")
         missing += [
             f"{key} {code}" for code in sorted(expected) if not _documents_problem(op, code)
         ]
@@ -129,6 +131,20 @@ def test_an_operation_with_a_path_id_and_only_the_automatic_422_is_caught() -> N
     assert undocumented_errors(document) == []
     del op["security"]
     assert undocumented_errors(document) == ["GET /v1/cases/{case_id} security"]
+
+
+def test_an_operation_with_a_body_and_only_the_automatic_422_is_caught() -> None:
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}}}
+    automatic_422 = {"content": {"application/json": {"schema": {"$ref": "#/x/HTTPError"}}}}
+    op: dict[str, Any] = {
+        "security": [{"bearer": []}],
+        "requestBody": {"content": {"application/json": {"schema": {}}}},
+        "responses": {"201": {"description": "Created"}, "401": problem, "422": automatic_422},
+    }
+    document = {"paths": {"/v1/cases": {"post": op}}}
+    assert undocumented_errors(document) == ["POST /v1/cases 422"]
+    op["responses"]["422"] = problem
+    assert undocumented_errors(document) == []
 
 
 def test_document_is_compatible_with_snapshot(spec: tuple[str, dict[str, Any]]) -> None:
