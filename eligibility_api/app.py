@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eligibility_api.adapters.uow import Clock, EligibilityUnitOfWork, berlin_today
 from eligibility_api.api import checks, rules
 from eligibility_api.consumers import CONSUMER_GROUPS
-from eligibility_api.scheduler import transition_scheduler_task
 from eligibility_api.settings import EligibilitySettings
+from eligibility_api.use_cases.transitions import schedule_due_transitions
+from shared.db.advisory import AdvisoryLock
+from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
-from shared.runtime import BackgroundTask, start_runtime
+from shared.runtime import JobFactory, Runtime, start_runtime
 from shared.web import build_app
 
 DESCRIPTION = """\
@@ -25,6 +28,30 @@ version. Consumes `case.registered`, `case.updated`, `handover.requested`; publi
 
 Scopes: `eligibility:read`, `eligibility:write`.
 """
+
+TRANSITION_LOCK = "transition-scheduler:eligibility_api"
+
+
+def transition_scheduler(
+    engine: AsyncEngine,
+    make_uow: Callable[[], EligibilityUnitOfWork],
+    settings: EligibilitySettings,
+) -> PeriodicJob:
+    """Stage `transition.upcoming` for due cases, batch after batch, on one replica."""
+    batch_size = settings.SCHEDULER_BATCH_SIZE
+
+    async def schedule() -> int:
+        return await schedule_due_transitions(
+            make_uow, lead_days=settings.TRANSITION_LEAD_DAYS, batch_size=batch_size
+        )
+
+    return PeriodicJob(
+        "transition-scheduler",
+        schedule,
+        interval_seconds=settings.SCHEDULER_INTERVAL_SECONDS,
+        lock=AdvisoryLock(engine, TRANSITION_LOCK),
+        batch_size=batch_size,
+    )
 
 
 def create_app(
@@ -41,9 +68,13 @@ def create_app(
         clock=clock,
         source=f"/{cfg.SERVICE_NAME}",
     )
-    background: dict[str, BackgroundTask] = {}
-    if cfg.SCHEDULER_ENABLED:
-        background["transition-scheduler"] = transition_scheduler_task(cfg)
+
+    def scheduler(runtime: Runtime) -> PeriodicJob:
+        return transition_scheduler(
+            runtime.engine, lambda: uow_class(runtime.sessions, runtime.outbox_signal), cfg
+        )
+
+    jobs: list[JobFactory] = [scheduler] if cfg.SCHEDULER_ENABLED else []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,7 +82,7 @@ def create_app(
             cfg,
             uow_class=uow_class,
             consumer_groups=CONSUMER_GROUPS,
-            background=background,
+            jobs=jobs,
             publisher=publisher,
         ) as runtime:
             app.state.runtime = runtime

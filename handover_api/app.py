@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import cast
 
 from fastapi import FastAPI
 
@@ -27,13 +25,11 @@ from handover_api.settings import HandoverSettings
 from handover_api.use_cases.handovers import TransferContext, escalate_overdue
 from shared.db.advisory import AdvisoryLock
 from shared.db.base import utcnow
-from shared.logging import get_logger
+from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
-from shared.runtime import BackgroundTask, Runtime, start_runtime
+from shared.runtime import JobFactory, Runtime, start_runtime
 from shared.web import build_app
-
-log = get_logger(__name__)
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
     TransitionNotAllowed: ProblemSpec(409, "transition-not-allowed", "Step not allowed now"),
@@ -57,28 +53,24 @@ sees only what it owns or what was handed to it; anything else answers 404.
 """
 
 
-def overdue_checker(settings: HandoverSettings) -> BackgroundTask:
+def overdue_check(settings: HandoverSettings) -> JobFactory:
     """Raise `handover.overdue` for transferred handovers past their deadline (one replica)."""
-    interval = settings.OVERDUE_CHECK_INTERVAL_SECONDS
 
-    async def run(runtime: Runtime) -> None:
-        lock = AdvisoryLock(runtime.engine, "handover-overdue")
-        try:
-            while True:
-                try:
-                    if await lock.acquire():
-                        async with cast(HandoverUnitOfWork, runtime.make_uow()) as uow:
-                            count = await escalate_overdue(uow, utcnow())
-                            await uow.commit()
-                        if count:
-                            log.info("handover.overdue.escalated", count=count)
-                except Exception:
-                    log.exception("handover.overdue.error")
-                await asyncio.sleep(interval)
-        finally:
-            await lock.release()
+    def make(runtime: Runtime) -> PeriodicJob:
+        async def escalate() -> int:
+            async with HandoverUnitOfWork(runtime.sessions, runtime.outbox_signal) as uow:
+                count = await escalate_overdue(uow, utcnow())
+                await uow.commit()
+            return count
 
-    return run
+        return PeriodicJob(
+            "handover-overdue",
+            escalate,
+            interval_seconds=settings.OVERDUE_CHECK_INTERVAL_SECONDS,
+            lock=AdvisoryLock(runtime.engine, "handover-overdue"),
+        )
+
+    return make
 
 
 def create_app(
@@ -99,7 +91,7 @@ def create_app(
             settings,
             uow_class=HandoverUnitOfWork,
             consumer_groups=consumer_groups(context),
-            background={"overdue-checker": overdue_checker(settings)},
+            jobs=[overdue_check(settings)],
             publisher=publisher,
             resources={
                 "blobs": FileBlobStore(settings.BLOB_DIR),

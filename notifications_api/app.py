@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator
 
@@ -25,9 +27,10 @@ from notifications_api.domain.errors import (
 from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from notifications_api.use_cases.deliveries import DeliveryWorker
+from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
-from shared.runtime import BackgroundTask, Runtime, start_runtime
+from shared.runtime import JobFactory, Runtime, start_runtime
 from shared.web import build_app
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
@@ -61,9 +64,12 @@ def make_sender(settings: NotificationsSettings, client: httpx.AsyncClient) -> H
 
 
 def make_worker(
-    settings: NotificationsSettings, runtime: Runtime, sender: WebhookSender
+    settings: NotificationsSettings,
+    runtime: Runtime,
+    sender: WebhookSender,
+    wakeup: asyncio.Event | None = None,
 ) -> DeliveryWorker:
-    """A delivery worker on the runtime's database."""
+    """A delivery worker on the runtime's database, woken by `wakeup` between its polls."""
     hooks = settings.WEBHOOKS
     return DeliveryWorker(
         uow_factory=lambda: NotificationsUnitOfWork(runtime.sessions, runtime.outbox_signal),
@@ -72,6 +78,7 @@ def make_worker(
         claim_seconds=hooks.CLAIM_SECONDS,
         batch_size=hooks.WORKER_BATCH_SIZE,
         interval_seconds=hooks.WORKER_INTERVAL_SECONDS,
+        wakeup=wakeup,
         db_backoff_max_seconds=hooks.DB_BACKOFF_MAX_SECONDS,
         holder=f"{settings.SERVICE_NAME}-{uuid.uuid4().hex[:12]}",
     )
@@ -96,22 +103,21 @@ def create_app(
             if client is None:
                 client = await stack.enter_async_context(httpx.AsyncClient())
             sender = make_sender(config, client)
+            # Set when a delivery is stored or queued again: the worker sends it at once.
+            deliveries_due = asyncio.Event()
 
-            async def deliver_webhooks(runtime: Runtime) -> None:
-                worker = make_worker(config, runtime, sender)
-                runtime.resources["delivery_worker"] = worker
-                runtime.on_stop(worker.stop)
-                await worker.run()
+            def deliver_webhooks(runtime: Runtime) -> PeriodicJob:
+                return make_worker(config, runtime, sender, deliveries_due).job
 
-            background: dict[str, BackgroundTask] = {}
-            if config.WEBHOOKS.WORKER_ENABLED:
-                background["webhook-deliveries"] = deliver_webhooks
+            jobs: list[JobFactory] = [deliver_webhooks] if config.WEBHOOKS.WORKER_ENABLED else []
             runtime = await stack.enter_async_context(
                 start_runtime(
                     config,
-                    uow_class=NotificationsUnitOfWork,
+                    uow_class=functools.partial(
+                        NotificationsUnitOfWork, deliveries_due=deliveries_due
+                    ),
                     consumer_groups=CONSUMER_GROUPS,
-                    background=background,
+                    jobs=jobs,
                     publisher=publisher,
                 )
             )

@@ -17,3 +17,11 @@ OUTBOX_PUBLISH_FAILURES = Counter(
 EVENTS_CONSUMED = Counter(
     "events_consumed_total", "Events applied by consumers", ["service", "topic", "outcome"]
 )
+PERIODIC_JOB_RUNS = Counter(
+    "periodic_job_runs_total",
+    "Runs of periodic jobs (done, skipped: another replica holds the lock, failed, unavailable)",
+    ["job", "outcome"],
+)
+PERIODIC_JOB_DURATION = Histogram(
+    "periodic_job_duration_seconds", "Duration of completed periodic job runs", ["job"]
+)

@@ -1,4 +1,4 @@
-"""The per-process runtime of a service: engine, publisher, verifier, relay and consumers.
+"""The per-process runtime of a service: engine, publisher, verifier, relay, consumers, jobs.
 
 Built in the app's lifespan (nothing connects at import) and kept on `app.state.runtime`.
 """
@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import TokenVerifier
+from shared.db.base import utcnow
 from shared.db.session import create_engine, create_session_factory
 from shared.db.uow import UnitOfWork
+from shared.jobs import PeriodicJob
 from shared.logging import get_logger
 from shared.messaging.consumer import ConsumerRunner, Handler, default_instance_id
 from shared.messaging.kafka import KafkaPublisher
@@ -39,21 +41,9 @@ class Runtime:
     make_uow: Callable[[], UnitOfWork]
     relay: OutboxRelay | None = None
     consumers: list[ConsumerRunner] = field(default_factory=list)
+    jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
-    # Background tasks that finish their current item when asked (see `on_stop`).
-    graceful: dict[asyncio.Task[Any], Callable[[], None]] = field(default_factory=dict)
-
-    def on_stop(self, stop: Callable[[], None]) -> None:
-        """Called from a background task: on shutdown call `stop` and let the task end.
-
-        Without it the task is cancelled at once; with it, e.g. a webhook in flight is
-        recorded instead of being sent again after a restart.
-        """
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("on_stop must be called from a running task")
-        self.graceful[task] = stop
 
     def consumer_checks(self) -> dict[str, str]:
         """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
@@ -66,7 +56,25 @@ class Runtime:
 
 
 UowFactory = Callable[[async_sessionmaker[AsyncSession], asyncio.Event], UnitOfWork]
-BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
+JobFactory = Callable[[Runtime], PeriodicJob]
+
+
+def housekeeping_job(relay: OutboxRelay, settings: ServiceSettings) -> PeriodicJob:
+    """Purge sent outbox rows, inbox ids and idempotency keys past their retention.
+
+    Runs without a lock: the deletes are idempotent, so replicas purging at the same time
+    only find less to delete, and no connection is held for it between runs.
+    """
+
+    async def purge() -> int:
+        return sum(await relay.purge(utcnow()))
+
+    return PeriodicJob(
+        "outbox-housekeeping",
+        purge,
+        interval_seconds=settings.RELAY.HOUSEKEEPING_INTERVAL_SECONDS,
+        backoff_max_seconds=settings.RELAY.RETRY_MAX_SECONDS,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -75,7 +83,7 @@ async def start_runtime(
     *,
     uow_class: UowFactory,
     consumer_groups: Mapping[str, Mapping[str, Handler[Any]]] | None = None,
-    background: Mapping[str, BackgroundTask] | None = None,
+    jobs: Sequence[JobFactory] = (),
     publisher: Publisher | None = None,
     resources: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Runtime]:
@@ -98,6 +106,7 @@ async def start_runtime(
     if settings.RELAY.ENABLED:
         runtime.relay = OutboxRelay(settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal)
         runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        runtime.jobs["outbox-housekeeping"] = housekeeping_job(runtime.relay, settings)
     if settings.CONSUMER.ENABLED:
         for group_id, handlers in (consumer_groups or {}).items():
             runner = ConsumerRunner(
@@ -114,8 +123,11 @@ async def start_runtime(
             )
             runtime.consumers.append(runner)
             runtime.tasks.append(asyncio.create_task(runner.run(), name=f"consumer:{group_id}"))
-    for name, work in (background or {}).items():
-        runtime.tasks.append(asyncio.create_task(work(runtime), name=name))
+    for make_job in jobs:
+        job = make_job(runtime)
+        runtime.jobs[job.name] = job
+    for job in runtime.jobs.values():
+        runtime.tasks.append(asyncio.create_task(job.run(), name=f"job:{job.name}"))
     log.info("runtime.started", tasks=[t.get_name() for t in runtime.tasks])
     try:
         yield runtime
@@ -124,18 +136,14 @@ async def start_runtime(
             runtime.relay.stop()
         for runner in runtime.consumers:
             runner.stop()
-        for stop in runtime.graceful.values():
-            stop()
-        stoppable = [
-            t
-            for t in runtime.tasks
-            if t in runtime.graceful or t.get_name().startswith(("outbox-relay", "consumer:"))
-        ]
+        for job in runtime.jobs.values():
+            job.stop()
         # Let the relay finish the row in flight (a cancel between the broker's ack and
-        # marking the row sent would publish it again), consumers their message and
-        # graceful background work its item; what does not end in time is cancelled.
-        if stoppable:
-            await asyncio.wait(stoppable, timeout=5)
+        # marking the row sent would publish it again), consumers their message and jobs
+        # their run (a webhook in flight is recorded instead of being sent again after a
+        # restart); what does not end in time is cancelled.
+        if runtime.tasks:
+            await asyncio.wait(runtime.tasks, timeout=5)
         for task in runtime.tasks:
             task.cancel()
         for task in runtime.tasks:

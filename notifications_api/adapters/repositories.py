@@ -144,10 +144,13 @@ class DeliveryRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Whether this transaction made a delivery due now (the worker is woken on commit).
+        self.made_due = False
 
     def add(self, delivery: Delivery) -> None:
         """Stage a new delivery."""
         self._session.add(delivery)
+        self.made_due = True
 
     def add_attempt(self, attempt: DeliveryAttempt) -> None:
         """Stage the record of one attempt."""
@@ -247,7 +250,9 @@ class DeliveryRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        requeued = _rowcount(result) == 1
+        self.made_due = self.made_due or requeued
+        return requeued
 
     async def requeue_ended_by_disable(
         self, subscription_id: uuid.UUID, disabled_at: datetime, now: datetime
@@ -274,7 +279,9 @@ class DeliveryRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result)
+        requeued = _rowcount(result)
+        self.made_due = self.made_due or requeued > 0
+        return requeued
 
     async def end_pending(self, subscription_id: uuid.UUID, reason: str, now: datetime) -> int:
         """Fail the subscription's pending deliveries no worker holds, with `reason`."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications_api.adapters.repositories import (
     DeliveryRepository,
@@ -21,6 +24,24 @@ class NotificationsUnitOfWork(UnitOfWork):
     deliveries: DeliveryRepository
     info_sessions: InfoSessionRepository
     invitations: InvitationRepository
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        outbox_signal: asyncio.Event | None = None,
+        *,
+        deliveries_due: asyncio.Event | None = None,
+    ) -> None:
+        super().__init__(session_factory, outbox_signal)
+        self._deliveries_due = deliveries_due
+
+    async def commit(self) -> None:
+        """Commit; wake the delivery worker if a delivery became due (else it polls)."""
+        made_due = self.deliveries.made_due
+        await super().commit()
+        self.deliveries.made_due = False
+        if made_due and self._deliveries_due is not None:
+            self._deliveries_due.set()
 
     def _start(self) -> None:
         session = self.session

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +35,9 @@ from notifications_api.domain.routing import recipient_orgs
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.events.envelope import Envelope
+from shared.jobs import PeriodicJob
 from shared.logging import get_logger
+from shared.messaging.faults import backoff_delay
 from shared.problems import NotFound
 
 log = get_logger(__name__)
@@ -45,8 +45,6 @@ log = get_logger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-# Backoff jitter spreads replicas' retries after an outage; it protects no secret.
-_JITTER = random.SystemRandom()
 # Upper bound on database tries per step; the lease deadline usually ends them first.
 _MAX_DB_TRIES = 200
 
@@ -174,6 +172,7 @@ class DeliveryWorker:
         claim_seconds: float,
         batch_size: int,
         interval_seconds: float,
+        wakeup: asyncio.Event | None = None,
         clock: Clock = utcnow,
         holder: str | None = None,
         db_backoff_initial_seconds: float = 0.1,
@@ -184,43 +183,28 @@ class DeliveryWorker:
         self._policy = policy
         self._claim = timedelta(seconds=claim_seconds)
         self._batch_size = batch_size
-        self._interval = interval_seconds
         self._clock = clock
         self._backoff_initial = db_backoff_initial_seconds
         self._backoff_max = db_backoff_max_seconds
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
-        self.wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
+        # No lock: claims with SKIP LOCKED let every replica's worker run side by side.
+        self.job = PeriodicJob(
+            "webhook-deliveries",
+            self.run_once,
+            interval_seconds=interval_seconds,
+            wakeup=wakeup,
+            batch_size=batch_size,
+            backoff_initial_seconds=db_backoff_initial_seconds,
+            backoff_max_seconds=db_backoff_max_seconds,
+        )
 
     def stop(self) -> None:
         """Ask the loop to end after the batch in flight (its answers are recorded)."""
-        self._stopping.set()
-        self.wakeup.set()
+        self.job.stop()
 
     async def run(self) -> None:
         """Loop until stopped: send what is due, then wait for the interval or a wake-up."""
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                handled = await self.run_once()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                if is_transient(exc):
-                    log.warning(
-                        "webhook.worker.db_unavailable",
-                        error=type(exc).__name__,
-                        consecutive=failures,
-                    )
-                else:
-                    log.exception("webhook.worker.error", consecutive=failures)
-                handled = 0
-            if handled >= self._batch_size:
-                continue
-            wait = self._backoff(failures) if failures else self._interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=wait)
-            self.wakeup.clear()
+        await self.job.run()
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each once; returns how many."""
@@ -250,10 +234,6 @@ class DeliveryWorker:
             await uow.commit()
         return claimed
 
-    def _backoff(self, failures: int) -> float:
-        delay: float = min(self._backoff_initial * 2.0 ** min(failures - 1, 30), self._backoff_max)
-        return delay * _JITTER.uniform(0.5, 1.0)
-
     async def _with_db_retry(
         self, step: str, work: Callable[[], Awaitable[T]], deadline: float
     ) -> T:
@@ -263,7 +243,7 @@ class DeliveryWorker:
             try:
                 return await work()
             except Exception as exc:
-                delay = self._backoff(failures)
+                delay = backoff_delay(failures, self._backoff_initial, self._backoff_max)
                 if not is_transient(exc) or failures == _MAX_DB_TRIES:
                     raise
                 if loop.time() + delay > deadline:

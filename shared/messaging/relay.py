@@ -51,7 +51,6 @@ class OutboxRelay:
         )
         self.channel = notify_channel(f"outbox_{service}")
         self._stopping = asyncio.Event()
-        self._last_housekeeping = 0.0
 
     async def run(self) -> None:
         """Loop until stopped: hold the lock, drain the outbox, wait for new rows."""
@@ -71,7 +70,6 @@ class OutboxRelay:
                         was_holder = True
                         log.info("outbox.relay.active", service=self._service)
                         await self.lock.listen(self.channel)
-                    await self._housekeeping_if_due()
                     self.signal.clear()
                     sent, failed = await self.drain_once()
                     if failed:
@@ -133,14 +131,11 @@ class OutboxRelay:
             # The lock's connection failed while waiting: the next acquire() notices.
             log.warning("outbox.relay.listen_failed", error=type(remote.exception()).__name__)
 
-    async def _housekeeping_if_due(self) -> None:
-        now = time.monotonic()
-        if now - self._last_housekeeping >= self._settings.HOUSEKEEPING_INTERVAL_SECONDS:
-            self._last_housekeeping = now
-            await self.purge(utcnow())
-
     async def purge(self, now: datetime) -> tuple[int, int, int]:
-        """Delete sent outbox rows, inbox ids and idempotency keys past their retention."""
+        """Delete sent outbox rows, inbox ids and idempotency keys past their retention.
+
+        Not part of the relay loop: the runtime runs it as the `outbox-housekeeping` job.
+        """
         settings = self._settings
         sent_before = now - timedelta(hours=settings.SENT_RETENTION_HOURS)
         seen_before = now - timedelta(days=settings.INBOX_RETENTION_DAYS)

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from eligibility_api.adapters.uow import EligibilityUnitOfWork
+from eligibility_api.app import transition_scheduler
 from eligibility_api.consumers import on_case_registered, on_case_updated
-from eligibility_api.scheduler import TransitionScheduler
 from eligibility_api.use_cases.transitions import schedule_due_transitions
 from shared.db.tables import OUTBOX
 from shared.events.registry import decode
 from shared.events.transition import TransitionUpcomingV1
+from shared.jobs import PeriodicJob
 from tests.integration.eligibility.conftest import (
     Db,
     alg1_facts,
@@ -150,14 +151,22 @@ class TestFailures:
 
     async def test_small_batches_cover_every_case(self, db: Db) -> None:
         cases = {await register(db, date(2025, 3, d)) for d in range(1, 8)}
-        settings = make_settings(db.url, SCHEDULER_BATCH_SIZE=3)
+        settings = make_settings(db.url, SCHEDULER_BATCH_SIZE=3, SCHEDULER_INTERVAL_SECONDS=3600)
 
-        scheduler = TransitionScheduler(db.sessions, db.uow, settings)
-        staged = await scheduler.tick()
-        await scheduler.lock.release()
+        scheduler = transition_scheduler(db.engine, db.uow, settings)
+        loop = asyncio.create_task(scheduler.run())
+        try:
+            # Full batches run again at once, well within the hour-long interval.
+            async with asyncio.timeout(10):
+                while len(await upcoming(db)) < 7:
+                    await asyncio.sleep(0.05)
+        finally:
+            scheduler.stop()
+            await asyncio.wait_for(loop, timeout=5)
 
-        assert staged == 7
         assert {e.case_id for e in await upcoming(db)} == cases
+        assert scheduler.lock is not None
+        assert not scheduler.lock.held
 
 
 class TestReplicas:
@@ -174,22 +183,28 @@ class TestReplicas:
     async def test_only_the_lock_holder_schedules(self, db: Db) -> None:
         await register(db, date(2025, 3, 1))
         settings = make_settings(db.url)
-        first = TransitionScheduler(db.sessions, db.uow, settings)
-        second = TransitionScheduler(db.sessions, db.uow, settings)
+        first = transition_scheduler(db.engine, db.uow, settings)
+        second = transition_scheduler(db.engine, db.uow, settings)
 
-        assert await second.tick() == 0 or await first.tick() == 0
+        assert await first.run_once() == 1
+        assert await second.run_once() is None
         assert len(await upcoming(db)) == 1
-        await first.lock.release()
-        await second.lock.release()
+        await release(first, second)
 
     async def test_a_released_lock_passes_to_the_other_replica(self, db: Db) -> None:
         settings = make_settings(db.url)
-        first = TransitionScheduler(db.sessions, db.uow, settings)
-        second = TransitionScheduler(db.sessions, db.uow, settings)
-        await first.tick()
+        first = transition_scheduler(db.engine, db.uow, settings)
+        second = transition_scheduler(db.engine, db.uow, settings)
+        assert await first.run_once() == 0
         await register(db, date(2025, 3, 1))
 
-        assert await second.tick() == 0
-        await first.lock.release()
-        assert await second.tick() == 1
-        await second.lock.release()
+        assert await second.run_once() is None
+        await release(first)
+        assert await second.run_once() == 1
+        await release(second)
+
+
+async def release(*jobs: PeriodicJob) -> None:
+    for job in jobs:
+        assert job.lock is not None
+        await job.lock.release()

@@ -568,3 +568,43 @@ class TestOverdue:
         [event] = [decode(r.value) for r in h.publisher.on_topic("handover.overdue")]
         assert str(event.data.handover_id) == late["id"]
         assert event.data.to_org == JOBCENTER
+
+    async def test_the_app_escalates_in_its_locked_overdue_job(
+        self, harness: HandoverHarness
+    ) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from handover_api.adapters.tables import Handover
+        from shared.db.advisory import AdvisoryLock
+        from shared.jobs import PeriodicJob
+
+        h = harness
+        late = await transferred_handover(h)
+        runtime = h.app.state.runtime
+        job = runtime.jobs["handover-overdue"]
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(
+                update(Handover)
+                .where(Handover.id == uuid.UUID(late["id"]))
+                .values(due_at=datetime.now(UTC) - timedelta(minutes=1))
+            )
+
+        # Another replica's copy of the job stands by while this app holds the lock.
+        async def never() -> int:
+            raise AssertionError("ran without the lock")
+
+        standby = PeriodicJob(
+            "handover-overdue",
+            never,
+            interval_seconds=60,
+            lock=AdvisoryLock(runtime.engine, "handover-overdue"),
+        )
+        assert await job.run_once() == 1
+        assert await standby.run_once() is None
+        assert await job.run_once() == 0
+
+        await h.drain_outbox()
+        [event] = [decode(r.value) for r in h.publisher.on_topic("handover.overdue")]
+        assert str(event.data.handover_id) == late["id"]

@@ -430,6 +430,50 @@ class TestHousekeeping:
         async with sessions() as session:
             assert list(await session.scalars(select(keys.c.key))) == ["fresh"]
 
+    async def test_the_runtime_purges_in_its_housekeeping_job(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from datetime import timedelta
+
+        from shared.db.advisory import engine_of
+        from shared.messaging.memory import InMemoryPublisher
+        from shared.runtime import start_runtime
+        from shared.settings import ServiceSettings
+
+        keys = metadata.tables["idempotency_keys"]
+        async with sessions() as session, session.begin():
+            await session.execute(
+                insert(keys).values(
+                    org="o",
+                    key="old",
+                    request_hash="h",
+                    status_code=201,
+                    response_body="{}",
+                    response_headers={},
+                    created_at=datetime.now(UTC) - timedelta(days=2),
+                )
+            )
+        url = engine_of(sessions).url.render_as_string(hide_password=False)
+        settings = ServiceSettings(
+            SERVICE_NAME="housekeeping-test",
+            ENVIRONMENT="test",
+            LOG_JSON=False,
+            DB=DatabaseSettings(URL=url),
+            CONSUMER=ConsumerSettings(ENABLED=False),
+        )
+
+        async with start_runtime(
+            settings, uow_class=UnitOfWork, publisher=InMemoryPublisher()
+        ) as runtime:
+            assert set(runtime.jobs) == {"outbox-housekeeping"}
+            # Its first run comes at start, the next one an hour later.
+            async with asyncio.timeout(5):
+                while True:
+                    async with sessions() as session:
+                        if not list(await session.scalars(select(keys.c.key))):
+                            break
+                    await asyncio.sleep(0.05)
+
     async def test_purge_respects_retention_and_never_touches_unsent_rows(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:

@@ -5,17 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from notifications_api.adapters.tables import Delivery
+from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.adapters.webhooks import HttpxWebhookSender
+from notifications_api.app import create_app
 from notifications_api.domain.deliveries import WebhookRequest
 from notifications_api.domain.signing import verify
 from notifications_api.domain.urls import UrlPolicy
-from tests.integration.notifications.conftest import AGENCY, JOBCENTER, Harness, transferred
+from notifications_api.use_cases.deliveries import enqueue_deliveries
+from services.issuer import DevIssuer
+from shared.messaging.memory import InMemoryPublisher
+from tests.integration.notifications.conftest import (
+    AGENCY,
+    FAST_WEBHOOKS,
+    JOBCENTER,
+    Harness,
+    Receiver,
+    notifications_settings,
+    transferred,
+)
 from tests.integration.notifications.receiver import local_receiver
 
 
@@ -206,3 +220,52 @@ class TestSenderDetails:
                 f"/v1/deliveries/{uuid.uuid4()}", headers=harness.auth(JOBCENTER)
             )
         ).status_code == 404
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+class TestWakeUp:
+    async def test_stored_and_requeued_deliveries_wake_the_worker_between_slow_polls(
+        self, migrated_url: str, issuer: DevIssuer
+    ) -> None:
+        webhooks = FAST_WEBHOOKS.model_copy(
+            update={"WORKER_ENABLED": True, "WORKER_INTERVAL_SECONDS": 3600.0}
+        )
+        settings = notifications_settings(migrated_url, issuer, webhooks=webhooks)
+        receiver = Receiver()
+        async with httpx.AsyncClient(transport=httpx.MockTransport(receiver.handle)) as hooks:
+            app = create_app(settings, publisher=InMemoryPublisher(), http_client=hooks)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://test"
+                ) as client,
+            ):
+                h = Harness(app, settings, issuer, client, receiver, hooks)
+                await h.subscribe(JOBCENTER, ["case.transferred"])
+                await asyncio.sleep(0.2)  # the worker's first poll found nothing
+
+                # Stored past the runtime's unit of work: only the hourly poll would find it.
+                await h.consume(transferred())
+                await asyncio.sleep(0.5)
+                assert receiver.requests == []
+
+                # Stored through the runtime: the worker wakes and sends both at once.
+                async with h.runtime.make_uow() as uow:
+                    assert isinstance(uow, NotificationsUnitOfWork)
+                    assert await enqueue_deliveries(uow, transferred()) == 1
+                    await uow.commit()
+                await until(lambda: len(receiver.requests) == 2)
+
+                # A redelivery requeues it: sent again without waiting for the poll.
+                first_id = receiver.requests[0].headers["webhook-id"]
+                response = await client.post(
+                    f"/v1/deliveries/{first_id}/redeliver", headers=h.auth(JOBCENTER)
+                )
+                assert response.status_code == 202
+                await until(lambda: len(receiver.requests) == 3)
+                assert receiver.requests[2].headers["webhook-id"] == first_id
