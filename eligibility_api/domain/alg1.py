@@ -503,7 +503,9 @@ def compute_alg1(
             )
     fc = forecast(walk_start, walk_days, timeline, as_of, config, ruleset.alg1_training_extension)
     end_date = fc.end_date
-    if expired is not None and (end_date is None or expired < end_date):
+    # The expiry cuts a claim that still has days to pay; a claim reduced to zero days has no
+    # end date, and giving it the expiry date would outlast a claim with days left.
+    if expired is not None and walk_days > 0 and (end_date is None or expired < end_date):
         end_date = expired
 
     for s in alg1.suspensions:

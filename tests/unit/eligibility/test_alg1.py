@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -262,6 +263,24 @@ class TestExpiry:
         if expired is not None:
             assert result.end_date == expired
             assert not result.running_on(date(2025, 7, 1))
+
+    def test_a_claim_reduced_to_zero_days_gets_no_end_from_the_expiry(self) -> None:
+        # § 148 (1) SGB III with § 161 (1) Nr. 2: 24 days of Teilarbeitslosengeld (12 days) and
+        # two Sperrzeiten wegen Arbeitsaufgabe of 12 weeks each reduce a 180-day claim to
+        # nothing and make it expire; a longer claim with the same facts keeps 60 days, all
+        # paid before the expiry, so it must not end before the zero-day claim.
+        sperrzeiten = (
+            Sperrzeit(SperrzeitKind.QUIT_JOB, date(2020, 1, 1), 84),
+            Sperrzeit(SperrzeitKind.QUIT_JOB, date(2020, 5, 25), 84),
+        )
+        facts = Alg1Facts(
+            date(2020, 1, 1), 12, 12, partial_alg_days_last_2y=24, sperrzeiten=sperrzeiten
+        )
+        nothing = run(facts)
+        some = run(replace(facts, insured_months_30=16, insured_months_60=16))
+        assert (nothing.entitlement_days, nothing.end_date) == (0, None)
+        assert nothing.expired_date == date(2020, 5, 24)
+        assert (some.entitlement_days, some.end_date) == (60, date(2020, 5, 23))
 
 
 class TestSuspensionAndTraining:
