@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from shared.db.base import make_metadata
-from shared.db.tables import create_infrastructure_tables_v1
+from shared.db.tables import create_infrastructure_tables_v1, leases_table
 
 
 def alembic_config(package: str, url: str) -> Config:
@@ -88,3 +88,13 @@ def drop_infrastructure_v1() -> None:
     bind = op.get_bind()
     for table in reversed(create_infrastructure_tables_v1(make_metadata())):
         table.drop(bind)
+
+
+def drop_leases_v2() -> None:
+    """Infrastructure v2 inside a migration: drop the leases table (advisory locks replaced it)."""
+    op.drop_table("leases")
+
+
+def restore_leases_v2() -> None:
+    """Revert infrastructure v2: the v1 leases table again."""
+    leases_table(make_metadata()).create(op.get_bind())

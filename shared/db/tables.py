@@ -48,7 +48,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def leases_table(metadata: MetaData) -> Table:
-    """Named leases of the v1 schema; unused since singletons hold PostgreSQL advisory locks."""
+    """Named leases of the v1 schema; dropped in v2: singletons hold PostgreSQL advisory locks."""
     return Table(
         "leases",
         metadata,
@@ -77,7 +77,6 @@ def add_infrastructure_tables(metadata: MetaData) -> None:
     """Add the infrastructure tables to a service's metadata (for migrations and tests)."""
     outbox_table(metadata)
     inbox_table(metadata)
-    leases_table(metadata)
     idempotency_table(metadata)
 
 
