@@ -13,12 +13,13 @@ from eligibility_api.adapters.uow import Clock, EligibilityUnitOfWork, berlin_to
 from eligibility_api.api import checks, rules
 from eligibility_api.consumers import CONSUMER_GROUPS
 from eligibility_api.settings import EligibilitySettings
+from eligibility_api.state import EligibilityState
 from eligibility_api.use_cases.transitions import schedule_due_transitions
 from shared.db.advisory import AdvisoryLock
 from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.runtime import JobFactory, Runtime, start_runtime
-from shared.web import build_app
+from shared.web import build_app, install_state
 
 DESCRIPTION = """\
 Decides the Rechtskreis (SGB III, SGB II, AsylbLG, SGB XII) for a person's facts on a day,
@@ -85,7 +86,14 @@ def create_app(
             jobs=jobs,
             publisher=publisher,
         ) as runtime:
-            app.state.runtime = runtime
+            install_state(
+                app,
+                EligibilityState(
+                    runtime=runtime,
+                    settings=cfg,
+                    make_uow=lambda: uow_class(runtime.sessions, runtime.outbox_signal),
+                ),
+            )
             yield
 
     return build_app(

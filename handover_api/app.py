@@ -22,6 +22,7 @@ from handover_api.domain.errors import (
     UnknownOrganisation,
 )
 from handover_api.settings import HandoverSettings
+from handover_api.state import HandoverState
 from handover_api.use_cases.handovers import TransferContext, escalate_overdue
 from shared.db.advisory import AdvisoryLock
 from shared.db.base import utcnow
@@ -29,7 +30,7 @@ from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
 from shared.runtime import JobFactory, Runtime, start_runtime
-from shared.web import build_app
+from shared.web import build_app, install_state
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
     TransitionNotAllowed: ProblemSpec(409, "transition-not-allowed", "Step not allowed now"),
@@ -93,13 +94,18 @@ def create_app(
             consumer_groups=consumer_groups(context),
             jobs=[overdue_check(settings)],
             publisher=publisher,
-            resources={
-                "blobs": FileBlobStore(settings.BLOB_DIR),
-                "signer": signer,
-                "transfer_context": context,
-            },
         ) as runtime:
-            app.state.runtime = runtime
+            install_state(
+                app,
+                HandoverState(
+                    runtime=runtime,
+                    settings=settings,
+                    make_uow=lambda: HandoverUnitOfWork(runtime.sessions, runtime.outbox_signal),
+                    blobs=FileBlobStore(settings.BLOB_DIR),
+                    signer=signer,
+                    transfer=context,
+                ),
+            )
             yield
 
     return build_app(

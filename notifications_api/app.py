@@ -26,12 +26,13 @@ from notifications_api.domain.errors import (
 )
 from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
+from notifications_api.state import NotificationsState
 from notifications_api.use_cases.deliveries import DeliveryWorker
 from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
 from shared.runtime import JobFactory, Runtime, start_runtime
-from shared.web import build_app
+from shared.web import build_app, install_state
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
     InvalidWebhookUrl: ProblemSpec(422, "invalid-webhook-url", "Webhook URL not allowed"),
@@ -53,11 +54,16 @@ OPENAPI_TAGS = [
 ]
 
 
+def url_policy(settings: NotificationsSettings) -> UrlPolicy:
+    """Which webhook URLs this deployment accepts."""
+    return UrlPolicy(allow_http=settings.allow_http, allow_private=settings.allow_private_urls)
+
+
 def make_sender(settings: NotificationsSettings, client: httpx.AsyncClient) -> HttpxWebhookSender:
     """The webhook sender for these settings over `client`."""
     return HttpxWebhookSender(
         client,
-        policy=UrlPolicy(allow_http=settings.allow_http, allow_private=settings.allow_private_urls),
+        policy=url_policy(settings),
         timeout_seconds=settings.WEBHOOKS.TIMEOUT_SECONDS,
         user_agent=settings.WEBHOOKS.USER_AGENT,
     )
@@ -106,8 +112,12 @@ def create_app(
             # Set when a delivery is stored or queued again: the worker sends it at once.
             deliveries_due = asyncio.Event()
 
+            worker: DeliveryWorker | None = None
+
             def deliver_webhooks(runtime: Runtime) -> PeriodicJob:
-                return make_worker(config, runtime, sender, deliveries_due).job
+                nonlocal worker
+                worker = make_worker(config, runtime, sender, deliveries_due)
+                return worker.job
 
             jobs: list[JobFactory] = [deliver_webhooks] if config.WEBHOOKS.WORKER_ENABLED else []
             runtime = await stack.enter_async_context(
@@ -121,8 +131,20 @@ def create_app(
                     publisher=publisher,
                 )
             )
-            runtime.resources["webhook_sender"] = sender
-            app.state.runtime = runtime
+            install_state(
+                app,
+                NotificationsState(
+                    runtime=runtime,
+                    settings=config,
+                    make_uow=lambda: NotificationsUnitOfWork(
+                        runtime.sessions, runtime.outbox_signal, deliveries_due=deliveries_due
+                    ),
+                    url_policy=url_policy(config),
+                    webhook_sender=sender,
+                    deliveries_due=deliveries_due,
+                    delivery_worker=worker,
+                ),
+            )
             yield
 
     return build_app(

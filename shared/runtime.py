@@ -1,6 +1,7 @@
 """The per-process runtime of a service: engine, publisher, verifier, relay, consumers, jobs.
 
-Built in the app's lifespan (nothing connects at import) and kept on `app.state.runtime`.
+Built in the app's lifespan (nothing connects at import); each service's typed state
+(`shared.web.ServiceState`) holds it next to the service's own resources.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class Runtime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    resources: dict[str, Any] = field(default_factory=dict)
 
     def consumer_checks(self) -> dict[str, str]:
         """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
@@ -85,7 +85,6 @@ async def start_runtime(
     consumer_groups: Mapping[str, Mapping[str, Handler[Any]]] | None = None,
     jobs: Sequence[JobFactory] = (),
     publisher: Publisher | None = None,
-    resources: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Start the runtime; on exit stop background work first, then close connections."""
     engine = create_engine(settings.DB)
@@ -101,7 +100,6 @@ async def start_runtime(
         verifier=TokenVerifier(settings.AUTH),
         outbox_signal=signal,
         make_uow=lambda: uow_class(sessions, signal),
-        resources=dict(resources or {}),
     )
     if settings.RELAY.ENABLED:
         runtime.relay = OutboxRelay(settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal)

@@ -1,13 +1,15 @@
-"""App assembly shared by the services: middleware, problem handlers, health and metrics."""
+"""App assembly shared by the services: typed state, dependencies, middleware, problem handlers,
+health and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -17,6 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import Principal, principal_dependency
+from shared.db.uow import UnitOfWork
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
@@ -24,6 +28,61 @@ from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+UowT = TypeVar("UowT", bound=UnitOfWork)
+
+
+@dataclass(frozen=True)
+class ServiceState(Generic[SettingsT, UowT]):
+    """What every service's state holds; a service subclasses it with its own named fields.
+
+    Built in the lifespan and kept on `app.state.service`, so dependencies read typed fields
+    instead of looking things up by name.
+    """
+
+    runtime: Runtime
+    settings: SettingsT
+    make_uow: Callable[[], UowT]
+
+
+# Covariant, so a dependency set of a subclass state still yields its settings and UoW types.
+StateT_co = TypeVar("StateT_co", bound=ServiceState[Any, Any], covariant=True)
+
+
+def install_state(app: FastAPI, state: ServiceState[Any, Any]) -> None:
+    """Make `state` what this app's dependencies, health checks and auth read."""
+    app.state.service = state
+    app.state.runtime = state.runtime
+
+
+class ServiceDependencies(Generic[StateT_co]):
+    """The dependencies every service shares, reading its state of type `StateT_co`."""
+
+    def __init__(self, state_type: type[StateT_co], scopes: dict[str, str]) -> None:
+        self.state_type = state_type
+        self.principal: Callable[..., Coroutine[Any, Any, Principal]] = principal_dependency(scopes)
+
+    async def state(self, request: Request) -> StateT_co:
+        """The state the app's lifespan built."""
+        state: StateT_co = request.app.state.service
+        return state
+
+    async def runtime(self, request: Request) -> Runtime:
+        """Engine, publisher, relay and consumers of this process."""
+        return (await self.state(request)).runtime
+
+    async def settings(
+        self: ServiceDependencies[ServiceState[SettingsT, UowT]], request: Request
+    ) -> SettingsT:
+        """The settings the app was built with."""
+        return (await self.state(request)).settings
+
+    async def uow(
+        self: ServiceDependencies[ServiceState[SettingsT, UowT]], request: Request
+    ) -> UowT:
+        """A fresh unit of work (not yet entered)."""
+        return (await self.state(request)).make_uow()
 
 
 def operation_id(route: APIRoute) -> str:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Security
 
 from handover_api.adapters.blobstore import FileBlobStore
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.settings import HandoverSettings
+from handover_api.state import HandoverState
 from handover_api.use_cases.handovers import TransferContext
-from shared.auth import Principal, principal_dependency
-from shared.runtime import Runtime
+from shared.auth import Principal
+from shared.web import ServiceDependencies
 
 SCOPES: dict[str, str] = {
     "cases:read": "Read case records (audited)",
@@ -24,44 +25,29 @@ SCOPES: dict[str, str] = {
     "audit:read": "Read a case's audit trail",
 }
 
-current_principal = principal_dependency(SCOPES)
+service = ServiceDependencies(HandoverState, SCOPES)
+current_principal = service.principal
+
+StateDep = Annotated[HandoverState, Depends(service.state)]
+SettingsDep = Annotated[HandoverSettings, Depends(service.settings)]
+UowDep = Annotated[HandoverUnitOfWork, Depends(service.uow)]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-async def get_settings(request: Request) -> HandoverSettings:
-    """The settings the app was built with."""
-    return cast(HandoverSettings, _runtime(request).settings)
-
-
-async def get_uow(request: Request) -> HandoverUnitOfWork:
-    """A fresh unit of work (not yet entered)."""
-    return cast(HandoverUnitOfWork, _runtime(request).make_uow())
-
-
-async def get_blobs(request: Request) -> FileBlobStore:
+async def get_blobs(state: StateDep) -> FileBlobStore:
     """The document blob store."""
-    blobs: FileBlobStore = _runtime(request).resources["blobs"]
-    return blobs
+    return state.blobs
 
 
-async def get_signer(request: Request) -> ManifestSigner:
+async def get_signer(state: StateDep) -> ManifestSigner:
     """The manifest signer."""
-    signer: ManifestSigner = _runtime(request).resources["signer"]
-    return signer
+    return state.signer
 
 
-async def get_transfer_context(request: Request) -> TransferContext:
+async def get_transfer_context(state: StateDep) -> TransferContext:
     """Signer, base URL and deadline a transfer needs."""
-    context: TransferContext = _runtime(request).resources["transfer_context"]
-    return context
+    return state.transfer
 
 
-SettingsDep = Annotated[HandoverSettings, Depends(get_settings)]
-UowDep = Annotated[HandoverUnitOfWork, Depends(get_uow)]
 BlobsDep = Annotated[FileBlobStore, Depends(get_blobs)]
 SignerDep = Annotated[ManifestSigner, Depends(get_signer)]
 TransferDep = Annotated[TransferContext, Depends(get_transfer_context)]

@@ -6,16 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Security
 
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
-from shared.auth import Principal, principal_dependency
+from notifications_api.state import NotificationsState
+from shared.auth import Principal
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import InvalidCursor
-from shared.runtime import Runtime
 from shared.strict import within_date_range
+from shared.web import ServiceDependencies
 
 SCOPES: dict[str, str] = {
     "subscriptions:read": "Read the organisation's webhook subscriptions",
@@ -27,39 +28,19 @@ SCOPES: dict[str, str] = {
     "invitations:read": "Read info-session invitations of the organisation's cases",
 }
 
-current_principal = principal_dependency(SCOPES)
+service = ServiceDependencies(NotificationsState, SCOPES)
+current_principal = service.principal
+
+StateDep = Annotated[NotificationsState, Depends(service.state)]
+SettingsDep = Annotated[NotificationsSettings, Depends(service.settings)]
+UowDep = Annotated[NotificationsUnitOfWork, Depends(service.uow)]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-async def get_settings(request: Request) -> NotificationsSettings:
-    """The settings the app was built with."""
-    settings = _runtime(request).settings
-    if not isinstance(settings, NotificationsSettings):
-        raise TypeError("notifications_api runs with NotificationsSettings")
-    return settings
-
-
-async def get_uow(request: Request) -> NotificationsUnitOfWork:
-    """A fresh unit of work (not yet entered)."""
-    uow = _runtime(request).make_uow()
-    if not isinstance(uow, NotificationsUnitOfWork):
-        raise TypeError("notifications_api runs with NotificationsUnitOfWork")
-    return uow
-
-
-async def get_url_policy(
-    settings: Annotated[NotificationsSettings, Depends(get_settings)],
-) -> UrlPolicy:
+async def get_url_policy(state: StateDep) -> UrlPolicy:
     """Which webhook URLs this deployment accepts."""
-    return UrlPolicy(allow_http=settings.allow_http, allow_private=settings.allow_private_urls)
+    return state.url_policy
 
 
-SettingsDep = Annotated[NotificationsSettings, Depends(get_settings)]
-UowDep = Annotated[NotificationsUnitOfWork, Depends(get_uow)]
 UrlPolicyDep = Annotated[UrlPolicy, Depends(get_url_policy)]
 
 SubscriptionsRead = Annotated[Principal, Security(current_principal, scopes=["subscriptions:read"])]

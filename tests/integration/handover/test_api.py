@@ -13,11 +13,11 @@ import httpx
 import jwt
 import pytest
 
-from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.api.schemas import CASE_EXAMPLE
 from handover_api.consumers import consumer_groups
 from handover_api.domain.documents import REQUIRED_DOCUMENTS, HandoverReason
 from handover_api.domain.manifest import manifest_digest
+from handover_api.state import HandoverState
 from shared.events.eligibility import EligibilityDeterminedV1, KeyDatesV1
 from shared.events.envelope import Envelope, make_event
 from shared.events.handover import CaseTransferredV1
@@ -84,12 +84,9 @@ async def deliver_eligibility(
         source="/eligibility_api",
         subject=handover["case_id"],
     )
-    runtime = h.app.state.runtime
-    handler = consumer_groups(runtime.resources["transfer_context"])["handover_api"][
-        "eligibility.determined"
-    ]
-    uow = runtime.make_uow()
-    assert isinstance(uow, HandoverUnitOfWork)
+    state: HandoverState = h.app.state.service
+    handler = consumer_groups(state.transfer)["handover_api"]["eligibility.determined"]
+    uow = state.make_uow()
     async with uow:
         await handler(event, uow)
         await uow.commit()

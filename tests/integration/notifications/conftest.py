@@ -18,6 +18,7 @@ from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.app import create_app, make_sender, make_worker
 from notifications_api.consumers import GROUP_ID, HANDLERS
 from notifications_api.settings import NotificationsSettings, WebhookSettings
+from notifications_api.state import NotificationsState
 from notifications_api.use_cases.deliveries import DeliveryWorker
 from services.issuer import DevIssuer
 from shared.db import migrations
@@ -96,9 +97,13 @@ class Harness:
     webhook_client: httpx.AsyncClient
 
     @property
+    def state(self) -> NotificationsState:
+        state: NotificationsState = self.app.state.service
+        return state
+
+    @property
     def runtime(self) -> Runtime:
-        runtime: Runtime = self.app.state.runtime
-        return runtime
+        return self.state.runtime
 
     def auth(self, org: str, scopes: list[str] | None = None) -> dict[str, str]:
         """Authorization header for `org` (all scopes unless given)."""
