@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from notifications_api.adapters.tables import Delivery
-from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.adapters.webhooks import HttpxWebhookSender
 from notifications_api.app import create_app
 from notifications_api.domain.deliveries import WebhookRequest
@@ -255,8 +254,7 @@ class TestWakeUp:
                 assert receiver.requests == []
 
                 # Stored through the runtime: the worker wakes and sends both at once.
-                async with h.runtime.make_uow() as uow:
-                    assert isinstance(uow, NotificationsUnitOfWork)
+                async with h.state.make_uow() as uow:
                     assert await enqueue_deliveries(uow, transferred()) == 1
                     await uow.commit()
                 await until(lambda: len(receiver.requests) == 2)
