@@ -1,16 +1,18 @@
 """Idempotency-Key support: the key is claimed in the transaction of the change it guards.
 
-One path for every creating endpoint: `claim` at the start of the transaction (a concurrent
-request with the same key waits on the row until the first one commits or rolls back), run
-the change, `record` the response in the claimed row, commit once. A request whose key was
-answered before ends with `AlreadyAnswered`, which carries the stored response to replay.
+One path for every creating endpoint, inside the use case that owns the transaction:
+`claim` at its start (a concurrent request with the same key waits on the row until the
+first one commits or rolls back, then replays its answer, or gets 409 after
+`CLAIM_LOCK_TIMEOUT`), run the change, `record_answer` in the claimed row, commit once. A
+request whose key was answered before gets the stored `Answer` back from `claim` and
+changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Header, Response
@@ -47,7 +49,7 @@ IdempotencyKeyHeader = Annotated[
 
 @dataclass(frozen=True)
 class IdempotencyRequest:
-    """The key and a hash of the request it arrived with."""
+    """The key and the fingerprint of the request it arrived with."""
 
     org: str
     key: str
@@ -55,7 +57,7 @@ class IdempotencyRequest:
 
     @classmethod
     def of(cls, org: str, key: str | None, *parts: bytes) -> IdempotencyRequest | None:
-        """None when no key was sent."""
+        """None when no key was sent; the fingerprint hashes each part, then their hashes."""
         if key is None:
             return None
         digest = hashlib.sha256()
@@ -63,33 +65,51 @@ class IdempotencyRequest:
             digest.update(hashlib.sha256(part).digest())
         return cls(org=org, key=key, request_hash=digest.hexdigest())
 
+    @classmethod
+    def for_body(
+        cls, org: str, key: str | None, operation: str, body: BaseModel
+    ) -> IdempotencyRequest | None:
+        """The fingerprint rule: the operation and the parsed body as normalised JSON.
 
-def json_response(
-    status_code: int, body_json: str, headers: dict[str, str], *, replayed: bool = False
-) -> Response:
-    """The response exactly as stored: the same bytes for the first answer and every replay."""
-    out = dict(headers)
-    if replayed:
-        out["Idempotent-Replayed"] = "true"
-    return Response(body_json, status_code=status_code, media_type="application/json", headers=out)
-
-
-class AlreadyAnswered(Exception):
-    """The key was answered before: end the transaction and send the stored response."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("Idempotency-Key already answered")
-        self.response = response
+        Hashing the parsed body makes the same request with other whitespace or key order a
+        repeat; the operation keeps one key from matching a request to another endpoint.
+        """
+        return cls.of(org, key, operation.encode(), body.model_dump_json().encode())
 
 
-async def claim(session: AsyncSession, request: IdempotencyRequest | None) -> None:
+@dataclass(frozen=True)
+class Answer:
+    """A creating request's answer as stored under its key: replayed byte for byte."""
+
+    status_code: int
+    body_json: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    replayed: bool = False
+
+
+def json_response(answer: Answer) -> Response:
+    """The answer as an HTTP response: the same bytes for the first answer and every replay."""
+    headers = dict(answer.headers)
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        answer.body_json,
+        status_code=answer.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def claim(session: AsyncSession, request: IdempotencyRequest | None) -> Answer | None:
     """Claim the key in the session's transaction, before the change it guards.
 
-    Raises `AlreadyAnswered` for a completed repeat, `IdempotencyKeyReused` for another body
-    under the key and `IdempotencyKeyInProgress` while a request with it is still running.
+    Returns the stored answer (to replay, with nothing changed) when the key was answered
+    before, else None: the key is now held until the transaction ends. Raises
+    `IdempotencyKeyReused` for another body under the key and `IdempotencyKeyInProgress`
+    while a request with it is still running.
     """
     if request is None:
-        return
+        return None
     # INSERT ... ON CONFLICT waits for a concurrent, uncommitted holder of the key; the lock
     # timeout bounds that wait, then resets so the change itself waits as usual.
     await session.execute(text(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'"))
@@ -116,7 +136,7 @@ async def claim(session: AsyncSession, request: IdempotencyRequest | None) -> No
         raise
     await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
     if claimed is not None:
-        return
+        return None
     row = (
         await session.execute(
             select(
@@ -132,9 +152,7 @@ async def claim(session: AsyncSession, request: IdempotencyRequest | None) -> No
     if row is None or row.status_code == _PENDING:
         # Purged by housekeeping between the two statements, or committed unrecorded.
         raise IdempotencyKeyInProgress("a request with this Idempotency-Key is in progress")
-    raise AlreadyAnswered(
-        json_response(row.status_code, row.response_body, dict(row.response_headers), replayed=True)
-    )
+    return Answer(row.status_code, row.response_body, dict(row.response_headers), replayed=True)
 
 
 async def record(
@@ -142,7 +160,7 @@ async def record(
     request: IdempotencyRequest | None,
     status_code: int,
     body_json: str,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
 ) -> None:
     """Store the response in the claimed row; it commits with the change it reports."""
     if request is None:
@@ -150,25 +168,15 @@ async def record(
     await session.execute(
         update(IDEMPOTENCY)
         .where(IDEMPOTENCY.c.org == request.org, IDEMPOTENCY.c.key == request.key)
-        .values(status_code=status_code, response_body=body_json, response_headers=headers)
+        .values(status_code=status_code, response_body=body_json, response_headers=dict(headers))
     )
 
 
-async def settle(
-    session: AsyncSession,
-    request: IdempotencyRequest | None,
-    status_code: int,
-    body_json: str,
-    headers: dict[str, str],
+async def record_answer(
+    session: AsyncSession, request: IdempotencyRequest | None, answer: Answer
 ) -> None:
-    """Claim the key and record the response together, as the last step before a commit.
-
-    For use cases that open and commit their own transaction (a before-commit hook): the
-    claim waits for a concurrent holder of the key like `claim`, and `AlreadyAnswered` rolls
-    the change back, so a repeat still has exactly one effect.
-    """
-    await claim(session, request)
-    await record(session, request, status_code, body_json, headers)
+    """Store `answer` in the claimed row, in the transaction of the change it reports."""
+    await record(session, request, answer.status_code, answer.body_json, answer.headers)
 
 
 async def respond_once(
@@ -176,14 +184,17 @@ async def respond_once(
     request: IdempotencyRequest | None,
     create: Callable[[], Awaitable[tuple[int, BaseModel, dict[str, str]]]],
 ) -> Response:
-    """Run a creating use case once per Idempotency-Key and commit it with its response."""
-    try:
-        async with uow:
-            await claim(uow.session, request)
-            status, body, headers = await create()
-            body_json = body.model_dump_json()
-            await record(uow.session, request, status, body_json, headers)
-            await uow.commit()
-    except AlreadyAnswered as answered:
-        return answered.response
-    return json_response(status, body_json, headers)
+    """Run a creating change once per Idempotency-Key, from a route (handover_api only).
+
+    Services whose use cases own their transaction call `claim` and `record_answer`
+    there instead; this wraps the same two steps for routes not moved to that shape yet.
+    """
+    async with uow:
+        replay = await claim(uow.session, request)
+        if replay is not None:
+            return json_response(replay)
+        status, body, headers = await create()
+        answer = Answer(status, body.model_dump_json(), headers)
+        await record_answer(uow.session, request, answer)
+        await uow.commit()
+    return json_response(answer)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Response
 
 from eligibility_api.api.deps import EligibilityRead, EligibilityWrite, UowDep
 from eligibility_api.api.schemas import CHECK_EXAMPLES, CheckCreate, CheckRead
-from eligibility_api.use_cases.checks import CreateCheck, create_check, get_check
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from eligibility_api.use_cases.checks import CheckResult, CreateCheck, create_check, get_check
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
@@ -33,17 +33,16 @@ async def create_eligibility_check(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Evaluate the facts as of `as_of` and store the decision for the caller's organisation."""
-    # Hash the parsed body, so the same request with other whitespace is still a repeat.
-    idempotency = IdempotencyRequest.of(
-        principal.org, idempotency_key, body.model_dump_json().encode()
+    idempotency = IdempotencyRequest.for_body(
+        principal.org, idempotency_key, "create_eligibility_check", body
     )
     cmd = CreateCheck(org=principal.org, facts=body.facts, as_of=body.as_of, case_id=body.case_id)
 
-    async def create() -> tuple[int, CheckRead, dict[str, str]]:
-        check = await create_check(uow, cmd)
-        return 201, CheckRead.of(check), {"Location": f"/v1/eligibility/checks/{check.id}"}
+    def answer(check: CheckResult) -> Answer:
+        location = f"/v1/eligibility/checks/{check.id}"
+        return Answer(201, CheckRead.of(check).model_dump_json(), {"Location": location})
 
-    return await respond_once(uow, idempotency, create)
+    return json_response(await create_check(uow, cmd, answer, idempotency))
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,6 +12,7 @@ from eligibility_api.adapters.uow import EligibilityUnitOfWork
 from eligibility_api.use_cases.decisions import DecisionSnapshot, evaluate_facts
 from shared.db.base import utcnow
 from shared.events.facts import EligibilityFactsV1
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.problems import NotFound
 
 
@@ -77,20 +79,32 @@ def new_check_row(
     )
 
 
-async def create_check(uow: EligibilityUnitOfWork, cmd: CreateCheck) -> CheckResult:
-    """Evaluate and store a check in the caller's transaction (it commits with the response)."""
-    decision = evaluate_facts(cmd.facts, cmd.as_of, uow.rules)
-    row = new_check_row(
-        check_id=uuid.uuid4(),
-        org=cmd.org,
-        origin="api",
-        facts=cmd.facts,
-        as_of=cmd.as_of,
-        decision=decision,
-        case_id=cmd.case_id,
-    )
-    uow.checks.add(row)
-    return CheckResult.of(row)
+async def create_check(
+    uow: EligibilityUnitOfWork,
+    cmd: CreateCheck,
+    answer: Callable[[CheckResult], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
+    """Evaluate and store a check; its answer is stored under the key in the same commit."""
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        decision = evaluate_facts(cmd.facts, cmd.as_of, uow.rules)
+        row = new_check_row(
+            check_id=uuid.uuid4(),
+            org=cmd.org,
+            origin="api",
+            facts=cmd.facts,
+            as_of=cmd.as_of,
+            decision=decision,
+            case_id=cmd.case_id,
+        )
+        uow.checks.add(row)
+        created = answer(CheckResult.of(row))
+        await record_answer(uow.session, idempotency, created)
+        await uow.commit()
+    return created
 
 
 async def get_check(uow: EligibilityUnitOfWork, check_id: uuid.UUID, org: str) -> CheckResult:

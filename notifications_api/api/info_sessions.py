@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from notifications_api.adapters.tables import InfoSession
 from notifications_api.api.deps import (
@@ -17,13 +17,7 @@ from notifications_api.api.deps import (
 from notifications_api.api.schemas import InfoSessionCreate, InfoSessionPage, InfoSessionRead
 from notifications_api.domain.invitations import LOCATION_PATTERN
 from notifications_api.use_cases import info_sessions as use_cases
-from shared.idempotency import (
-    AlreadyAnswered,
-    IdempotencyKeyHeader,
-    IdempotencyRequest,
-    json_response,
-    settle,
-)
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 from shared.strict import RangedAwareDatetime
@@ -73,17 +67,13 @@ async def create_info_session(
     actor: InfoSessionsWrite,
     uow: UowDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> Any:
+) -> Response:
     """Add a joint session; invitations waiting for a seat at the location are seated."""
-    idem = IdempotencyRequest.of(
-        actor.org, idempotency_key, b"create_info_session", body.model_dump_json().encode()
-    )
+    idem = IdempotencyRequest.for_body(actor.org, idempotency_key, "create_info_session", body)
 
-    def answer(info_session: InfoSession) -> str:
-        return InfoSessionRead.model_validate(info_session).model_dump_json()
-
-    async def answer_once(info_session: InfoSession) -> None:
-        await settle(uow.session, idem, status.HTTP_201_CREATED, answer(info_session), {})
+    def answer(info_session: InfoSession) -> Answer:
+        body_json = InfoSessionRead.model_validate(info_session).model_dump_json()
+        return Answer(status.HTTP_201_CREATED, body_json)
 
     cmd = use_cases.ScheduleInfoSession(
         location=body.location,
@@ -92,8 +82,4 @@ async def create_info_session(
         agentur_org=body.agentur_org,
         jobcenter_org=body.jobcenter_org,
     )
-    try:
-        info_session = await use_cases.schedule_info_session(uow, actor, cmd, answer_once)
-    except AlreadyAnswered as answered:
-        return answered.response
-    return json_response(status.HTTP_201_CREATED, answer(info_session), {})
+    return json_response(await use_cases.schedule_info_session(uow, actor, cmd, answer, idem))

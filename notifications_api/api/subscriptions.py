@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
@@ -25,13 +25,7 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.domain.deliveries import SubscriptionStatus
 from notifications_api.use_cases import subscriptions as use_cases
-from shared.idempotency import (
-    AlreadyAnswered,
-    IdempotencyKeyHeader,
-    IdempotencyRequest,
-    json_response,
-    settle,
-)
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, next_page
 from shared.problems import problem_responses
 
@@ -51,27 +45,21 @@ async def create_subscription(
     uow: UowDep,
     policy: UrlPolicyDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> Any:
+) -> Response:
     """Register an endpoint; the signing secret is returned only in this response."""
-    idem = IdempotencyRequest.of(
-        actor.org, idempotency_key, b"create_subscription", body.model_dump_json().encode()
-    )
+    idem = IdempotencyRequest.for_body(actor.org, idempotency_key, "create_subscription", body)
 
-    def answer(subscription: Subscription) -> tuple[str, dict[str, str]]:
-        body = SubscriptionCreated.model_validate(subscription).model_dump_json()
-        return body, {"Location": f"/v1/subscriptions/{subscription.id}"}
-
-    async def answer_once(subscription: Subscription) -> None:
-        await settle(uow.session, idem, status.HTTP_201_CREATED, *answer(subscription))
+    def answer(subscription: Subscription) -> Answer:
+        return Answer(
+            status.HTTP_201_CREATED,
+            SubscriptionCreated.model_validate(subscription).model_dump_json(),
+            {"Location": f"/v1/subscriptions/{subscription.id}"},
+        )
 
     cmd = use_cases.CreateSubscription(
         url=body.url, event_types=tuple(body.event_types), description=body.description
     )
-    try:
-        subscription = await use_cases.create_subscription(uow, actor, cmd, policy, answer_once)
-    except AlreadyAnswered as answered:
-        return answered.response
-    return json_response(status.HTTP_201_CREATED, *answer(subscription))
+    return json_response(await use_cases.create_subscription(uow, actor, cmd, policy, answer, idem))
 
 
 @router.get(

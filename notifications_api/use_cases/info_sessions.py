@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,8 +13,7 @@ from notifications_api.domain.errors import InfoSessionNotHosted
 from notifications_api.use_cases.invitations import assign_pending_invitations
 from shared.auth import Principal
 from shared.db.base import utcnow
-
-BeforeCommit = Callable[[InfoSession], Awaitable[None]]
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,14 @@ async def schedule_info_session(
     uow: NotificationsUnitOfWork,
     actor: Principal,
     cmd: ScheduleInfoSession,
-    before_commit: BeforeCommit | None = None,
-) -> InfoSession:
-    """Add a joint session hosted by the caller's organisation; seat waiting invitations."""
+    answer: Callable[[InfoSession], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
+    """Add a joint session hosted by the caller's organisation; seat waiting invitations.
+
+    The answer is stored under the Idempotency-Key in the same transaction, so a repeat
+    gets the first answer back and schedules nothing.
+    """
     if actor.org not in (cmd.agentur_org, cmd.jobcenter_org):
         raise InfoSessionNotHosted("your organisation must be the Agentur or the Jobcenter")
     now = utcnow()
@@ -50,6 +54,9 @@ async def schedule_info_session(
         created_at=now,
     )
     async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
         uow.info_sessions.add(info_session)
         await uow.session.flush()
         # Sessions in the past take no one; new ones seat invitations that were waiting.
@@ -58,10 +65,10 @@ async def schedule_info_session(
         )
         if seated:
             await uow.session.refresh(info_session)
-        if before_commit is not None:
-            await before_commit(info_session)
+        created = answer(info_session)
+        await record_answer(uow.session, idempotency, created)
         await uow.commit()
-    return info_session
+    return created
 
 
 async def list_info_sessions(

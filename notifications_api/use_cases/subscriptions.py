@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from notifications_api.adapters.repositories import Position
@@ -14,9 +14,8 @@ from notifications_api.domain.signing import generate_secret
 from notifications_api.domain.urls import UrlPolicy, check_webhook_url
 from shared.auth import Principal
 from shared.db.base import utcnow
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.problems import NotFound
-
-BeforeCommit = Callable[[Subscription], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,14 @@ async def create_subscription(
     actor: Principal,
     cmd: CreateSubscription,
     policy: UrlPolicy,
-    before_commit: BeforeCommit | None = None,
-) -> Subscription:
-    """Register an endpoint of the caller's organisation with a fresh signing secret."""
+    answer: Callable[[Subscription], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
+    """Register an endpoint of the caller's organisation with a fresh signing secret.
+
+    The answer (it carries the secret) is stored under the Idempotency-Key in the same
+    transaction, so a repeat gets the first answer back and creates nothing.
+    """
     check_webhook_url(cmd.url, policy)
     subscription = Subscription(
         id=uuid.uuid4(),
@@ -49,12 +53,15 @@ async def create_subscription(
         status=SubscriptionStatus.ACTIVE.value,
     )
     async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
         uow.subscriptions.add(subscription)
         await uow.session.flush()
-        if before_commit is not None:
-            await before_commit(subscription)
+        created = answer(subscription)
+        await record_answer(uow.session, idempotency, created)
         await uow.commit()
-    return subscription
+    return created
 
 
 async def get_subscription(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -10,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from notifications_api.adapters.tables import InfoSession, Subscription
+from notifications_api.api.schemas import SubscriptionCreate
+from shared.idempotency import IdempotencyRequest, claim, record
 from shared.pagination import encode_cursor
 from tests.integration.notifications.conftest import AGENCY, JOBCENTER, Harness
 
@@ -85,6 +88,96 @@ class TestOneIdempotencyKeyManyConcurrentRequests:
         assert other.status_code == 422
         assert other.json()["type"].endswith("idempotency-key-reused")
         assert await rows(harness, InfoSession) == 1
+
+
+class TestRequestStillInFlight:
+    """A repeat waits for the request holding its key, then answers as handover_api does."""
+
+    async def test_a_repeat_waiting_on_the_holder_replays_its_answer(
+        self, harness: Harness
+    ) -> None:
+        idem = self._request("sub-held-briefly")
+        async with harness.runtime.sessions() as holder:
+            assert await claim(holder, idem) is None
+            waiting = asyncio.create_task(self._post(harness, "sub-held-briefly"))
+            await self._until_a_backend_waits_for_a_lock(harness)
+            await record(holder, idem, 201, '{"id":"first"}', {"Location": "/v1/s/first"})
+            await holder.commit()
+            repeat = await waiting
+
+        assert repeat.status_code == 201, repeat.text
+        assert repeat.json() == {"id": "first"}
+        assert repeat.headers["idempotent-replayed"] == "true"
+        assert repeat.headers["location"] == "/v1/s/first"
+        assert await rows(harness, Subscription) == 0
+
+    async def test_a_holder_that_outlasts_the_wait_gives_409_then_the_key_is_free(
+        self, harness: Harness
+    ) -> None:
+        idem = self._request("sub-held-too-long")
+        async with harness.runtime.sessions() as holder:
+            await claim(holder, idem)
+            started = time.monotonic()
+            busy = await self._post(harness, "sub-held-too-long")
+            waited = time.monotonic() - started
+            await holder.rollback()
+
+        assert busy.status_code == 409, busy.text
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["type"].endswith("idempotency-key-in-progress")
+        assert 1.5 < waited < 10, waited
+        assert await rows(harness, Subscription) == 0
+        retried = await self._post(harness, "sub-held-too-long")
+        assert retried.status_code == 201, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        assert await rows(harness, Subscription) == 1
+
+    async def test_the_same_body_spelt_otherwise_is_a_repeat(self, harness: Harness) -> None:
+        headers = {
+            **harness.auth(AGENCY),
+            "Idempotency-Key": "sub-respelt",
+            "Content-Type": "application/json",
+        }
+        first = await harness.client.post(
+            "/v1/subscriptions",
+            content=httpx.Request("POST", "/", json=SUBSCRIPTION).content,
+            headers=headers,
+        )
+        respelt = '{ "description": "Fachverfahren", "event_types": ["case.transferred"],\n'
+        respelt += '  "url": "http://127.0.0.1:9/hooks" }'
+        repeat = await harness.client.post("/v1/subscriptions", content=respelt, headers=headers)
+
+        assert first.status_code == repeat.status_code == 201, repeat.text
+        assert repeat.headers["idempotent-replayed"] == "true"
+        assert repeat.json() == first.json()
+        assert await rows(harness, Subscription) == 1
+
+    @staticmethod
+    def _request(key: str) -> IdempotencyRequest:
+        body = SubscriptionCreate.model_validate(SUBSCRIPTION)
+        idem = IdempotencyRequest.for_body(AGENCY, key, "create_subscription", body)
+        assert idem is not None
+        return idem
+
+    @staticmethod
+    async def _post(harness: Harness, key: str) -> httpx.Response:
+        headers = {**harness.auth(AGENCY), "Idempotency-Key": key}
+        return await harness.client.post("/v1/subscriptions", json=SUBSCRIPTION, headers=headers)
+
+    @staticmethod
+    async def _until_a_backend_waits_for_a_lock(harness: Harness) -> None:
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        deadline = time.monotonic() + 5
+        async with harness.runtime.sessions() as session:
+            while time.monotonic() < deadline:
+                if await session.scalar(waiting):
+                    return
+                await session.rollback()
+                await asyncio.sleep(0.02)
+        raise AssertionError("the repeat never waited for the key")
 
 
 class TestInputLimits:
