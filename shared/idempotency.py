@@ -11,7 +11,7 @@ changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.base import utcnow
 from shared.db.tables import IDEMPOTENCY
-from shared.db.uow import UnitOfWork
 from shared.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
 
 # How long a repeat waits for a request with the same key that is still running before it
@@ -177,24 +176,3 @@ async def record_answer(
 ) -> None:
     """Store `answer` in the claimed row, in the transaction of the change it reports."""
     await record(session, request, answer.status_code, answer.body_json, answer.headers)
-
-
-async def respond_once(
-    uow: UnitOfWork,
-    request: IdempotencyRequest | None,
-    create: Callable[[], Awaitable[tuple[int, BaseModel, dict[str, str]]]],
-) -> Response:
-    """Run a creating change once per Idempotency-Key, from a route (handover_api only).
-
-    Services whose use cases own their transaction call `claim` and `record_answer`
-    there instead; this wraps the same two steps for routes not moved to that shape yet.
-    """
-    async with uow:
-        replay = await claim(uow.session, request)
-        if replay is not None:
-            return json_response(replay)
-        status, body, headers = await create()
-        answer = Answer(status, body.model_dump_json(), headers)
-        await record_answer(uow.session, request, answer)
-        await uow.commit()
-    return json_response(answer)

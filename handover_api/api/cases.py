@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
+from handover_api.adapters.tables import Case
 from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, TransferDep, UowDep
 from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
 from handover_api.use_cases.cases import (
@@ -16,7 +17,7 @@ from handover_api.use_cases.cases import (
     update_case,
 )
 from shared.etag import etag_for
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, int_after, next_page
 from shared.problems import NotFound, problem_responses
 
@@ -32,32 +33,27 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 )
 async def create_case(
     body: CaseCreate,
-    request: Request,
     principal: CasesWrite,
     uow: UowDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Create a case owned by the caller's organisation; announces `case.registered`."""
-    idem = IdempotencyRequest.of(principal.org, idempotency_key, await request.body())
+    idem = IdempotencyRequest.for_body(principal.org, idempotency_key, "create_case", body)
+    cmd = RegisterCase(
+        kundennummer=body.kundennummer,
+        municipality=body.municipality,
+        person=body.person.model_dump(mode="json", exclude_none=True),
+        facts=body.facts,
+        integration_plan=(
+            body.integration_plan.model_dump(mode="json") if body.integration_plan else None
+        ),
+    )
 
-    async def create() -> tuple[int, CaseRead, dict[str, str]]:
-        case = await register_case(
-            uow,
-            principal,
-            RegisterCase(
-                kundennummer=body.kundennummer,
-                municipality=body.municipality,
-                person=body.person.model_dump(mode="json", exclude_none=True),
-                facts=body.facts,
-                integration_plan=(
-                    body.integration_plan.model_dump(mode="json") if body.integration_plan else None
-                ),
-            ),
-        )
+    def answer(case: Case) -> Answer:
         headers = {"ETag": etag_for(case.version), "Location": f"/v1/cases/{case.id}"}
-        return 201, CaseRead.model_validate(case), headers
+        return Answer(201, CaseRead.model_validate(case).model_dump_json(), headers)
 
-    return await respond_once(uow, idem, create)
+    return json_response(await register_case(uow, principal, cmd, answer, idem))
 
 
 @router.get(
@@ -70,9 +66,7 @@ async def get_case(
     case_id: uuid.UUID, response: Response, principal: CasesRead, uow: UowDep
 ) -> CaseRead:
     """The case with contact data; every read is written to the audit trail."""
-    async with uow:
-        case = await read_case(uow, principal, case_id)
-        await uow.commit()
+    case = await read_case(uow, principal, case_id)
     response.headers["ETag"] = etag_for(case.version)
     return CaseRead.model_validate(case)
 
@@ -93,25 +87,21 @@ async def patch_case(
     if_match: IfMatch = None,
 ) -> CaseRead:
     """Change facts, contact data or the integration plan; needs `If-Match`."""
-    async with uow:
-        case = await update_case(
-            uow,
-            principal,
-            case_id,
-            if_match,
-            UpdateCase(
-                municipality=body.municipality,
-                person=body.person.model_dump(mode="json", exclude_none=True)
-                if body.person
-                else None,
-                facts=body.facts,
-                integration_plan=body.integration_plan.model_dump(mode="json")
-                if body.integration_plan
-                else None,
-            ),
-            ctx,
-        )
-        await uow.commit()
+    case = await update_case(
+        uow,
+        principal,
+        case_id,
+        if_match,
+        UpdateCase(
+            municipality=body.municipality,
+            person=body.person.model_dump(mode="json", exclude_none=True) if body.person else None,
+            facts=body.facts,
+            integration_plan=body.integration_plan.model_dump(mode="json")
+            if body.integration_plan
+            else None,
+        ),
+        ctx,
+    )
     response.headers["ETag"] = etag_for(case.version)
     return CaseRead.model_validate(case)
 

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handover_api.adapters.multipart import MultipartError, read_upload
+from handover_api.adapters.tables import Document
 from handover_api.api.deps import (
     BlobsDep,
     DocumentsRead,
@@ -30,13 +31,23 @@ from handover_api.use_cases.documents import (
     register_document,
     store_content,
 )
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import NotFound, problem_responses
 from shared.strict import CleanText
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 FILENAME = TypeAdapter(CleanText)
+
+
+class UploadFingerprint(BaseModel):
+    """What an upload's Idempotency-Key covers: the form fields and the content's sha256."""
+
+    type: DocumentType
+    filename: str
+    legal_basis: str | None
+    sha256: str
+
 
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -88,10 +99,9 @@ async def upload_case_document(
     """
 
     async def store(chunks: AsyncIterator[bytes]) -> StoredContent:
-        async with uow:
-            return await store_content(
-                uow, blobs, principal, case_id, chunks, settings.MAX_UPLOAD_BYTES
-            )
+        return await store_content(
+            uow, blobs, principal, case_id, chunks, settings.MAX_UPLOAD_BYTES
+        )
 
     try:
         form, stored = await read_upload(
@@ -113,24 +123,22 @@ async def upload_case_document(
             [{**e, "loc": ("body", "file", "filename")} for e in exc.errors(include_input=False)]
         ) from exc
     filename = filename[:255]
-    # The key's request hash covers the content's sha256, known only after streaming.
-    idem = IdempotencyRequest.of(
-        principal.org,
-        idempotency_key,
-        case_id.bytes,
-        fields.type.value.encode(),
-        filename.encode(),
-        (fields.legal_basis or "").encode(),
-        stored.sha256.encode(),
+    # The key covers the form fields and the content's sha256, known only after streaming.
+    fingerprint = UploadFingerprint(
+        type=fields.type, filename=filename, legal_basis=fields.legal_basis, sha256=stored.sha256
+    )
+    idem = IdempotencyRequest.for_body(
+        principal.org, idempotency_key, f"upload_case_document {case_id}", fingerprint
     )
     cmd = UploadDocument(type=fields.type, filename=filename, legal_basis=fields.legal_basis)
 
-    async def create() -> tuple[int, DocumentRead, dict[str, str]]:
-        document = await register_document(uow, principal, case_id, cmd, stored, ctx)
+    def answer(document: Document) -> Answer:
         headers = {"Location": f"/v1/documents/{document.id}/content"}
-        return 201, DocumentRead.model_validate(document), headers
+        return Answer(201, DocumentRead.model_validate(document).model_dump_json(), headers)
 
-    return await respond_once(uow, idem, create)
+    return json_response(
+        await register_document(uow, principal, case_id, cmd, stored, ctx, answer, idem)
+    )
 
 
 @router.get(
@@ -171,9 +179,7 @@ async def download_document(
     document_id: uuid.UUID, principal: DocumentsRead, uow: UowDep, blobs: BlobsDep
 ) -> StreamingResponse:
     """The document's bytes; `Repr-Digest` carries its sha256. Downloads are audited."""
-    async with uow:
-        document, content = await open_document(uow, blobs, principal, document_id)
-        await uow.commit()
+    document, content = await open_document(uow, blobs, principal, document_id)
     digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
     return StreamingResponse(
         content,

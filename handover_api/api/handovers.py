@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from handover_api.adapters.tables import Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
@@ -22,7 +21,7 @@ from handover_api.api.schemas import (
 from handover_api.domain.lifecycle import HandoverStatus
 from handover_api.use_cases import handovers as uc
 from shared.etag import etag_for
-from shared.idempotency import IdempotencyKeyHeader, IdempotencyRequest, respond_once
+from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import NotFound, problem_responses
 
@@ -63,38 +62,29 @@ def as_read(handover: Handover, blocking_state: uc.Blocking) -> HandoverRead:
 async def start_handover(
     case_id: uuid.UUID,
     body: HandoverCreate,
-    request: Request,
     principal: HandoversWrite,
     uow: UowDep,
     ctx: TransferDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Open a handover; it transfers by itself once trigger, eligibility and documents hold."""
-    idem = IdempotencyRequest.of(
-        principal.org, idempotency_key, case_id.bytes, await request.body()
+    idem = IdempotencyRequest.for_body(
+        principal.org, idempotency_key, f"start_handover {case_id}", body
+    )
+    cmd = uc.StartHandover(
+        reason=body.reason,
+        to_org=body.to_org,
+        transfer_date=body.transfer_date,
+        trigger=uc.Trigger(body.trigger.type, body.trigger.occurred_on) if body.trigger else None,
+        waivers=tuple(uc.Waiver(w.document_type, w.reason) for w in body.waivers),
     )
 
-    async def create() -> tuple[int, HandoverRead, dict[str, str]]:
-        handover = await uc.start_handover(
-            uow,
-            principal,
-            case_id,
-            uc.StartHandover(
-                reason=body.reason,
-                to_org=body.to_org,
-                transfer_date=body.transfer_date,
-                trigger=uc.Trigger(body.trigger.type, body.trigger.occurred_on)
-                if body.trigger
-                else None,
-                waivers=tuple(uc.Waiver(w.document_type, w.reason) for w in body.waivers),
-            ),
-            ctx,
-        )
-        await uow.session.flush()
+    def answer(view: uc.HandoverView) -> Answer:
+        handover = view.handover
         headers = {"ETag": etag_for(handover.version), "Location": f"/v1/handovers/{handover.id}"}
-        return 201, await present(uow, handover), headers
+        return Answer(201, as_read(handover, view.blocking).model_dump_json(), headers)
 
-    return await respond_once(uow, idem, create)
+    return json_response(await uc.start_handover(uow, principal, case_id, cmd, ctx, answer, idem))
 
 
 @router.get(
@@ -146,18 +136,9 @@ async def list_handovers(
     return Page[HandoverRead](items=items, next_cursor=next_cursor)
 
 
-async def _change(
-    uow: HandoverUnitOfWork,
-    response: Response,
-    action: Callable[[], Awaitable[Handover]],
-) -> HandoverRead:
-    async with uow:
-        handover = await action()
-        await uow.session.flush()
-        read = await present(uow, handover)
-        await uow.commit()
-    response.headers["ETag"] = etag_for(handover.version)
-    return read
+def _changed(response: Response, view: uc.HandoverView) -> HandoverRead:
+    response.headers["ETag"] = etag_for(view.handover.version)
+    return as_read(view.handover, view.blocking)
 
 
 @router.post(
@@ -177,10 +158,8 @@ async def record_trigger(
 ) -> HandoverRead:
     """E.g. the SGB II application was filed; the handover may transfer right away."""
     trigger = uc.Trigger(body.type, body.occurred_on)
-    return await _change(
-        uow,
-        response,
-        lambda: uc.record_trigger(uow, principal, handover_id, trigger, if_match, ctx),
+    return _changed(
+        response, await uc.record_trigger(uow, principal, handover_id, trigger, if_match, ctx)
     )
 
 
@@ -201,10 +180,8 @@ async def waive_document(
 ) -> HandoverRead:
     """Explicitly waive a mandatory item, with a reason (source only, before transfer)."""
     waiver = uc.Waiver(body.document_type, body.reason)
-    return await _change(
-        uow,
-        response,
-        lambda: uc.waive_document(uow, principal, handover_id, waiver, if_match, ctx),
+    return _changed(
+        response, await uc.waive_document(uow, principal, handover_id, waiver, if_match, ctx)
     )
 
 
@@ -222,9 +199,7 @@ async def accept_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The receiving organisation confirms and continues the case."""
-    return await _change(
-        uow, response, lambda: uc.accept_handover(uow, principal, handover_id, if_match)
-    )
+    return _changed(response, await uc.accept_handover(uow, principal, handover_id, if_match))
 
 
 @router.post(
@@ -241,9 +216,7 @@ async def complete_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The receiver continued the plan; the source's read access ends."""
-    return await _change(
-        uow, response, lambda: uc.complete_handover(uow, principal, handover_id, if_match)
-    )
+    return _changed(response, await uc.complete_handover(uow, principal, handover_id, if_match))
 
 
 @router.post(
@@ -261,10 +234,8 @@ async def reject_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """Return the case to the source with a reason code."""
-    return await _change(
-        uow,
-        response,
-        lambda: uc.reject_handover(uow, principal, handover_id, body.reason_code, if_match),
+    return _changed(
+        response, await uc.reject_handover(uow, principal, handover_id, body.reason_code, if_match)
     )
 
 
@@ -283,8 +254,6 @@ async def cancel_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The source withdraws the handover (job found, new ALG I, moved away)."""
-    return await _change(
-        uow,
-        response,
-        lambda: uc.cancel_handover(uow, principal, handover_id, body.reason_code, if_match),
+    return _changed(
+        response, await uc.cancel_handover(uow, principal, handover_id, body.reason_code, if_match)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from shared.db.base import utcnow
 from shared.etag import check_if_match
 from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
 from shared.events.facts import EligibilityFactsV1
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.problems import NotFound
 
 
@@ -52,44 +54,64 @@ def plan_with_ids(plan: dict[str, Any] | None, version: int) -> dict[str, Any] |
     return out
 
 
-async def register_case(uow: HandoverUnitOfWork, actor: Principal, cmd: RegisterCase) -> Case:
-    """Create a case owned by the caller's organisation and announce it."""
-    now = utcnow()
-    case = Case(
-        id=uuid.uuid4(),
-        owner_org=actor.org,
-        created_by_org=actor.org,
-        kundennummer=cmd.kundennummer,
-        municipality=cmd.municipality,
-        person=cmd.person,
-        facts=cmd.facts.model_dump(mode="json"),
-        integration_plan=plan_with_ids(cmd.integration_plan, 1),
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    uow.cases.add(case)
-    audit.record(uow, actor, case.id, "case.created")
-    await announce(
-        uow,
-        CaseRegisteredV1(
-            case_id=case.id,
-            owner_org=case.owner_org,
-            municipality=case.municipality,
-            facts=cmd.facts,
-            registered_at=now,
-        ),
-        case.id,
-    )
-    return case
+async def register_case(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    cmd: RegisterCase,
+    answer: Callable[[Case], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
+    """Create a case owned by the caller's organisation and announce it.
+
+    The answer is stored under the Idempotency-Key in the same transaction, so a repeat
+    gets the first answer back and creates nothing.
+    """
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        now = utcnow()
+        case = Case(
+            id=uuid.uuid4(),
+            owner_org=actor.org,
+            created_by_org=actor.org,
+            kundennummer=cmd.kundennummer,
+            municipality=cmd.municipality,
+            person=cmd.person,
+            facts=cmd.facts.model_dump(mode="json"),
+            integration_plan=plan_with_ids(cmd.integration_plan, 1),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.cases.add(case)
+        audit.record(uow, actor, case.id, "case.created")
+        await announce(
+            uow,
+            CaseRegisteredV1(
+                case_id=case.id,
+                owner_org=case.owner_org,
+                municipality=case.municipality,
+                facts=cmd.facts,
+                registered_at=now,
+            ),
+            case.id,
+        )
+        await uow.session.flush()
+        created = answer(case)
+        await record_answer(uow.session, idempotency, created)
+        await uow.commit()
+    return created
 
 
 async def read_case(uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUID) -> Case:
     """The case with personal data; the read itself is audited."""
-    case = await uow.cases.get(case_id, actor.org)
-    if case is None:
-        raise NotFound("case not found")
-    audit.record(uow, actor, case.id, "case.read")
+    async with uow:
+        case = await uow.cases.get(case_id, actor.org)
+        if case is None:
+            raise NotFound("case not found")
+        audit.record(uow, actor, case.id, "case.read")
+        await uow.commit()
     return case
 
 
@@ -106,6 +128,20 @@ async def update_case(
     The case's active handover is re-evaluated under the same case lock, like after every
     other input it depends on.
     """
+    async with uow:
+        case = await _apply_update(uow, actor, case_id, if_match, cmd, ctx)
+        await uow.commit()
+    return case
+
+
+async def _apply_update(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    case_id: uuid.UUID,
+    if_match: str | None,
+    cmd: UpdateCase,
+    ctx: TransferContext,
+) -> Case:
     case = await uow.cases.get(case_id, actor.org, for_update=True)
     if case is None:
         raise NotFound("case not found")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from handover_api.adapters.blobstore import BlobStore, BlobTooLarge
@@ -16,6 +16,7 @@ from handover_api.use_cases import audit
 from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
 from shared.auth import Principal
 from shared.db.base import utcnow
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.problems import NotFound, PayloadTooLarge, UnsupportedMediaType
 
 
@@ -46,10 +47,10 @@ async def store_content(
     max_bytes: int,
 ) -> StoredContent:
     """Stream the content into the blob store (sha256 and size computed on the way)."""
-    if await uow.cases.get(case_id, actor.org) is None:
-        raise NotFound("case not found")
     # No transaction stays open while the content streams in.
-    await uow.rollback()
+    async with uow:
+        if await uow.cases.get(case_id, actor.org) is None:
+            raise NotFound("case not found")
     try:
         blob = await blobs.put(content, max_bytes)
     except BlobTooLarge as exc:
@@ -69,43 +70,54 @@ async def register_document(
     cmd: UploadDocument,
     content: StoredContent,
     ctx: TransferContext,
-) -> Document:
+    answer: Callable[[Document], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
     """Record stored content as a document of the case; a waiting handover may transfer now.
 
     A blob whose registration fails stays orphaned, which is harmless: it is
     content-addressed and reused by the next upload of the same bytes.
     """
-    case = await uow.cases.get(case_id, actor.org, for_update=True)
-    if case is None:  # e.g. handed over while the upload was streaming
-        raise NotFound("case not found")
-    document = Document(
-        id=uuid.uuid4(),
-        case_id=case.id,
-        type=cmd.type.value,
-        filename=cmd.filename,
-        media_type=content.media_type,
-        size=content.size,
-        sha256=content.sha256,
-        special_category=cmd.type in SPECIAL_CATEGORY,
-        legal_basis=cmd.legal_basis,
-        uploaded_by_org=actor.org,
-        uploaded_at=utcnow(),
-    )
-    uow.documents.add(document)
-    await uow.session.flush()
-    audit.record(
-        uow, actor, case.id, "document.uploaded", document_id=document.id, type=document.type
-    )
-    await reevaluate_handover(uow, case, ctx)
-    return document
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        case = await uow.cases.get(case_id, actor.org, for_update=True)
+        if case is None:  # e.g. handed over while the upload was streaming
+            raise NotFound("case not found")
+        document = Document(
+            id=uuid.uuid4(),
+            case_id=case.id,
+            type=cmd.type.value,
+            filename=cmd.filename,
+            media_type=content.media_type,
+            size=content.size,
+            sha256=content.sha256,
+            special_category=cmd.type in SPECIAL_CATEGORY,
+            legal_basis=cmd.legal_basis,
+            uploaded_by_org=actor.org,
+            uploaded_at=utcnow(),
+        )
+        uow.documents.add(document)
+        await uow.session.flush()
+        audit.record(
+            uow, actor, case.id, "document.uploaded", document_id=document.id, type=document.type
+        )
+        await reevaluate_handover(uow, case, ctx)
+        created = answer(document)
+        await record_answer(uow.session, idempotency, created)
+        await uow.commit()
+    return created
 
 
 async def open_document(
     uow: HandoverUnitOfWork, blobs: BlobStore, actor: Principal, document_id: uuid.UUID
 ) -> tuple[Document, AsyncIterator[bytes]]:
     """The document and a stream of its content; the download is audited."""
-    document = await uow.documents.get(document_id, actor.org)
-    if document is None:
-        raise NotFound("document not found")
-    audit.record(uow, actor, document.case_id, "document.downloaded", document_id=document.id)
+    async with uow:
+        document = await uow.documents.get(document_id, actor.org)
+        if document is None:
+            raise NotFound("document not found")
+        audit.record(uow, actor, document.case_id, "document.downloaded", document_id=document.id)
+        await uow.commit()
     return document, blobs.open(document.sha256)

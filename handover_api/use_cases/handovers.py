@@ -9,7 +9,7 @@ re-evaluates the handover, and two inputs never deadlock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -57,6 +57,7 @@ from shared.events.handover import (
     IntegrationPlanV1,
     ManifestDocumentV1,
 )
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.logging import get_logger
 from shared.problems import NotFound
 
@@ -114,63 +115,74 @@ async def start_handover(
     case_id: uuid.UUID,
     cmd: StartHandover,
     ctx: TransferContext,
-) -> Handover:
+    answer: Callable[[HandoverView], Answer],
+    idempotency: IdempotencyRequest | None = None,
+) -> Answer:
     """Open a handover for a case the caller is responsible for; ask eligibility to decide."""
-    case = await uow.cases.get(case_id, actor.org, for_update=True)
-    if case is None:
-        raise NotFound("case not found")
-    if await uow.handovers.active_for_case(case.id) is not None:
-        raise ActiveHandoverExists("the case already has an active handover")
-    source = await uow.organisations.get(actor.org)
-    target = await uow.organisations.get(cmd.to_org)
-    if target is None:
-        raise UnknownOrganisation(f"unknown organisation {cmd.to_org!r}")
-    if source is None:
-        raise UnknownOrganisation("the caller's organisation is not registered with the broker")
-    if target.id == source.id:
-        raise InvalidTarget("a case cannot be handed over to its own organisation")
-    now = utcnow()
-    handover = Handover(
-        id=uuid.uuid4(),
-        case_id=case.id,
-        active_case_id=case.id,
-        reason=cmd.reason.value,
-        from_org=source.id,
-        to_org=target.id,
-        legal_domain_from=source.legal_domain,
-        legal_domain_to=target.legal_domain,
-        status=S.PREPARING.value,
-        transfer_date=cmd.transfer_date or now.date(),
-        trigger=_trigger_json(cmd.trigger) if cmd.trigger else None,
-        eligibility_status=EligibilityStatus.PENDING.value,
-        eligibility=None,
-        waivers=[{"document_type": w.document_type.value, "reason": w.reason} for w in cmd.waivers],
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    uow.handovers.add(handover)
-    audit.record(
-        uow, actor, case.id, "handover.requested", handover_id=handover.id, to_org=target.id
-    )
-    await announce(
-        uow,
-        HandoverRequestedV1(
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        case = await uow.cases.get(case_id, actor.org, for_update=True)
+        if case is None:
+            raise NotFound("case not found")
+        if await uow.handovers.active_for_case(case.id) is not None:
+            raise ActiveHandoverExists("the case already has an active handover")
+        source = await uow.organisations.get(actor.org)
+        target = await uow.organisations.get(cmd.to_org)
+        if target is None:
+            raise UnknownOrganisation(f"unknown organisation {cmd.to_org!r}")
+        if source is None:
+            raise UnknownOrganisation("the caller's organisation is not registered with the broker")
+        if target.id == source.id:
+            raise InvalidTarget("a case cannot be handed over to its own organisation")
+        now = utcnow()
+        handover = Handover(
+            id=uuid.uuid4(),
             case_id=case.id,
-            handover_id=handover.id,
+            active_case_id=case.id,
             reason=cmd.reason.value,
             from_org=source.id,
             to_org=target.id,
             legal_domain_from=source.legal_domain,
             legal_domain_to=target.legal_domain,
-            transfer_date=handover.transfer_date,
-            requested_at=now,
-            facts=EligibilityFactsV1.model_validate(case.facts),
-        ),
-        case.id,
-    )
-    await advance(uow, handover, case, ctx)
-    return handover
+            status=S.PREPARING.value,
+            transfer_date=cmd.transfer_date or now.date(),
+            trigger=_trigger_json(cmd.trigger) if cmd.trigger else None,
+            eligibility_status=EligibilityStatus.PENDING.value,
+            eligibility=None,
+            waivers=[
+                {"document_type": w.document_type.value, "reason": w.reason} for w in cmd.waivers
+            ],
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.handovers.add(handover)
+        audit.record(
+            uow, actor, case.id, "handover.requested", handover_id=handover.id, to_org=target.id
+        )
+        await announce(
+            uow,
+            HandoverRequestedV1(
+                case_id=case.id,
+                handover_id=handover.id,
+                reason=cmd.reason.value,
+                from_org=source.id,
+                to_org=target.id,
+                legal_domain_from=source.legal_domain,
+                legal_domain_to=target.legal_domain,
+                transfer_date=handover.transfer_date,
+                requested_at=now,
+                facts=EligibilityFactsV1.model_validate(case.facts),
+            ),
+            case.id,
+        )
+        await advance(uow, handover, case, ctx)
+        created = answer(await _view(uow, handover))
+        await record_answer(uow.session, idempotency, created)
+        await uow.commit()
+    return created
 
 
 async def _lock(
@@ -220,16 +232,19 @@ async def record_trigger(
     trigger: Trigger,
     if_match: str | None,
     ctx: TransferContext,
-) -> Handover:
+) -> HandoverView:
     """Record the legal trigger (e.g. SGB II application filed); may complete the transfer."""
-    handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-    if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-        raise TransitionNotAllowed(f"a handover in status {handover.status} takes no trigger")
-    handover.trigger = _trigger_json(trigger)
-    _touch(handover)
-    audit.record(uow, actor, case.id, "handover.trigger_recorded", trigger=trigger.type.value)
-    await advance(uow, handover, case, ctx)
-    return handover
+    async with uow:
+        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
+        if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
+            raise TransitionNotAllowed(f"a handover in status {handover.status} takes no trigger")
+        handover.trigger = _trigger_json(trigger)
+        _touch(handover)
+        audit.record(uow, actor, case.id, "handover.trigger_recorded", trigger=trigger.type.value)
+        await advance(uow, handover, case, ctx)
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def waive_document(
@@ -239,22 +254,29 @@ async def waive_document(
     waiver: Waiver,
     if_match: str | None,
     ctx: TransferContext,
-) -> Handover:
+) -> HandoverView:
     """Waive one mandatory document with a reason; may complete the transfer."""
-    handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-    if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-        raise TransitionNotAllowed(f"a handover in status {handover.status} takes no waiver")
-    others = [w for w in handover.waivers if w["document_type"] != waiver.document_type.value]
-    handover.waivers = [
-        *others,
-        {"document_type": waiver.document_type.value, "reason": waiver.reason},
-    ]
-    _touch(handover)
-    audit.record(
-        uow, actor, case.id, "handover.document_waived", document_type=waiver.document_type.value
-    )
-    await advance(uow, handover, case, ctx)
-    return handover
+    async with uow:
+        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
+        if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
+            raise TransitionNotAllowed(f"a handover in status {handover.status} takes no waiver")
+        others = [w for w in handover.waivers if w["document_type"] != waiver.document_type.value]
+        handover.waivers = [
+            *others,
+            {"document_type": waiver.document_type.value, "reason": waiver.reason},
+        ]
+        _touch(handover)
+        audit.record(
+            uow,
+            actor,
+            case.id,
+            "handover.document_waived",
+            document_type=waiver.document_type.value,
+        )
+        await advance(uow, handover, case, ctx)
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def apply_eligibility(
@@ -337,6 +359,21 @@ async def blocking_states(
         readiness = readiness_of(handover, (DocumentType(t) for t in types[handover.case_id]))
         states[handover.id] = (list(readiness.missing_documents), list(readiness.blocking))
     return states
+
+
+@dataclass(frozen=True)
+class HandoverView:
+    """A handover as its change leaves it, with what still blocks it."""
+
+    handover: Handover
+    blocking: Blocking
+
+
+async def _view(uow: HandoverUnitOfWork, handover: Handover) -> HandoverView:
+    """The changed handover and its blocking state, read in the change's transaction."""
+    await uow.session.flush()
+    states = await blocking_states(uow, [handover])
+    return HandoverView(handover, states[handover.id])
 
 
 async def advance(
@@ -462,41 +499,47 @@ async def _incoming(
 
 async def accept_handover(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> Handover:
+) -> HandoverView:
     """The receiver confirms and continues the case."""
-    handover, _ = await _incoming(uow, actor, handover_id, if_match)
-    ensure_transition(S(handover.status), S.ACCEPTED)
-    now = utcnow()
-    handover.status = S.ACCEPTED.value
-    handover.accepted_at = now
-    _touch(handover)
-    audit.record(uow, actor, handover.case_id, "handover.accepted", handover_id=handover.id)
-    await announce(
-        uow,
-        HandoverAcceptedV1(
-            case_id=handover.case_id,
-            handover_id=handover.id,
-            from_org=handover.from_org,
-            to_org=handover.to_org,
-            accepted_at=now,
-        ),
-        handover.case_id,
-    )
-    return handover
+    async with uow:
+        handover, _ = await _incoming(uow, actor, handover_id, if_match)
+        ensure_transition(S(handover.status), S.ACCEPTED)
+        now = utcnow()
+        handover.status = S.ACCEPTED.value
+        handover.accepted_at = now
+        _touch(handover)
+        audit.record(uow, actor, handover.case_id, "handover.accepted", handover_id=handover.id)
+        await announce(
+            uow,
+            HandoverAcceptedV1(
+                case_id=handover.case_id,
+                handover_id=handover.id,
+                from_org=handover.from_org,
+                to_org=handover.to_org,
+                accepted_at=now,
+            ),
+            handover.case_id,
+        )
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def complete_handover(
     uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> Handover:
+) -> HandoverView:
     """The receiver has continued the plan; the source's read access ends."""
-    handover, _ = await _incoming(uow, actor, handover_id, if_match)
-    ensure_transition(S(handover.status), S.COMPLETED)
-    handover.status = S.COMPLETED.value
-    handover.completed_at = utcnow()
-    handover.active_case_id = None
-    _touch(handover)
-    audit.record(uow, actor, handover.case_id, "handover.completed", handover_id=handover.id)
-    return handover
+    async with uow:
+        handover, _ = await _incoming(uow, actor, handover_id, if_match)
+        ensure_transition(S(handover.status), S.COMPLETED)
+        handover.status = S.COMPLETED.value
+        handover.completed_at = utcnow()
+        handover.active_case_id = None
+        _touch(handover)
+        audit.record(uow, actor, handover.case_id, "handover.completed", handover_id=handover.id)
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def reject_handover(
@@ -505,35 +548,38 @@ async def reject_handover(
     handover_id: uuid.UUID,
     reason: RejectionReason,
     if_match: str | None,
-) -> Handover:
+) -> HandoverView:
     """The receiver returns the case to the source with a reason code."""
-    handover, case = await _incoming(uow, actor, handover_id, if_match)
-    ensure_transition(S(handover.status), S.REJECTED)
-    now = utcnow()
-    handover.status = S.REJECTED.value
-    handover.rejected_at = now
-    handover.rejection_reason = reason.value
-    handover.active_case_id = None
-    _touch(handover)
-    case.owner_org = handover.from_org
-    case.version += 1
-    case.updated_at = now
-    audit.record(
-        uow, actor, case.id, "handover.rejected", handover_id=handover.id, reason=reason.value
-    )
-    await announce(
-        uow,
-        HandoverRejectedV1(
-            case_id=case.id,
-            handover_id=handover.id,
-            from_org=handover.from_org,
-            to_org=handover.to_org,
-            reason_code=reason.value,
-            rejected_at=now,
-        ),
-        case.id,
-    )
-    return handover
+    async with uow:
+        handover, case = await _incoming(uow, actor, handover_id, if_match)
+        ensure_transition(S(handover.status), S.REJECTED)
+        now = utcnow()
+        handover.status = S.REJECTED.value
+        handover.rejected_at = now
+        handover.rejection_reason = reason.value
+        handover.active_case_id = None
+        _touch(handover)
+        case.owner_org = handover.from_org
+        case.version += 1
+        case.updated_at = now
+        audit.record(
+            uow, actor, case.id, "handover.rejected", handover_id=handover.id, reason=reason.value
+        )
+        await announce(
+            uow,
+            HandoverRejectedV1(
+                case_id=case.id,
+                handover_id=handover.id,
+                from_org=handover.from_org,
+                to_org=handover.to_org,
+                reason_code=reason.value,
+                rejected_at=now,
+            ),
+            case.id,
+        )
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def cancel_handover(
@@ -542,19 +588,22 @@ async def cancel_handover(
     handover_id: uuid.UUID,
     reason: CancellationReason,
     if_match: str | None,
-) -> Handover:
+) -> HandoverView:
     """The source withdraws a handover before the transfer."""
-    handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-    ensure_transition(S(handover.status), S.CANCELLED)
-    handover.status = S.CANCELLED.value
-    handover.cancelled_at = utcnow()
-    handover.cancellation_reason = reason.value
-    handover.active_case_id = None
-    _touch(handover)
-    audit.record(
-        uow, actor, case.id, "handover.cancelled", handover_id=handover.id, reason=reason.value
-    )
-    return handover
+    async with uow:
+        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
+        ensure_transition(S(handover.status), S.CANCELLED)
+        handover.status = S.CANCELLED.value
+        handover.cancelled_at = utcnow()
+        handover.cancellation_reason = reason.value
+        handover.active_case_id = None
+        _touch(handover)
+        audit.record(
+            uow, actor, case.id, "handover.cancelled", handover_id=handover.id, reason=reason.value
+        )
+        view = await _view(uow, handover)
+        await uow.commit()
+    return view
 
 
 async def escalate_overdue(uow: HandoverUnitOfWork, now: datetime) -> int:

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from handover_api.adapters.tables import AuditEntry, Case, Document, Handover
-from handover_api.api.schemas import CASE_EXAMPLE
+from handover_api.api.schemas import CASE_EXAMPLE, CaseCreate
 from shared.db.tables import IDEMPOTENCY, OUTBOX
 from shared.idempotency import IdempotencyRequest, claim, record
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, HandoverHarness
@@ -189,7 +189,8 @@ class TestRequestStillInFlight:
     @staticmethod
     def _request(h: HandoverHarness, key: str) -> tuple[bytes, IdempotencyRequest]:
         content = httpx.Request("POST", "/", json=CASE_EXAMPLE).content
-        idem = IdempotencyRequest.of(AGENCY, key, content)
+        body = CaseCreate.model_validate_json(content)
+        idem = IdempotencyRequest.for_body(AGENCY, key, "create_case", body)
         assert idem is not None
         return content, idem
 
