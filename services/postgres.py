@@ -227,6 +227,9 @@ class EmbeddedPostgres:
 
     def _run(self, command: list[str], timeout: float) -> None:
         user = self._run_as()
+        if user is not None and self.data_dir.exists():
+            # Again before every command: another pytest run resets its temp root to 0700.
+            _let_others_traverse(self.data_dir)
         try:
             result = subprocess.run(  # noqa: S603 - binaries of the wheel, arguments ours
                 command,

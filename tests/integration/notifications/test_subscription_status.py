@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +19,7 @@ from tests.integration.notifications.conftest import (
     Harness,
     transferred,
 )
-from tests.integration.notifications.receiver import LocalReceiver, local_receiver
+from tests.integration.notifications.receiver import LocalReceiver, ReceivedRequest, local_receiver
 
 
 @pytest.fixture
@@ -110,7 +111,16 @@ class TestGoneDisablesTheSubscription:
         assert [r.headers["webhook-id"] for r in gone.requests[1:]] == [for_other["id"]]
 
     async def test_deliveries_in_flight_when_it_is_disabled_end_too(self, harness: Harness) -> None:
+        both_sent = asyncio.Event()
+
+        async def hold_until_both_are_sent(request: ReceivedRequest) -> None:
+            # Both deliveries are in flight when the 410 comes back, whatever the scheduling.
+            if len(server.requests) >= 2:
+                both_sent.set()
+            await asyncio.wait_for(both_sent.wait(), timeout=10)
+
         async with local_receiver(statuses=[410, 500]) as server, httpx.AsyncClient() as real:
+            server.before_answer = hold_until_both_are_sent
             harness.webhook_client = real
             await harness.subscribe(JOBCENTER, ["case.transferred"], url=server.url)
             for _ in range(2):
