@@ -64,10 +64,10 @@ class TestLockedJob:
         await until(lambda: first.runs >= 2)
         standby = asyncio.create_task(second.job.run())
         try:
-            # The standby retries the lock every interval and never runs meanwhile.
-            await asyncio.sleep(0.4)
+            # The standby retries the lock every interval and never runs meanwhile: let the
+            # holder run several more intervals (however slow the machine) and check.
+            await until(lambda: first.runs >= 6, timeout=30)
             assert second.runs == 0
-            assert first.runs >= 4
 
             first.job.stop()
             await asyncio.wait_for(holder, timeout=5)
@@ -101,6 +101,12 @@ class TestLockedJob:
         pid = first.job.lock.backend_pid
         async with engine.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # Termination is asynchronous: wait (bounded) until the backend is gone.
+            async with asyncio.timeout(10):
+                while await conn.scalar(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ):
+                    await asyncio.sleep(0.02)
 
         # PostgreSQL freed the lock with the connection: the other replica has it now.
         assert await second.job.run_once() == 1
