@@ -66,7 +66,7 @@ revision: install ## new migration: make revision svc=handover_api msg="add x"
 	$(PY) -m services revision $(svc) -m "$(msg)"
 
 bench: install ## pytest-benchmark tests under tests/bench
-	@if [ -d tests/bench ]; then .venv/bin/pytest tests/bench --benchmark-only $(ARGS) $(ALLOW_EMPTY); else echo "no tests/bench yet"; fi
+	@if [ -d tests/bench ]; then .venv/bin/pytest tests/bench --benchmark-enable --benchmark-only $(ARGS) $(ALLOW_EMPTY); else echo "no tests/bench yet"; fi
 
 clean: ## remove local state (var/: databases, logs, dev keys) and caches; keeps .venv and .tools
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis .benchmarks .coverage htmlcov
