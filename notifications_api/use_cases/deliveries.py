@@ -316,13 +316,16 @@ class DeliveryWorker:
         self, delivery: Delivery, started: datetime, result: SendResult, *, retry: bool
     ) -> AttemptOutcome:
         """Record the attempt and its outcome under the subscription's row lock."""
-        now = self._clock()
         round_attempts = delivery.attempts_in_round + 1
         async with self._uow_factory() as uow:
             # Lock order: subscription, then delivery (as disabling does), so no deadlock.
             subscription = await uow.subscriptions.lock_any(
                 delivery.subscription_id, exclusive=is_gone(result.status_code)
             )
+            # Read the clock under the lock: an attempt settled after a concurrent 410
+            # disabled the subscription then ends at or after `disabled_at`, so enabling
+            # with `redeliver_disabled` finds it.
+            now = self._clock()
             stopped = _stopped(subscription) if subscription is not None else None
             outcome = settle_attempt(
                 self._policy, round_attempts, result, now, subscription_stopped=stopped
