@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Header, Response
 from pydantic import BaseModel
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +24,12 @@ from shared.db.base import utcnow
 from shared.db.tables import IDEMPOTENCY
 from shared.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
 
+# The HTTP half (the header and the response) lives in shared.web, so use cases that claim
+# keys import no web framework. Re-exported only while handover_api's routes import them
+# from here; drop these once they import them from shared.web.
+from shared.web import IdempotencyKeyHeader as IdempotencyKeyHeader
+from shared.web import json_response as json_response
+
 # How long a repeat waits for a request with the same key that is still running before it
 # answers 409; creating transactions take milliseconds, so this only trips on a stuck one.
 CLAIM_LOCK_TIMEOUT = "2s"
@@ -33,17 +37,6 @@ LOCK_NOT_AVAILABLE = "55P03"
 # Status of a claimed row whose response is not recorded yet; `record` replaces it before the
 # commit, so other transactions never see it unless a caller forgot to record.
 _PENDING = 0
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Repeat a creating request safely: same key and body return the first result",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -84,19 +77,6 @@ class Answer:
     body_json: str
     headers: Mapping[str, str] = field(default_factory=dict)
     replayed: bool = False
-
-
-def json_response(answer: Answer) -> Response:
-    """The answer as an HTTP response: the same bytes for the first answer and every replay."""
-    headers = dict(answer.headers)
-    if answer.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(
-        answer.body_json,
-        status_code=answer.status_code,
-        media_type="application/json",
-        headers=headers,
-    )
 
 
 async def claim(session: AsyncSession, request: IdempotencyRequest | None) -> Answer | None:

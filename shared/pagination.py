@@ -6,12 +6,14 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
 
 from shared.problems import InvalidCursor
+from shared.strict import within_date_range
 
 T = TypeVar("T")
 MAX_BIGINT = 2**63 - 1
@@ -90,3 +92,23 @@ def int_after(cursor: str | None) -> int | None:
     if not 0 <= value <= MAX_BIGINT:
         raise InvalidCursor("cursor is not valid")
     return value
+
+
+def position_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """A cursor after the row with this sort key (lists ordered by a timestamp, then id)."""
+    return encode_cursor({"at": at.isoformat(), "id": str(row_id)})
+
+
+def read_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The sort key inside a cursor from `position_cursor`."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(position["at"]))
+        row_id = uuid.UUID(str(position["id"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+    if at.tzinfo is None or not within_date_range(at):
+        raise InvalidCursor("cursor is not valid")
+    return at, row_id

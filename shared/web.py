@@ -9,10 +9,10 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -26,6 +26,10 @@ from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    # Only for annotations: shared.idempotency re-exports from here for now.
+    from shared.idempotency import Answer
 
 log = get_logger(__name__)
 
@@ -83,6 +87,31 @@ class ServiceDependencies(Generic[StateT_co]):
     ) -> UowT:
         """A fresh unit of work (not yet entered)."""
         return (await self.state(request)).make_uow()
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Repeat a creating request safely: same key and body return the first result",
+    ),
+]
+
+
+def json_response(answer: Answer) -> Response:
+    """An Idempotency-Key answer as HTTP: the same bytes for the first answer and every replay."""
+    headers = dict(answer.headers)
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        answer.body_json,
+        status_code=answer.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def operation_id(route: APIRoute) -> str:

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Response
 from eligibility_api.api.deps import EligibilityRead, EligibilityWrite, UowDep
 from eligibility_api.api.schemas import CHECK_EXAMPLES, CheckCreate, CheckRead
 from eligibility_api.use_cases.checks import CheckResult, CreateCheck, create_check, get_check
-from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
+from shared.idempotency import Answer, IdempotencyRequest
 from shared.problems import problem_responses
+from shared.web import IdempotencyKeyHeader, json_response
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
 

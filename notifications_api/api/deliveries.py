@@ -7,13 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from notifications_api.api.deps import (
-    DeliveriesRead,
-    DeliveriesWrite,
-    UowDep,
-    position_cursor,
-    read_position,
-)
+from notifications_api.api.deps import DeliveriesRead, DeliveriesWrite, UowDep
 from notifications_api.api.schemas import (
     DeliveryAttemptRead,
     DeliveryDetail,
@@ -22,7 +16,7 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.domain.deliveries import DeliveryStatus
 from notifications_api.use_cases import deliveries as use_cases
-from shared.pagination import CursorQuery, LimitQuery, next_page
+from shared.pagination import CursorQuery, LimitQuery, next_page, position_cursor, read_position
 from shared.problems import problem_responses
 from shared.strict import CleanText
 

@@ -1,9 +1,7 @@
-"""FastAPI dependencies of notifications_api as Annotated aliases, plus cursor helpers."""
+"""FastAPI dependencies of notifications_api as Annotated aliases."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Security
@@ -13,9 +11,6 @@ from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from notifications_api.state import NotificationsState
 from shared.auth import Principal
-from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import InvalidCursor
-from shared.strict import within_date_range
 from shared.web import ServiceDependencies
 
 SCOPES: dict[str, str] = {
@@ -54,23 +49,3 @@ InfoSessionsWrite = Annotated[
     Principal, Security(current_principal, scopes=["info-sessions:write"])
 ]
 InvitationsRead = Annotated[Principal, Security(current_principal, scopes=["invitations:read"])]
-
-
-def position_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    """The cursor after a row with this sort key."""
-    return encode_cursor({"at": at.isoformat(), "id": str(row_id)})
-
-
-def read_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The sort key inside a cursor from `position_cursor`."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at = datetime.fromisoformat(str(position["at"]))
-        row_id = uuid.UUID(str(position["id"]))
-    except (KeyError, ValueError) as exc:
-        raise InvalidCursor("cursor is not valid") from exc
-    if at.tzinfo is None or not within_date_range(at):
-        raise InvalidCursor("cursor is not valid")
-    return at, row_id

@@ -6,10 +6,10 @@ import uuid
 
 from fastapi import APIRouter
 
-from notifications_api.api.deps import InvitationsRead, UowDep, position_cursor, read_position
+from notifications_api.api.deps import InvitationsRead, UowDep
 from notifications_api.api.schemas import InvitationPage, InvitationRead
 from notifications_api.use_cases import invitations as use_cases
-from shared.pagination import CursorQuery, LimitQuery, next_page
+from shared.pagination import CursorQuery, LimitQuery, next_page, position_cursor, read_position
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])

@@ -7,15 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from notifications_api.adapters.tables import Subscription
-from notifications_api.api.deps import (
-    SubscriptionsRead,
-    SubscriptionsWrite,
-    UowDep,
-    UrlPolicyDep,
-    position_cursor,
-    read_position,
-)
+from notifications_api.api.deps import SubscriptionsRead, SubscriptionsWrite, UowDep, UrlPolicyDep
 from notifications_api.api.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
@@ -25,9 +17,10 @@ from notifications_api.api.schemas import (
 )
 from notifications_api.domain.deliveries import SubscriptionStatus
 from notifications_api.use_cases import subscriptions as use_cases
-from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
-from shared.pagination import CursorQuery, LimitQuery, next_page
+from shared.idempotency import Answer, IdempotencyRequest
+from shared.pagination import CursorQuery, LimitQuery, next_page, position_cursor, read_position
 from shared.problems import problem_responses
+from shared.web import IdempotencyKeyHeader, json_response
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
@@ -49,11 +42,13 @@ async def create_subscription(
     """Register an endpoint; the signing secret is returned only in this response."""
     idem = IdempotencyRequest.for_body(actor.org, idempotency_key, "create_subscription", body)
 
-    def answer(subscription: Subscription) -> Answer:
+    # The new row is read through the response DTO, so routes name no ORM class.
+    def answer(subscription: object) -> Answer:
+        created = SubscriptionCreated.model_validate(subscription)
         return Answer(
             status.HTTP_201_CREATED,
-            SubscriptionCreated.model_validate(subscription).model_dump_json(),
-            {"Location": f"/v1/subscriptions/{subscription.id}"},
+            created.model_dump_json(),
+            {"Location": f"/v1/subscriptions/{created.id}"},
         )
 
     cmd = use_cases.CreateSubscription(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from shared.idempotency import Answer, IdempotencyRequest, json_response
+from shared.idempotency import Answer, IdempotencyRequest
+from shared.web import json_response
 
 
 class Body(BaseModel):

@@ -18,7 +18,7 @@ from shared.events.envelope import make_event
 from shared.events.facts import EligibilityFactsV1
 from shared.events.registry import EVENT_MODELS, UnknownEventType, all_topics, decode, dlq_topic
 from shared.events.transition import TransitionUpcomingV1
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, encode_cursor, position_cursor, read_position
 from shared.problems import InvalidCursor, PreconditionFailed, PreconditionRequired, Unauthorized
 from shared.settings import AuthSettings
 from shared.strict import forbid_unknown
@@ -123,6 +123,27 @@ class TestEtagsAndCursors:
         assert decode_cursor(None) is None
         with pytest.raises(InvalidCursor):
             decode_cursor("!!not-base64!!")
+
+    def test_position_cursor_round_trip(self) -> None:
+        at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+        row_id = uuid.uuid4()
+        assert read_position(position_cursor(at, row_id)) == (at, row_id)
+        assert read_position(None) is None
+
+    @pytest.mark.parametrize(
+        "position",
+        [
+            {"id": "00000000-0000-0000-0000-000000000001"},
+            {"at": "2026-03-01T09:30:00+00:00"},
+            {"at": "2026-03-01T09:30:00", "id": "00000000-0000-0000-0000-000000000001"},
+            {"at": "9999-01-01T00:00:00+00:00", "id": "00000000-0000-0000-0000-000000000001"},
+            {"at": "yesterday", "id": "00000000-0000-0000-0000-000000000001"},
+            {"at": "2026-03-01T09:30:00+00:00", "id": "not-a-uuid"},
+        ],
+    )
+    def test_a_tampered_position_cursor_is_invalid(self, position: dict[str, str]) -> None:
+        with pytest.raises(InvalidCursor):
+            read_position(encode_cursor(position))
 
 
 class TestTokenVerifier:
