@@ -41,9 +41,9 @@ def to_person_facts(facts: EligibilityFactsV1) -> MappedFacts:
             # Events stay tolerant (a producer may know a newer status); treat it as unknown.
             warnings.append(
                 Warning(
-                    "RESIDENCE_STATUS_UNRECOGNISED",
-                    f"Aufenthaltsstatus {facts.residence_status!r} ist unbekannt und wurde als "
-                    f"nicht angegeben behandelt.",
+                    code="RESIDENCE_STATUS_UNRECOGNISED",
+                    text_de=f"Aufenthaltsstatus {facts.residence_status!r} ist unbekannt und wurde "
+                    f"als nicht angegeben behandelt.",
                     uncertain=True,
                 )
             )
@@ -100,9 +100,9 @@ def _alg1(history: Alg1HistoryV1) -> tuple[Alg1Facts, list[Warning]]:
     elif history.previous_claim_start_date is not None or history.previous_remaining_days:
         warnings.append(
             Warning(
-                "ALG1_PREVIOUS_CLAIM_INCOMPLETE",
-                "Für den Restanspruch (§ 147 Abs. 4 SGB III) fehlen Beginn oder Resttage des "
-                "früheren Anspruchs: er wurde nicht angerechnet.",
+                code="ALG1_PREVIOUS_CLAIM_INCOMPLETE",
+                text_de="Für den Restanspruch (§ 147 Abs. 4 SGB III) fehlen Beginn oder Resttage "
+                "des früheren Anspruchs: er wurde nicht angerechnet.",
                 uncertain=True,
             )
         )

@@ -235,11 +235,12 @@ def _sperrzeit_reductions(
         if sz.kind in _LAPSING_KINDS and event_date < one_year_before:
             reasons.append(
                 Reason(
-                    "ALG1_REDUCTION_LAPSED",
-                    f"Die Sperrzeit wegen {label} ab {fmt(sz.start_date)} mindert den Anspruch "
+                    code="ALG1_REDUCTION_LAPSED",
+                    text_de=f"Die Sperrzeit wegen {label} ab {fmt(sz.start_date)} mindert den "
+                    "Anspruch "
                     f"nicht, weil das Ereignis am {fmt(event_date)} bei Entstehung des Anspruchs "
                     f"am {fmt(claim_start)} länger als ein Jahr zurückliegt.",
-                    "§ 148 Abs. 2 S. 2 SGB III",
+                    legal_ref="§ 148 Abs. 2 S. 2 SGB III",
                 )
             )
             continue
@@ -254,10 +255,10 @@ def _sperrzeit_reductions(
         total += days
         reasons.append(
             Reason(
-                code,
-                f"Sperrzeit wegen {label} ab {fmt(sz.start_date)} ({sz.days} Tage): der Anspruch "
-                f"mindert sich um {days} Tage{extra}; während der Sperrzeit ruht er.",
-                f"{_REDUCTION_REFS[sz.kind]}, § 159 SGB III",
+                code=code,
+                text_de=f"Sperrzeit wegen {label} ab {fmt(sz.start_date)} ({sz.days} Tage): der "
+                f"Anspruch mindert sich um {days} Tage{extra}; während der Sperrzeit ruht er.",
+                legal_ref=f"{_REDUCTION_REFS[sz.kind]}, § 159 SGB III",
             )
         )
     return total, reasons
@@ -294,8 +295,9 @@ def compute_alg1(
     if start is None:
         warnings.append(
             Warning(
-                "ALG1_CLAIM_START_MISSING",
-                "Beginn des Arbeitslosengeld-Anspruchs fehlt: Dauer und Ende sind nicht berechnet.",
+                code="ALG1_CLAIM_START_MISSING",
+                text_de="Beginn des Arbeitslosengeld-Anspruchs fehlt: Dauer und Ende sind nicht "
+                "berechnet.",
             )
         )
         return Alg1Result(None, None, None, None, None, None, (), tuple(warnings))
@@ -304,9 +306,9 @@ def compute_alg1(
     if birth_date is None:
         warnings.append(
             Warning(
-                "ALG1_BIRTH_DATE_MISSING",
-                "Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens 12 "
-                "Monate); ab 50 Jahren kann sie länger sein.",
+                code="ALG1_BIRTH_DATE_MISSING",
+                text_de="Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens "
+                "12 Monate); ab 50 Jahren kann sie länger sein.",
                 uncertain=True,
             )
         )
@@ -319,9 +321,9 @@ def compute_alg1(
     if m60 is None and m30 is not None:
         warnings.append(
             Warning(
-                "ALG1_INSURED_MONTHS_60_MISSING",
-                f"Versicherungsmonate der erweiterten Rahmenfrist (60 Monate) fehlen: es werden "
-                f"die "
+                code="ALG1_INSURED_MONTHS_60_MISSING",
+                text_de="Versicherungsmonate der erweiterten Rahmenfrist (60 Monate) fehlen: es "
+                f"werden die "
                 f"{m30} Monate der Rahmenfrist verwendet; die Dauer kann länger sein.",
                 uncertain=True,
             )
@@ -330,9 +332,9 @@ def compute_alg1(
     if m60 is not None and m30 is not None and m60 < m30:
         warnings.append(
             Warning(
-                "ALG1_INSURED_MONTHS_INCONSISTENT",
-                f"{m60} Versicherungsmonate in 60 Monaten sind weniger als {m30} in 30 Monaten: "
-                f"es werden {m30} Monate verwendet.",
+                code="ALG1_INSURED_MONTHS_INCONSISTENT",
+                text_de=f"{m60} Versicherungsmonate in 60 Monaten sind weniger als {m30} in 30 "
+                f"Monaten: es werden {m30} Monate verwendet.",
             )
         )
         m60 = m30
@@ -341,9 +343,9 @@ def compute_alg1(
     if m30 is None:
         warnings.append(
             Warning(
-                "ALG1_INSURED_MONTHS_MISSING",
-                "Versicherungsmonate in der Rahmenfrist fehlen: die Anwartschaftszeit ist nicht "
-                "geprüft.",
+                code="ALG1_INSURED_MONTHS_MISSING",
+                text_de="Versicherungsmonate in der Rahmenfrist fehlen: die Anwartschaftszeit ist "
+                "nicht geprüft.",
                 uncertain=True,
             )
         )
@@ -355,10 +357,10 @@ def compute_alg1(
         qualified = True
         reasons.append(
             Reason(
-                "ALG1_QUALIFYING_PERIOD_MET",
-                f"Anwartschaftszeit erfüllt: {m30} Monate Versicherungspflicht in der Rahmenfrist "
-                f"von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
-                "§§ 142 Abs. 1, 143 SGB III",
+                code="ALG1_QUALIFYING_PERIOD_MET",
+                text_de=f"Anwartschaftszeit erfüllt: {m30} Monate Versicherungspflicht in der "
+                f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
+                legal_ref="§§ 142 Abs. 1, 143 SGB III",
             )
         )
         months = duration_months(m60 if m60 is not None else m30, age_for_rules)
@@ -367,17 +369,18 @@ def compute_alg1(
         months = short_contract_months(m30)
         reasons.append(
             Reason(
-                "ALG1_SHORT_CONTRACT",
-                f"Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte: "
+                code="ALG1_SHORT_CONTRACT",
+                text_de=f"Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte: "
                 f"{m30} Versicherungsmonate ergeben {months} Monate ({months * DAYS_PER_MONTH} "
                 f"Tage) Anspruchsdauer, unabhängig vom Alter.",
-                "§ 142 Abs. 2, § 147 Abs. 3 SGB III",
+                legal_ref="§ 142 Abs. 2, § 147 Abs. 3 SGB III",
             )
         )
         warnings.append(
             Warning(
-                "ALG1_SHORT_CONTRACT_CONDITIONS_ASSUMED",
-                "Voraussetzungen des § 142 Abs. 2 SGB III (überwiegend auf höchstens 14 Wochen "
+                code="ALG1_SHORT_CONTRACT_CONDITIONS_ASSUMED",
+                text_de="Voraussetzungen des § 142 Abs. 2 SGB III (überwiegend auf höchstens 14 "
+                "Wochen "
                 "befristete Beschäftigungen, Entgelt höchstens das 1,5-fache der Bezugsgröße) "
                 "wurden ungeprüft übernommen.",
                 uncertain=True,
@@ -386,10 +389,11 @@ def compute_alg1(
     else:
         reasons.append(
             Reason(
-                "ALG1_NO_QUALIFYING_PERIOD",
-                f"Kein Anspruch auf Arbeitslosengeld: nur {m30} Monate Versicherungspflicht in der "
+                code="ALG1_NO_QUALIFYING_PERIOD",
+                text_de=f"Kein Anspruch auf Arbeitslosengeld: nur {m30} Monate "
+                "Versicherungspflicht in der "
                 f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
-                "§§ 142, 143 SGB III",
+                legal_ref="§§ 142, 143 SGB III",
             )
         )
         return Alg1Result(start, False, 0, None, None, None, tuple(reasons), tuple(warnings))
@@ -400,11 +404,11 @@ def compute_alg1(
         )
         reasons.append(
             Reason(
-                "ALG1_ENTITLEMENT_DURATION",
-                f"Anspruchsdauer {months} Monate ({months * DAYS_PER_MONTH} Tage): {m60} "
+                code="ALG1_ENTITLEMENT_DURATION",
+                text_de=f"Anspruchsdauer {months} Monate ({months * DAYS_PER_MONTH} Tage): {m60} "
                 f"Versicherungsmonate in der um 30 Monate erweiterten Rahmenfrist, {age_text} am "
                 f"{fmt(start)}.",
-                "§ 147 Abs. 1 und 2 SGB III",
+                legal_ref="§ 147 Abs. 1 und 2 SGB III",
             )
         )
     duration_days = months * DAYS_PER_MONTH
@@ -417,23 +421,24 @@ def compute_alg1(
             duration_days += added
             reasons.append(
                 Reason(
-                    "ALG1_REMAINING_ENTITLEMENT_ADDED",
-                    f"Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} "
+                    code="ALG1_REMAINING_ENTITLEMENT_ADDED",
+                    text_de=f"Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} "
                     f"(weniger als 5 Jahre "
                     f"zurück): {prev.remaining_days} Tage, davon {added} Tage angerechnet "
                     f"(Höchstdauer für das Alter {cap_days} Tage); Anspruchsdauer jetzt "
                     f"{duration_days} Tage.",
-                    "§ 147 Abs. 4 SGB III",
+                    legal_ref="§ 147 Abs. 4 SGB III",
                 )
             )
         else:
             reasons.append(
                 Reason(
-                    "ALG1_REMAINING_ENTITLEMENT_LAPSED",
-                    f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird nicht "
+                    code="ALG1_REMAINING_ENTITLEMENT_LAPSED",
+                    text_de=f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird "
+                    "nicht "
                     f"angerechnet: bei Entstehung des neuen Anspruchs am {fmt(start)} sind 5 Jahre "
                     f"verstrichen.",
-                    "§ 147 Abs. 4 SGB III",
+                    legal_ref="§ 147 Abs. 4 SGB III",
                 )
             )
 
@@ -443,10 +448,10 @@ def compute_alg1(
         reduction += partial
         reasons.append(
             Reason(
-                "ALG1_REDUCTION_PARTIAL_ALG",
-                f"{alg1.partial_alg_days_last_2y} Tage Teilarbeitslosengeld in den letzten zwei "
-                f"Jahren mindern den Anspruch um {partial} Tage (ein Tag je zwei Tage).",
-                "§ 148 Abs. 1 Nr. 2 SGB III",
+                code="ALG1_REDUCTION_PARTIAL_ALG",
+                text_de=f"{alg1.partial_alg_days_last_2y} Tage Teilarbeitslosengeld in den letzten "
+                f"zwei Jahren mindern den Anspruch um {partial} Tage (ein Tag je zwei Tage).",
+                legal_ref="§ 148 Abs. 1 Nr. 2 SGB III",
             )
         )
     sperr_total, sperr_reasons = _sperrzeit_reductions(alg1.sperrzeiten, start, duration_days)
@@ -458,16 +463,17 @@ def compute_alg1(
     if expired is not None:
         reasons.append(
             Reason(
-                "ALG1_EXPIRED_SPERRZEITEN",
-                f"Der Anspruch ist am {fmt(expired)} erloschen: Sperrzeiten von insgesamt "
+                code="ALG1_EXPIRED_SPERRZEITEN",
+                text_de=f"Der Anspruch ist am {fmt(expired)} erloschen: Sperrzeiten von insgesamt "
                 f"{sperr_sum} Tagen (mindestens {config.sperrzeit_expiry_weeks} Wochen).",
-                "§ 161 Abs. 1 Nr. 2 SGB III",
+                legal_ref="§ 161 Abs. 1 Nr. 2 SGB III",
             )
         )
         warnings.append(
             Warning(
-                "ALG1_SPERRZEIT_EXPIRY_UNSURE",
-                f"Erlöschen nach Sperrzeiten von {config.sperrzeit_expiry_weeks} Wochen ist nicht "
+                code="ALG1_SPERRZEIT_EXPIRY_UNSURE",
+                text_de=f"Erlöschen nach Sperrzeiten von {config.sperrzeit_expiry_weeks} Wochen "
+                "ist nicht "
                 f"abschließend geprüft (Grenze und schriftliche Rechtsfolgenbelehrung prüfen).",
                 uncertain=True,
             )
@@ -487,17 +493,17 @@ def compute_alg1(
             walk_days = max(0, entitlement - alg1.paid_days)
             reasons.append(
                 Reason(
-                    "ALG1_PAID_DAYS",
-                    f"Bis zum {fmt(as_of)} sind {alg1.paid_days} Tage erfüllt; es verbleiben "
-                    f"{walk_days} Tage.",
-                    "§ 148 Abs. 1 Nr. 1 SGB III",
+                    code="ALG1_PAID_DAYS",
+                    text_de=f"Bis zum {fmt(as_of)} sind {alg1.paid_days} Tage erfüllt; es "
+                    f"verbleiben {walk_days} Tage.",
+                    legal_ref="§ 148 Abs. 1 Nr. 1 SGB III",
                 )
             )
         else:
             warnings.append(
                 Warning(
-                    "ALG1_PAID_DAYS_IGNORED",
-                    "Erfüllte Tage wurden vor Beginn des Anspruchs angegeben und nicht "
+                    code="ALG1_PAID_DAYS_IGNORED",
+                    text_de="Erfüllte Tage wurden vor Beginn des Anspruchs angegeben und nicht "
                     "berücksichtigt.",
                 )
             )
@@ -511,26 +517,26 @@ def compute_alg1(
     for s in alg1.suspensions:
         reasons.append(
             Reason(
-                "ALG1_SUSPENSION",
-                f"Ruhen ab {fmt(s.start_date)} für {s.days} Tage ({s.cause.value}): das Ende "
-                f"verschiebt sich, der Anspruch mindert sich nicht.",
-                "§§ 156-158 SGB III",
+                code="ALG1_SUSPENSION",
+                text_de=f"Ruhen ab {fmt(s.start_date)} für {s.days} Tage ({s.cause.value}): das "
+                f"Ende verschiebt sich, der Anspruch mindert sich nicht.",
+                legal_ref="§§ 156-158 SGB III",
             )
         )
     if alg1.training_periods:
         reasons.append(
             Reason(
-                "ALG1_REDUCTION_TRAINING",
-                f"Arbeitslosengeld bei Weiterbildung: je zwei Tage mindern um einen Tag, insgesamt "
-                f"{fc.training_half_days // 2} Tage; ein Restanspruch von "
+                code="ALG1_REDUCTION_TRAINING",
+                text_de="Arbeitslosengeld bei Weiterbildung: je zwei Tage mindern um einen Tag, "
+                f"insgesamt {fc.training_half_days // 2} Tage; ein Restanspruch von "
                 f"{config.training_min_remaining_days} Tagen bleibt erhalten.",
-                "§ 148 Abs. 1 Nr. 7 SGB III",
+                legal_ref="§ 148 Abs. 1 Nr. 7 SGB III",
             )
         )
         warnings.append(
             Warning(
-                "ALG1_TRAINING_REDUCTION_UNSURE",
-                f"Minderung bei Weiterbildung (½ Tag je Tag, nie unter "
+                code="ALG1_TRAINING_REDUCTION_UNSURE",
+                text_de=f"Minderung bei Weiterbildung (½ Tag je Tag, nie unter "
                 f"{config.training_min_remaining_days} Tagen Rest) nach ungeprüftem Wortlaut.",
                 uncertain=True,
             )
@@ -538,34 +544,35 @@ def compute_alg1(
     if fc.extension_date is not None:
         reasons.append(
             Reason(
-                "ALG1_TRAINING_EXTENSION",
-                f"Nach mindestens {config.training_extension_min_months} Monaten Weiterbildung "
-                f"(Ende {fmt(fc.extension_date)}) wird der Restanspruch auf "
+                code="ALG1_TRAINING_EXTENSION",
+                text_de=f"Nach mindestens {config.training_extension_min_months} Monaten "
+                f"Weiterbildung (Ende {fmt(fc.extension_date)}) wird der Restanspruch auf "
                 f"{config.training_extension_days} Tage verlängert.",
-                "§ 148 Abs. 3 SGB III",
+                legal_ref="§ 148 Abs. 3 SGB III",
             )
         )
     if fc.end_date is None and walk_days > 0:
         warnings.append(
             Warning(
-                "ALG1_END_DATE_UNKNOWN", "Das Ende des Arbeitslosengeldes ist nicht berechenbar."
+                code="ALG1_END_DATE_UNKNOWN",
+                text_de="Das Ende des Arbeitslosengeldes ist nicht berechenbar.",
             )
         )
     elif end_date is not None:
         reasons.append(
             Reason(
-                "ALG1_END_DATE",
-                f"Voraussichtlich letzter Tag mit Arbeitslosengeld: {fmt(end_date)} "
+                code="ALG1_END_DATE",
+                text_de=f"Voraussichtlich letzter Tag mit Arbeitslosengeld: {fmt(end_date)} "
                 f"({entitlement} Tage ab {fmt(start)}; ein voller Kalendermonat zählt 30 Tage).",
-                "§§ 148, 154 SGB III",
+                legal_ref="§§ 148, 154 SGB III",
             )
         )
     if fc.split_month and end_date is not None:
         warnings.append(
             Warning(
-                "ALG1_PARTIAL_MONTH_UNSURE",
-                "Teilmonate (Beginn in der Monatsmitte, Ruhen oder Weiterbildung im Monat) sind "
-                "kalendertäglich gezählt, volle Monate mit 30 Tagen; der BA-Algorithmus ist "
+                code="ALG1_PARTIAL_MONTH_UNSURE",
+                text_de="Teilmonate (Beginn in der Monatsmitte, Ruhen oder Weiterbildung im Monat) "
+                "sind kalendertäglich gezählt, volle Monate mit 30 Tagen; der BA-Algorithmus ist "
                 "ungeprüft, das Ende kann um einige Tage abweichen.",
                 uncertain=True,
             )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
+
+from shared.events.eligibility import KeyDatesV1, ReasonV1, WarningV1
 
 
 class LegalDomain(StrEnum):
@@ -26,38 +27,13 @@ class OrgType(StrEnum):
     NONE = "NONE"
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why: a stable UPPER_SNAKE code, a German sentence with the numbers, the legal reference."""
-
-    code: str
-    text_de: str
-    legal_ref: str
-
-
-# Shadows the builtin on purpose: the name is part of the agreed output model.
-@dataclass(frozen=True, slots=True)
-class Warning:
-    """A missing or uncertain fact, or an applied rule that domain.md marks UNSURE."""
-
-    code: str
-    text_de: str
-    uncertain: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class KeyDates:
-    """Dates the decision derives; None where they do not apply or cannot be computed."""
-
-    alg1_claim_start_date: date | None = None
-    alg1_entitlement_days: int | None = None
-    alg1_end_date: date | None = None
-    alg1_remaining_days: int | None = None
-    responsibility_change_date: date | None = None
-    info_session_invitation_date: date | None = None
-    sgb2_age_limit_date: date | None = None
-    asylblg_end_date: date | None = None
-    sgb2_start_date: date | None = None
+# The engine's reasons, warnings and key dates are the parts of `eligibility.determined`, so
+# each field list is written once (the event's, pinned by tests/contract) and a decision is
+# published and stored without mapping it field by field. `Warning` shadows the builtin on
+# purpose: the name is part of the agreed output model.
+Reason = ReasonV1
+Warning = WarningV1
+KeyDates = KeyDatesV1
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,8 +55,8 @@ def _ruleset(as_of: date) -> tuple[RuleSet, list[Warning]]:
         earliest = list_rulesets()[0]
         return earliest, [
             Warning(
-                "RULESET_OUT_OF_RANGE",
-                f"Für den {fmt(as_of)} ist keine Rechtsversion hinterlegt; angewandt wird "
+                code="RULESET_OUT_OF_RANGE",
+                text_de=f"Für den {fmt(as_of)} ist keine Rechtsversion hinterlegt; angewandt wird "
                 f"'{earliest.version}' (ab {fmt(earliest.valid_from)}).",
                 uncertain=True,
             )
@@ -93,21 +93,22 @@ def _alg1_reasons(
         )
         reasons.append(
             Reason(
-                "ALG1_ACTIVE",
-                f"Am {fmt(as_of)} besteht ein Anspruch auf Arbeitslosengeld{rest}: zuständig ist "
-                f"die Agentur für Arbeit.",
-                "§§ 136, 137 SGB III",
+                code="ALG1_ACTIVE",
+                text_de=f"Am {fmt(as_of)} besteht ein Anspruch auf Arbeitslosengeld{rest}: "
+                f"zuständig ist die Agentur für Arbeit.",
+                legal_ref="§§ 136, 137 SGB III",
             )
         )
     elif end is not None and as_of > end:
         reasons.append(
             Reason(
-                "ALG1_EXHAUSTED",
-                f"Der Anspruch auf Arbeitslosengeld endete am {fmt(end)}. Die Zuständigkeit "
+                code="ALG1_EXHAUSTED",
+                text_de=f"Der Anspruch auf Arbeitslosengeld endete am {fmt(end)}. Die "
+                "Zuständigkeit "
                 f"wechselt nicht automatisch: erst der Antrag auf {ruleset.sgb2_benefit_name} "
                 f"beim Jobcenter "
                 f"(wirkt auf den Monatsersten zurück) begründet sie.",
-                "§ 37 SGB II",
+                legal_ref="§ 37 SGB II",
             )
         )
     if end is not None and as_of <= end:
@@ -120,21 +121,21 @@ def _alg1_reasons(
         )
         reasons.append(
             Reason(
-                "RESPONSIBILITY_CHANGE",
-                f"Ab dem {fmt(change)} ist bei Hilfebedürftigkeit {benefit} beim Jobcenter zu "
-                f"beantragen; die BA empfiehlt den Antrag 4 bis 6 Wochen vor dem Ende."
+                code="RESPONSIBILITY_CHANGE",
+                text_de=f"Ab dem {fmt(change)} ist bei Hilfebedürftigkeit {benefit} beim Jobcenter "
+                f"zu beantragen; die BA empfiehlt den Antrag 4 bis 6 Wochen vor dem Ende."
                 f"{integration}",
-                "§ 37 SGB II, § 5 Abs. 4 SGB II",
+                legal_ref="§ 37 SGB II, § 5 Abs. 4 SGB II",
             )
         )
         invitation = end - timedelta(days=config.info_session_lead_days)
         reasons.append(
             Reason(
-                "INFO_SESSION_INVITATION",
-                f"Einladung zur gemeinsamen Informationsveranstaltung von Agentur und Jobcenter "
-                f"etwa drei Monate vor dem Ende: am {fmt(invitation)} "
+                code="INFO_SESSION_INVITATION",
+                text_de="Einladung zur gemeinsamen Informationsveranstaltung von Agentur und "
+                f"Jobcenter etwa drei Monate vor dem Ende: am {fmt(invitation)} "
                 f"({config.info_session_lead_days} Tage vor dem {fmt(end)}).",
-                "Kooperationsvereinbarung Agentur–Jobcenter (R1)",
+                legal_ref="Kooperationsvereinbarung Agentur–Jobcenter (R1)",
             )
         )
     return reasons
@@ -144,19 +145,20 @@ def _sgb2_plan_reasons(ruleset: RuleSet, day: date) -> list[Reason]:
     plan = plan_type_on(ruleset, day)
     reasons = [
         Reason(
-            "SGB2_INTEGRATION_PLAN",
-            f"Das Jobcenter erstellt {PLAN_TYPE_TEXT_DE[plan]}; die Eingliederungsvereinbarung und "
+            code="SGB2_INTEGRATION_PLAN",
+            text_de=f"Das Jobcenter erstellt {PLAN_TYPE_TEXT_DE[plan]}; die "
+            "Eingliederungsvereinbarung und "
             f"das Profil der Agentur (§ 37 SGB III) gehen als Grundlage ein.",
-            "§ 15 SGB II",
+            legal_ref="§ 15 SGB II",
         )
     ]
     if ruleset.placement_priority_ref is not None:
         reasons.append(
             Reason(
-                "SGB2_PLACEMENT_PRIORITY",
-                f"Vorrang der Vermittlung in Arbeit ({ruleset.sgb2_benefit_name}, Rechtsstand "
-                f"'{ruleset.version}').",
-                ruleset.placement_priority_ref,
+                code="SGB2_PLACEMENT_PRIORITY",
+                text_de=f"Vorrang der Vermittlung in Arbeit ({ruleset.sgb2_benefit_name}, "
+                f"Rechtsstand '{ruleset.version}').",
+                legal_ref=ruleset.placement_priority_ref,
             )
         )
     return reasons
@@ -170,20 +172,20 @@ def _u25_reasons(facts: PersonFacts, as_of: date, legal: LegalDomain) -> list[Re
         return []
     reasons = [
         Reason(
-            "U25_CAREER_GUIDANCE",
-            f"Unter 25 Jahre ({age}): die Berufsberatung der Agentur für Arbeit bleibt in jedem "
-            f"Rechtskreis zuständig.",
-            "§§ 29 ff. SGB III",
+            code="U25_CAREER_GUIDANCE",
+            text_de=f"Unter 25 Jahre ({age}): die Berufsberatung der Agentur für Arbeit bleibt in "
+            f"jedem Rechtskreis zuständig.",
+            legal_ref="§§ 29 ff. SGB III",
         )
     ]
     if legal is LegalDomain.SGB_II:
         reasons.append(
             Reason(
-                "U25_JOINT_CASE_MANAGEMENT",
-                "Unter 25 im SGB II: bei komplexen Fällen gemeinsame Fallarbeit mit der "
+                code="U25_JOINT_CASE_MANAGEMENT",
+                text_de="Unter 25 im SGB II: bei komplexen Fällen gemeinsame Fallarbeit mit der "
                 "Berufsberatung (Jugendberufsagentur), eine federführende Stelle, keine doppelten "
                 "Maßnahmen; Auszug nur nach Zusicherung.",
-                "§ 18 SGB II, § 22 Abs. 5 SGB II",
+                legal_ref="§ 18 SGB II, § 22 Abs. 5 SGB II",
             )
         )
     return reasons
@@ -207,8 +209,8 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
     if ruleset.uncertain:
         warnings.append(
             Warning(
-                "RULESET_UNSURE",
-                f"Rechtsstand '{ruleset.version}' ({ruleset.name}) ist noch nicht im "
+                code="RULESET_UNSURE",
+                text_de=f"Rechtsstand '{ruleset.version}' ({ruleset.name}) ist noch nicht im "
                 f"Bundesgesetzblatt geprüft.",
                 uncertain=True,
             )
@@ -241,11 +243,11 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
         if aufstocker:
             reasons.append(
                 Reason(
-                    "AUFSTOCKER",
-                    f"Arbeitslosengeld deckt den Bedarf nicht: zusätzlich "
+                    code="AUFSTOCKER",
+                    text_de=f"Arbeitslosengeld deckt den Bedarf nicht: zusätzlich "
                     f"{ruleset.sgb2_benefit_name} vom Jobcenter; die Eingliederung in Arbeit "
                     f"bleibt bei der Agentur für Arbeit.",
-                    "§ 5 Abs. 4 SGB II, § 22 Abs. 4 S. 5 SGB III",
+                    legal_ref="§ 5 Abs. 4 SGB II, § 22 Abs. 4 S. 5 SGB III",
                 )
             )
     else:
@@ -261,11 +263,11 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
         if legal is LegalDomain.NONE and integration is OrgType.AGENTUR:
             reasons.append(
                 Reason(
-                    "AGENTUR_JOB_SEEKER",
-                    "Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII oder "
-                    "AsylbLG festgestellt; die Person bleibt bei der Agentur für Arbeit "
+                    code="AGENTUR_JOB_SEEKER",
+                    text_de="Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII "
+                    "oder AsylbLG festgestellt; die Person bleibt bei der Agentur für Arbeit "
                     "arbeitsuchend gemeldet (Beratung und Vermittlung).",
-                    "§§ 35, 38 SGB III",
+                    legal_ref="§§ 35, 38 SGB III",
                 )
             )
 

@@ -132,8 +132,9 @@ def _positive_decision(
     if decision.kind is not AsylumDecisionKind.ASYL_16A:
         warnings.append(
             Warning(
-                "REFUGEE_PROTECTION_START_UNSURE",
-                f"Beginn des SGB II nach {label}: Lesart '{config.protection_start_rule.value}' "
+                code="REFUGEE_PROTECTION_START_UNSURE",
+                text_de=f"Beginn des SGB II nach {label}: Lesart "
+                f"'{config.protection_start_rule.value}' "
                 f"(Monatsende der {_RULE_DATE_TEXT[config.protection_start_rule]}); ob Zustellung, "
                 f"Unanfechtbarkeit oder Titelerteilung maßgeblich ist, ist ungeklärt.",
                 uncertain=True,
@@ -142,17 +143,18 @@ def _positive_decision(
         if used is not None and used is not config.protection_start_rule:
             warnings.append(
                 Warning(
-                    "REFUGEE_PROTECTION_DATE_FALLBACK",
-                    f"Datum der {_RULE_DATE_TEXT[config.protection_start_rule]} fehlt: es wird das "
-                    f"Datum der {_RULE_DATE_TEXT[used]} verwendet.",
+                    code="REFUGEE_PROTECTION_DATE_FALLBACK",
+                    text_de=f"Datum der {_RULE_DATE_TEXT[config.protection_start_rule]} fehlt: es "
+                    f"wird das Datum der {_RULE_DATE_TEXT[used]} verwendet.",
                     uncertain=True,
                 )
             )
     if basis is None:
         warnings.append(
             Warning(
-                "REFUGEE_DECISION_DATE_MISSING",
-                f"{label}: kein Datum der Entscheidung bekannt; Ende des AsylbLG nicht bestimmbar.",
+                code="REFUGEE_DECISION_DATE_MISSING",
+                text_de=f"{label}: kein Datum der Entscheidung bekannt; Ende des AsylbLG nicht "
+                "bestimmbar.",
             )
         )
         return RefugeeAssessment(None, True, None, None, None, (), tuple(warnings))
@@ -166,20 +168,20 @@ def _positive_decision(
     )
     reasons.append(
         Reason(
-            "REFUGEE_ASYLBLG_END",
-            f"{label} ({basis_text} am {fmt(basis)}): die Leistungen nach dem AsylbLG enden mit "
-            f"Ablauf des {fmt(end)}{final_note}.",
-            "§ 1 Abs. 3 S. 1 Nr. 2 AsylbLG"
+            code="REFUGEE_ASYLBLG_END",
+            text_de=f"{label} ({basis_text} am {fmt(basis)}): die Leistungen nach dem AsylbLG "
+            f"enden mit Ablauf des {fmt(end)}{final_note}.",
+            legal_ref="§ 1 Abs. 3 S. 1 Nr. 2 AsylbLG"
             if decision.kind is AsylumDecisionKind.ASYL_16A
             else "§ 1 Abs. 3 S. 1 Nr. 1 AsylbLG",
         )
     )
     reasons.append(
         Reason(
-            "REFUGEE_SGB2_START",
-            f"Ab dem {fmt(start)} ist bei Erwerbsfähigkeit und Hilfebedürftigkeit das Jobcenter "
-            f"zuständig; die Integrationsplanung der Agentur wird fortgeführt.",
-            "§ 7 Abs. 1 SGB II, § 1 Abs. 3 AsylbLG",
+            code="REFUGEE_SGB2_START",
+            text_de=f"Ab dem {fmt(start)} ist bei Erwerbsfähigkeit und Hilfebedürftigkeit das "
+            f"Jobcenter zuständig; die Integrationsplanung der Agentur wird fortgeführt.",
+            legal_ref="§ 7 Abs. 1 SGB II, § 1 Abs. 3 AsylbLG",
         )
     )
     return RefugeeAssessment(as_of <= end, True, end, start, None, tuple(reasons), tuple(warnings))
@@ -192,41 +194,41 @@ def _ukraine(
     lrag = ruleset.ukraine_lrag_in_force_date
     if granted is not None and granted <= UKRAINE_SGB2_CUTOFF_DATE:
         reason = Reason(
-            "UKRAINE_SGB2",
-            f"Aufenthaltserlaubnis nach § 24 AufenthG (Ukraine) erstmals am {fmt(granted)} "
+            code="UKRAINE_SGB2",
+            text_de=f"Aufenthaltserlaubnis nach § 24 AufenthG (Ukraine) erstmals am {fmt(granted)} "
             f"erteilt, also bis zum {fmt(UKRAINE_SGB2_CUTOFF_DATE)}: Leistungen nach SGB II/SGB "
             f"XII statt AsylbLG.",
-            "§ 1 Abs. 1 Nr. 3 AsylbLG, § 74 SGB II",
+            legal_ref="§ 1 Abs. 1 Nr. 3 AsylbLG, § 74 SGB II",
         )
         return RefugeeAssessment(False, True, None, None, None, (reason,), ())
     if lrag is None:
         warning = Warning(
-            "UKRAINE_LRAG_PLANNED_UNSURE",
-            f"Geplant (LRAG, noch nicht beschlossen): Wer § 24 AufenthG nach dem "
+            code="UKRAINE_LRAG_PLANNED_UNSURE",
+            text_de=f"Geplant (LRAG, noch nicht beschlossen): Wer § 24 AufenthG nach dem "
             f"{fmt(UKRAINE_SGB2_CUTOFF_DATE)} erhalten hat, soll ab {fmt(LRAG_PLANNED_DATE)} "
             f"Leistungen nach dem AsylbLG erhalten.",
             uncertain=True,
         )
         reason = Reason(
-            "UKRAINE_SGB2",
-            "Aufenthaltserlaubnis nach § 24 AufenthG (Ukraine): derzeit Leistungen nach SGB II/SGB "
-            "XII statt AsylbLG.",
-            "§ 1 Abs. 1 Nr. 3 AsylbLG, § 74 SGB II",
+            code="UKRAINE_SGB2",
+            text_de="Aufenthaltserlaubnis nach § 24 AufenthG (Ukraine): derzeit Leistungen nach "
+            "SGB II/SGB XII statt AsylbLG.",
+            legal_ref="§ 1 Abs. 1 Nr. 3 AsylbLG, § 74 SGB II",
         )
         return RefugeeAssessment(False, True, None, None, None, (reason,), (warning,))
     if granted is None:
         warning = Warning(
-            "UKRAINE_GRANT_DATE_MISSING",
-            f"Datum der ersten Erteilung nach § 24 AufenthG fehlt: ab {fmt(lrag)} hängt die "
-            f"Zuordnung (SGB II oder AsylbLG) davon ab.",
+            code="UKRAINE_GRANT_DATE_MISSING",
+            text_de=f"Datum der ersten Erteilung nach § 24 AufenthG fehlt: ab {fmt(lrag)} hängt "
+            f"die Zuordnung (SGB II oder AsylbLG) davon ab.",
             uncertain=True,
         )
         return RefugeeAssessment(None, True, None, None, None, (), (warning,))
     if config.ukraine_lrag is UkraineLragMode.IGNORE:
         warning = Warning(
-            "UKRAINE_LRAG_IGNORED_UNSURE",
-            f"Das LRAG (AsylbLG für § 24 AufenthG nach dem {fmt(UKRAINE_SGB2_CUTOFF_DATE)}) "
-            f"ist per "
+            code="UKRAINE_LRAG_IGNORED_UNSURE",
+            text_de="Das LRAG (AsylbLG für § 24 AufenthG nach dem "
+            f"{fmt(UKRAINE_SGB2_CUTOFF_DATE)}) ist per "
             f"Konfiguration nicht angewandt; es bleibt beim SGB II.",
             uncertain=True,
         )
@@ -237,26 +239,26 @@ def _ukraine(
     transition_end = max(transition_end, lrag - ONE_DAY)
     switch = transition_end + ONE_DAY
     reason = Reason(
-        "UKRAINE_LRAG_ASYLBLG",
-        f"§ 24 AufenthG (Ukraine) erstmals am {fmt(granted)} erteilt, nach dem "
+        code="UKRAINE_LRAG_ASYLBLG",
+        text_de=f"§ 24 AufenthG (Ukraine) erstmals am {fmt(granted)} erteilt, nach dem "
         f"{fmt(UKRAINE_SGB2_CUTOFF_DATE)}: ab {fmt(lrag)} AsylbLG; SGB II läuft bis zum Ende des "
         f"Bewilligungszeitraums, längstens bis {fmt(transition_end)}; AsylbLG ab {fmt(switch)}.",
-        "§ 1 Abs. 1 AsylbLG i. d. F. des LRAG (geplant)",
+        legal_ref="§ 1 Abs. 1 AsylbLG i. d. F. des LRAG (geplant)",
     )
     warnings = [
         Warning(
-            "UKRAINE_LRAG_UNSURE",
-            "Das Leistungsrechtsanpassungsgesetz (LRAG) ist nicht im BGBl. geprüft; Inkrafttreten "
-            "und Übergang sind unsicher.",
+            code="UKRAINE_LRAG_UNSURE",
+            text_de="Das Leistungsrechtsanpassungsgesetz (LRAG) ist nicht im BGBl. geprüft; "
+            "Inkrafttreten und Übergang sind unsicher.",
             uncertain=True,
         )
     ]
     if approval_end is None:
         warnings.append(
             Warning(
-                "SGB2_APPROVAL_END_MISSING",
-                f"Ende des SGB-II-Bewilligungszeitraums fehlt: es wird der späteste Übergang "
-                f"({fmt(transition_end)}) angenommen.",
+                code="SGB2_APPROVAL_END_MISSING",
+                text_de="Ende des SGB-II-Bewilligungszeitraums fehlt: es wird der späteste "
+                f"Übergang ({fmt(transition_end)}) angenommen.",
             )
         )
     return RefugeeAssessment(
@@ -274,18 +276,19 @@ def assess_refugee(
         return _positive_decision(decision, as_of, config)
     if decision is not None:
         reason = Reason(
-            "REFUGEE_ASYLUM_REJECTED",
-            "Asylantrag abgelehnt: weiter Leistungen nach dem AsylbLG (Aufenthaltsgestattung bis "
+            code="REFUGEE_ASYLUM_REJECTED",
+            text_de="Asylantrag abgelehnt: weiter Leistungen nach dem AsylbLG "
+            "(Aufenthaltsgestattung bis "
             "zur Unanfechtbarkeit, danach ausreisepflichtig oder Duldung).",
-            "§ 1 Abs. 1 Nr. 1, 4, 5 AsylbLG",
+            legal_ref="§ 1 Abs. 1 Nr. 1, 4, 5 AsylbLG",
         )
         return RefugeeAssessment(True, False, None, None, None, (reason,), ())
     if status is not None and status in ASYLBLG_STATUSES:
         reason = Reason(
-            "REFUGEE_ASYLBLG_STATUS",
-            f"Aufenthaltsstatus {status.value}: leistungsberechtigt nach dem AsylbLG; die Agentur "
-            f"für Arbeit ist für Beratung und Vermittlung zuständig.",
-            "§ 1 Abs. 1 AsylbLG, § 7 Abs. 1 S. 2 Nr. 3 SGB II",
+            code="REFUGEE_ASYLBLG_STATUS",
+            text_de=f"Aufenthaltsstatus {status.value}: leistungsberechtigt nach dem AsylbLG; die "
+            f"Agentur für Arbeit ist für Beratung und Vermittlung zuständig.",
+            legal_ref="§ 1 Abs. 1 AsylbLG, § 7 Abs. 1 S. 2 Nr. 3 SGB II",
         )
         return RefugeeAssessment(
             True, status in HUMANITARIAN_STATUSES, None, None, None, (reason,), ()
@@ -294,30 +297,30 @@ def assess_refugee(
         suspended = facts.deportation_suspended_date
         if suspended is None:
             warning = Warning(
-                "DEPORTATION_SUSPENDED_DATE_MISSING",
-                "§ 25 Abs. 5 AufenthG: Datum der Aussetzung der Abschiebung fehlt; ob noch AsylbLG "
-                "gilt (18 Monate), ist offen.",
+                code="DEPORTATION_SUSPENDED_DATE_MISSING",
+                text_de="§ 25 Abs. 5 AufenthG: Datum der Aussetzung der Abschiebung fehlt; ob noch "
+                "AsylbLG gilt (18 Monate), ist offen.",
             )
             return RefugeeAssessment(None, True, None, None, None, (), (warning,))
         ceases = add_months(suspended, PARA_25_5_MONTHS)
         end = asylblg_end_for(ceases)
         reason = Reason(
-            "REFUGEE_25_5_EIGHTEEN_MONTHS",
-            f"§ 25 Abs. 5 AufenthG, Abschiebung ausgesetzt seit {fmt(suspended)}: 18 Monate "
-            f"sind am "
+            code="REFUGEE_25_5_EIGHTEEN_MONTHS",
+            text_de=f"§ 25 Abs. 5 AufenthG, Abschiebung ausgesetzt seit {fmt(suspended)}: 18 "
+            f"Monate sind am "
             f"{fmt(ceases)} erreicht; AsylbLG bis {fmt(end)}, danach SGB II/SGB XII ab "
             f"{fmt(end + ONE_DAY)}.",
-            "§ 1 Abs. 1 Nr. 3 Buchst. c, Abs. 3 AsylbLG",
+            legal_ref="§ 1 Abs. 1 Nr. 3 Buchst. c, Abs. 3 AsylbLG",
         )
         return RefugeeAssessment(as_of <= end, True, end, end + ONE_DAY, None, (reason,), ())
     if status is ResidenceStatus.UKRAINE_24:
         return _ukraine(facts, as_of, ruleset, config)
     if status is not None and status in PROTECTION_STATUSES:
         reason = Reason(
-            "REFUGEE_PROTECTION_TITLE",
-            f"Schutzstatus mit Aufenthaltserlaubnis ({status.value}): SGB II bzw. SGB XII statt "
-            f"AsylbLG; Jobcenter zuständig.",
-            "§ 25 Abs. 1-3 AufenthG, § 7 Abs. 1 SGB II",
+            code="REFUGEE_PROTECTION_TITLE",
+            text_de=f"Schutzstatus mit Aufenthaltserlaubnis ({status.value}): SGB II bzw. SGB XII "
+            f"statt AsylbLG; Jobcenter zuständig.",
+            legal_ref="§ 25 Abs. 1-3 AufenthG, § 7 Abs. 1 SGB II",
         )
         return RefugeeAssessment(False, True, None, None, None, (reason,), ())
     return RefugeeAssessment(False, False, None, None, None, (), ())

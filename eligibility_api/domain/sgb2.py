@@ -87,24 +87,24 @@ def hilfebeduerftigkeit(
     if facts.hilfebeduerftig is not None:
         text = "hilfebedürftig" if facts.hilfebeduerftig else "nicht hilfebedürftig"
         reason = Reason(
-            "SGB2_HILFEBEDUERFTIGKEIT_STATED",
-            f"Laut Angabe der Fachkraft ist die Bedarfsgemeinschaft {text}.",
-            "§ 9 SGB II",
+            code="SGB2_HILFEBEDUERFTIGKEIT_STATED",
+            text_de=f"Laut Angabe der Fachkraft ist die Bedarfsgemeinschaft {text}.",
+            legal_ref="§ 9 SGB II",
         )
         return facts.hilfebeduerftig, [reason], []
     need = facts.household_monthly_need_eur
     income = facts.household_monthly_income_eur
     if need is None or income is None:
         warning = Warning(
-            "HILFEBEDUERFTIGKEIT_UNKNOWN",
-            "Hilfebedürftigkeit unbekannt: weder Angabe noch Bedarf und Einkommen der "
+            code="HILFEBEDUERFTIGKEIT_UNKNOWN",
+            text_de="Hilfebedürftigkeit unbekannt: weder Angabe noch Bedarf und Einkommen der "
             "Bedarfsgemeinschaft vorhanden.",
         )
         return None, [], [warning]
     if alg1_running and alg1_monthly is None:
         warning = Warning(
-            "ALG1_AMOUNT_MISSING",
-            "Höhe des Arbeitslosengeldes fehlt: ob aufstockend SGB II zusteht, ist offen.",
+            code="ALG1_AMOUNT_MISSING",
+            text_de="Höhe des Arbeitslosengeldes fehlt: ob aufstockend SGB II zusteht, ist offen.",
         )
         return None, [], [warning]
     alg1_part = alg1_monthly if alg1_running and alg1_monthly is not None else Decimal(0)
@@ -113,14 +113,14 @@ def hilfebeduerftigkeit(
     alg_text = f" (davon Arbeitslosengeld {eur(alg1_part)})" if alg1_part else ""
     verdict = "übersteigt" if needy else "übersteigt nicht"
     reason = Reason(
-        "SGB2_HILFEBEDUERFTIG" if needy else "SGB2_NOT_HILFEBEDUERFTIG",
-        f"Der monatliche Bedarf der Bedarfsgemeinschaft von {eur(need)} {verdict} das "
+        code="SGB2_HILFEBEDUERFTIG" if needy else "SGB2_NOT_HILFEBEDUERFTIG",
+        text_de=f"Der monatliche Bedarf der Bedarfsgemeinschaft von {eur(need)} {verdict} das "
         f"anrechenbare Einkommen von {eur(total)}{alg_text}.",
-        "§§ 9, 11 SGB II",
+        legal_ref="§§ 9, 11 SGB II",
     )
     warning = Warning(
-        "SGB2_ASSETS_NOT_CHECKED",
-        "Vermögen ist nicht geprüft; Hilfebedürftigkeit nur nach Einkommen beurteilt.",
+        code="SGB2_ASSETS_NOT_CHECKED",
+        text_de="Vermögen ist nicht geprüft; Hilfebedürftigkeit nur nach Einkommen beurteilt.",
     )
     return needy, [reason], [warning]
 
@@ -136,8 +136,9 @@ def foreigner_exclusions(
     if facts.nationality is None:
         warnings.append(
             Warning(
-                "NATIONALITY_MISSING",
-                "Staatsangehörigkeit fehlt: Leistungsausschlüsse für Ausländer sind nicht geprüft.",
+                code="NATIONALITY_MISSING",
+                text_de="Staatsangehörigkeit fehlt: Leistungsausschlüsse für Ausländer sind nicht "
+                "geprüft.",
             )
         )
         return None, None, reasons, warnings
@@ -150,9 +151,9 @@ def foreigner_exclusions(
         nr1 = None
         warnings.append(
             Warning(
-                "ENTRY_DATE_MISSING",
-                "Einreisedatum fehlt: Ausschluss in den ersten drei Monaten des Aufenthalts nicht "
-                "geprüft.",
+                code="ENTRY_DATE_MISSING",
+                text_de="Einreisedatum fehlt: Ausschluss in den ersten drei Monaten des "
+                "Aufenthalts nicht geprüft.",
             )
         )
     else:
@@ -161,12 +162,12 @@ def foreigner_exclusions(
         if nr1:
             reasons.append(
                 Reason(
-                    "SGB2_EXCLUDED_FIRST_3_MONTHS",
-                    f"Einreise am {fmt(entry)}: in den ersten drei Monaten des Aufenthalts (bis "
-                    f"{fmt(first_stay_end)}) "
+                    code="SGB2_EXCLUDED_FIRST_3_MONTHS",
+                    text_de=f"Einreise am {fmt(entry)}: in den ersten drei Monaten des Aufenthalts "
+                    f"(bis {fmt(first_stay_end)}) "
                     f"besteht kein Anspruch, weil weder Arbeitnehmer- noch Selbständigenstatus "
                     f"noch ein humanitärer Aufenthaltstitel vorliegt.",
-                    "§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
+                    legal_ref="§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
                 )
             )
     nr2: bool | None
@@ -176,9 +177,9 @@ def foreigner_exclusions(
         nr2 = None
         warnings.append(
             Warning(
-                "RESIDENCE_STATUS_MISSING",
-                "Aufenthaltsstatus fehlt: Ausschlüsse nach § 7 Abs. 1 S. 2 Nr. 2 und 3 SGB II "
-                "nicht "
+                code="RESIDENCE_STATUS_MISSING",
+                text_de="Aufenthaltsstatus fehlt: Ausschlüsse nach § 7 Abs. 1 S. 2 Nr. 2 und 3 SGB "
+                "II nicht "
                 "geprüft.",
             )
         )
@@ -194,10 +195,10 @@ def foreigner_exclusions(
             nr2 = False
             reasons.append(
                 Reason(
-                    "SGB2_FIVE_YEAR_RESIDENCE",
-                    f"Trotz {right}: seit {fmt(entry)} mindestens fünf Jahre gewöhnlicher "
+                    code="SGB2_FIVE_YEAR_RESIDENCE",
+                    text_de=f"Trotz {right}: seit {fmt(entry)} mindestens fünf Jahre gewöhnlicher "
                     f"Aufenthalt in Deutschland, daher kein Ausschluss.",
-                    "§ 7 Abs. 1 S. 4 SGB II",
+                    legal_ref="§ 7 Abs. 1 S. 4 SGB II",
                 )
             )
         else:
@@ -205,20 +206,20 @@ def foreigner_exclusions(
             since = f" (fünf Jahre Aufenthalt erst am {fmt(five_years)})" if five_years else ""
             reasons.append(
                 Reason(
-                    "SGB2_EXCLUDED_JOB_SEEKING"
+                    code="SGB2_EXCLUDED_JOB_SEEKING"
                     if status in _JOB_SEEKING_STATUSES
                     else "SGB2_EXCLUDED_NO_RIGHT_OF_RESIDENCE",
-                    f"Ausgeschlossen, weil {right} besteht{since}; auch Sozialhilfe ist "
+                    text_de=f"Ausgeschlossen, weil {right} besteht{since}; auch Sozialhilfe ist "
                     f"ausgeschlossen (nur Überbrückungsleistungen nach § 23 Abs. 3 SGB XII).",
-                    "§ 7 Abs. 1 S. 2 Nr. 2 SGB II",
+                    legal_ref="§ 7 Abs. 1 S. 2 Nr. 2 SGB II",
                 )
             )
             if entry is None:
                 warnings.append(
                     Warning(
-                        "ENTRY_DATE_MISSING",
-                        "Einreisedatum fehlt: die Fünfjahresfrist (§ 7 Abs. 1 S. 4 SGB II) ist "
-                        "nicht geprüft.",
+                        code="ENTRY_DATE_MISSING",
+                        text_de="Einreisedatum fehlt: die Fünfjahresfrist (§ 7 Abs. 1 S. 4 SGB II) "
+                        "ist nicht geprüft.",
                     )
                 )
     else:
@@ -235,8 +236,8 @@ def _by_need(
         return Sgb2Outcome.NONE
     warnings.append(
         Warning(
-            "SGB2_UNDETERMINED",
-            "Zuständigkeit nicht bestimmbar, weil die Hilfebedürftigkeit unbekannt ist.",
+            code="SGB2_UNDETERMINED",
+            text_de="Zuständigkeit nicht bestimmbar, weil die Hilfebedürftigkeit unbekannt ist.",
         )
     )
     return Sgb2Outcome.UNDETERMINED
@@ -261,7 +262,10 @@ def assess_sgb2(
     birth = facts.birth_date
     if birth is None:
         warnings.append(
-            Warning("BIRTH_DATE_MISSING", "Geburtsdatum fehlt: Altersgrenzen nicht geprüft.")
+            Warning(
+                code="BIRTH_DATE_MISSING",
+                text_de="Geburtsdatum fehlt: Altersgrenzen nicht geprüft.",
+            )
         )
     else:
         limit = age_limit_date(birth)
@@ -270,20 +274,20 @@ def assess_sgb2(
             under_15 = True
             reasons.append(
                 Reason(
-                    "SGB2_UNDER_15",
-                    f"Noch nicht 15 Jahre alt (15. Geburtstag am {fmt(fifteen)}): keine "
+                    code="SGB2_UNDER_15",
+                    text_de=f"Noch nicht 15 Jahre alt (15. Geburtstag am {fmt(fifteen)}): keine "
                     f"erwerbsfähige leistungsberechtigte Person.",
-                    "§ 7 Abs. 1 S. 1 Nr. 1 SGB II",
+                    legal_ref="§ 7 Abs. 1 S. 1 Nr. 1 SGB II",
                 )
             )
         elif as_of > limit:
             over_limit = True
             reasons.append(
                 Reason(
-                    "SGB2_AGE_LIMIT_REACHED",
-                    f"Altersgrenze erreicht mit Ablauf des {fmt(limit)}: Grundsicherung im Alter "
-                    f"nach dem 4. Kapitel SGB XII oder Rente.",
-                    "§ 7a SGB II, § 41 SGB XII",
+                    code="SGB2_AGE_LIMIT_REACHED",
+                    text_de=f"Altersgrenze erreicht mit Ablauf des {fmt(limit)}: Grundsicherung im "
+                    f"Alter nach dem 4. Kapitel SGB XII oder Rente.",
+                    legal_ref="§ 7a SGB II, § 41 SGB XII",
                 )
             )
         else:
@@ -296,8 +300,8 @@ def assess_sgb2(
     if erw is None:
         warnings.append(
             Warning(
-                "ERWERBSFAEHIGKEIT_UNKNOWN",
-                "Erwerbsfähigkeit ungeklärt; die Agentur für Arbeit stellt sie fest "
+                code="ERWERBSFAEHIGKEIT_UNKNOWN",
+                text_de="Erwerbsfähigkeit ungeklärt; die Agentur für Arbeit stellt sie fest "
                 "(§ 44a SGB II).",
             )
         )
@@ -305,7 +309,8 @@ def assess_sgb2(
     if residence is None:
         warnings.append(
             Warning(
-                "HABITUAL_RESIDENCE_UNKNOWN", "Gewöhnlicher Aufenthalt in Deutschland ungeklärt."
+                code="HABITUAL_RESIDENCE_UNKNOWN",
+                text_de="Gewöhnlicher Aufenthalt in Deutschland ungeklärt.",
             )
         )
     nr1, nr2, f_reasons, f_warnings = foreigner_exclusions(facts, as_of, refugee.humanitarian)
@@ -320,9 +325,9 @@ def assess_sgb2(
     if refugee.asylblg is True:
         reasons.append(
             Reason(
-                "SGB2_EXCLUDED_ASYLBLG",
-                f"Leistungsberechtigt nach dem AsylbLG, daher kein {benefit}.",
-                "§ 7 Abs. 1 S. 2 Nr. 3 SGB II",
+                code="SGB2_EXCLUDED_ASYLBLG",
+                text_de=f"Leistungsberechtigt nach dem AsylbLG, daher kein {benefit}.",
+                legal_ref="§ 7 Abs. 1 S. 2 Nr. 3 SGB II",
             )
         )
         return done(Sgb2Outcome.ASYLBLG)
@@ -331,20 +336,20 @@ def assess_sgb2(
     if facts.receives_old_age_pension is True:
         reasons.append(
             Reason(
-                "SGB2_EXCLUDED_OLD_AGE_PENSION",
-                f"Bezug einer Altersrente schließt {benefit} aus; bei Bedarf Sozialhilfe nach dem "
-                f"SGB XII.",
-                "§ 7 Abs. 4 S. 1 SGB II",
+                code="SGB2_EXCLUDED_OLD_AGE_PENSION",
+                text_de=f"Bezug einer Altersrente schließt {benefit} aus; bei Bedarf Sozialhilfe "
+                f"nach dem SGB XII.",
+                legal_ref="§ 7 Abs. 4 S. 1 SGB II",
             )
         )
         return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
     if facts.inpatient_over_6_months is True:
         reasons.append(
             Reason(
-                "SGB2_EXCLUDED_INPATIENT",
-                f"Voraussichtlich mehr als sechs Monate in einer stationären Einrichtung: kein "
-                f"{benefit}; bei Bedarf Sozialhilfe nach dem SGB XII.",
-                "§ 7 Abs. 4 S. 1 und 3 SGB II",
+                code="SGB2_EXCLUDED_INPATIENT",
+                text_de="Voraussichtlich mehr als sechs Monate in einer stationären Einrichtung: "
+                f"kein {benefit}; bei Bedarf Sozialhilfe nach dem SGB XII.",
+                legal_ref="§ 7 Abs. 4 S. 1 und 3 SGB II",
             )
         )
         return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
@@ -355,50 +360,51 @@ def assess_sgb2(
         if bg is True:
             reasons.append(
                 Reason(
-                    "SGB2_NON_ERWERBSFAEHIG_IN_BG",
-                    f"Nicht erwerbsfähig, aber in einer Bedarfsgemeinschaft mit einer "
+                    code="SGB2_NON_ERWERBSFAEHIG_IN_BG",
+                    text_de=f"Nicht erwerbsfähig, aber in einer Bedarfsgemeinschaft mit einer "
                     f"erwerbsfähigen "
                     f"Person: {ruleset.sgb2_non_erwerbsfaehig_benefit_name} vom Jobcenter.",
-                    "§ 7 Abs. 2, § 23 SGB II",
+                    legal_ref="§ 7 Abs. 2, § 23 SGB II",
                 )
             )
             return done(_by_need(hilfe, Sgb2Outcome.ENTITLED_NON_ERWERBSFAEHIG, reasons, warnings))
         if bg is None:
             warnings.append(
                 Warning(
-                    "BG_MEMBERSHIP_UNKNOWN",
-                    "Ob eine erwerbsfähige Person in der Bedarfsgemeinschaft lebt, ist unbekannt "
-                    "(SGB II § 23 oder SGB XII).",
+                    code="BG_MEMBERSHIP_UNKNOWN",
+                    text_de="Ob eine erwerbsfähige Person in der Bedarfsgemeinschaft lebt, ist "
+                    "unbekannt (SGB II § 23 oder SGB XII).",
                 )
             )
             return done(Sgb2Outcome.UNDETERMINED)
         if not under_15:
             reasons.append(
                 Reason(
-                    "SGB2_NOT_ERWERBSFAEHIG",
-                    "Nicht erwerbsfähig (weniger als drei Stunden täglich auf absehbare Zeit): "
+                    code="SGB2_NOT_ERWERBSFAEHIG",
+                    text_de="Nicht erwerbsfähig (weniger als drei Stunden täglich auf absehbare "
+                    "Zeit): "
                     "Hilfe zum Lebensunterhalt oder Grundsicherung bei Erwerbsminderung nach dem "
                     "SGB XII.",
-                    "§ 8 Abs. 1 SGB II, §§ 19, 41 SGB XII",
+                    legal_ref="§ 8 Abs. 1 SGB II, §§ 19, 41 SGB XII",
                 )
             )
         return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
     if facts.training_bafoeg_eligible is True:
         reasons.append(
             Reason(
-                "SGB2_EXCLUDED_TRAINING",
-                f"Ausbildung dem Grunde nach BAföG- oder BAB-förderfähig: kein {benefit} für den "
-                f"Lebensunterhalt (Ausnahmen nach § 7 Abs. 6 SGB II prüfen).",
-                "§ 7 Abs. 5 SGB II",
+                code="SGB2_EXCLUDED_TRAINING",
+                text_de=f"Ausbildung dem Grunde nach BAföG- oder BAB-förderfähig: kein {benefit} "
+                f"für den Lebensunterhalt (Ausnahmen nach § 7 Abs. 6 SGB II prüfen).",
+                legal_ref="§ 7 Abs. 5 SGB II",
             )
         )
         return done(Sgb2Outcome.NONE)
     if residence is False:
         reasons.append(
             Reason(
-                "SGB2_NO_HABITUAL_RESIDENCE",
-                "Kein gewöhnlicher Aufenthalt in Deutschland.",
-                "§ 7 Abs. 1 S. 1 Nr. 4 SGB II",
+                code="SGB2_NO_HABITUAL_RESIDENCE",
+                text_de="Kein gewöhnlicher Aufenthalt in Deutschland.",
+                legal_ref="§ 7 Abs. 1 S. 1 Nr. 4 SGB II",
             )
         )
         return done(Sgb2Outcome.NONE)
@@ -423,18 +429,19 @@ def assess_sgb2(
     if unknown:
         warnings.append(
             Warning(
-                "SGB2_UNDETERMINED",
-                f"Anspruch auf {benefit} nicht bestimmbar; es fehlen: {', '.join(unknown)}.",
+                code="SGB2_UNDETERMINED",
+                text_de=f"Anspruch auf {benefit} nicht bestimmbar; es fehlen: "
+                f"{', '.join(unknown)}.",
             )
         )
         return done(Sgb2Outcome.UNDETERMINED)
     limit_text = f" bis zur Altersgrenze am {fmt(limit)}" if limit else ""
     reasons.append(
         Reason(
-            "SGB2_ENTITLED",
-            f"Anspruch auf {benefit}: erwerbsfähig, hilfebedürftig, mindestens 15 Jahre"
+            code="SGB2_ENTITLED",
+            text_de=f"Anspruch auf {benefit}: erwerbsfähig, hilfebedürftig, mindestens 15 Jahre"
             f"{limit_text}, gewöhnlicher Aufenthalt in Deutschland, kein Ausschluss.",
-            "§ 7 Abs. 1 S. 1 SGB II",
+            legal_ref="§ 7 Abs. 1 S. 1 SGB II",
         )
     )
     return done(Sgb2Outcome.ENTITLED)

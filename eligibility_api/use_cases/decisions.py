@@ -51,34 +51,15 @@ class DecisionSnapshot(BaseModel):
 
 def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) -> DecisionSnapshot:
     """The snapshot of an engine decision, with warnings raised while mapping the facts."""
-    key_dates = decision.key_dates
-    return DecisionSnapshot.model_validate(
-        {
-            "legal_domain": decision.legal_domain.value,
-            "parallel_entitlements": [d.value for d in decision.parallel_entitlements],
-            "responsible_org_type": decision.responsible_org_type.value,
-            "integration_responsible_org_type": decision.integration_responsible_org_type.value,
-            "reasons": [
-                {"code": r.code, "text_de": r.text_de, "legal_ref": r.legal_ref}
-                for r in decision.reasons
-            ],
-            "key_dates": {
-                "alg1_claim_start_date": key_dates.alg1_claim_start_date,
-                "alg1_entitlement_days": key_dates.alg1_entitlement_days,
-                "alg1_end_date": key_dates.alg1_end_date,
-                "alg1_remaining_days": key_dates.alg1_remaining_days,
-                "responsibility_change_date": key_dates.responsibility_change_date,
-                "info_session_invitation_date": key_dates.info_session_invitation_date,
-                "sgb2_age_limit_date": key_dates.sgb2_age_limit_date,
-                "asylblg_end_date": key_dates.asylblg_end_date,
-                "sgb2_start_date": key_dates.sgb2_start_date,
-            },
-            "warnings": [
-                {"code": w.code, "text_de": w.text_de, "uncertain": w.uncertain}
-                for w in (*decision.warnings, *extra_warnings)
-            ],
-            "rules_version": decision.rules_version,
-        }
+    return DecisionSnapshot(
+        legal_domain=decision.legal_domain.value,
+        parallel_entitlements=tuple(d.value for d in decision.parallel_entitlements),
+        responsible_org_type=decision.responsible_org_type.value,
+        integration_responsible_org_type=decision.integration_responsible_org_type.value,
+        reasons=decision.reasons,
+        key_dates=decision.key_dates,
+        warnings=(*decision.warnings, *extra_warnings),
+        rules_version=decision.rules_version,
     )
 
 

@@ -53,7 +53,7 @@ class TestSnapshotOf:
             integration_responsible_org_type=OrgType.AGENTUR,
             rules_version="sgb2-buergergeld-2023",
             parallel_entitlements=(LegalDomain.SGB_III, LegalDomain.SGB_II),
-            reasons=(Reason("A", "Text", "§ 1"),),
+            reasons=(Reason(code="A", text_de="Text", legal_ref="§ 1"),),
             key_dates=KeyDates(
                 alg1_claim_start_date=date(2025, 2, 1),
                 alg1_entitlement_days=450,
@@ -65,10 +65,10 @@ class TestSnapshotOf:
                 asylblg_end_date=date(2026, 3, 31),
                 sgb2_start_date=date(2026, 4, 1),
             ),
-            warnings=(DomainWarning("W", "Warnung"),),
+            warnings=(DomainWarning(code="W", text_de="Warnung"),),
         )
 
-        result = snapshot_of(decision, (DomainWarning("X", "mehr", uncertain=True),))
+        result = snapshot_of(decision, (DomainWarning(code="X", text_de="mehr", uncertain=True),))
 
         assert result.legal_domain == "SGB_III"
         assert result.parallel_entitlements == ("SGB_III", "SGB_II")
