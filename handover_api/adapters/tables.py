@@ -19,8 +19,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db.base import TYPE_ANNOTATION_MAP, BigIntId, JSONType, make_metadata
+from handover_api.domain.case import CaseAggregate, ContactData
+from handover_api.domain.handover import (
+    EligibilityRecord,
+    HandoverAggregate,
+    Manifest,
+    RecordedTrigger,
+    Waiver,
+)
+from shared.db.base import TYPE_ANNOTATION_MAP, BigIntId, JSONType, JSONValue, make_metadata
 from shared.db.tables import add_infrastructure_tables
+from shared.events.facts import EligibilityFactsV1
+from shared.events.handover import IntegrationPlanV1
 
 metadata = make_metadata()
 add_infrastructure_tables(metadata)
@@ -45,7 +55,7 @@ class Organisation(Base):
     municipalities: Mapped[list[str]] = mapped_column(JSON)
 
 
-class Case(Base):
+class Case(Base, CaseAggregate):
     """A person's case; `owner_org` is the organisation responsible now."""
 
     __tablename__ = "cases"
@@ -55,9 +65,11 @@ class Case(Base):
     created_by_org: Mapped[str] = mapped_column(String(100))
     kundennummer: Mapped[str | None] = mapped_column(String(20))
     municipality: Mapped[str | None] = mapped_column(String(100))
-    person: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    facts: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    integration_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    person: Mapped[ContactData] = mapped_column(JSONValue(ContactData))
+    facts: Mapped[EligibilityFactsV1] = mapped_column(JSONValue(EligibilityFactsV1))
+    integration_plan: Mapped[IntegrationPlanV1 | None] = mapped_column(
+        JSONValue(IntegrationPlanV1), nullable=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -81,8 +93,8 @@ class Document(Base):
     uploaded_at: Mapped[datetime]
 
 
-class Handover(Base):
-    """One handover of a case from one organisation to another."""
+class Handover(Base, HandoverAggregate):
+    """One handover of a case from one organisation to another (behaviour: the aggregate)."""
 
     __tablename__ = "handovers"
 
@@ -98,11 +110,15 @@ class Handover(Base):
     legal_domain_to: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30), index=True)
     transfer_date: Mapped[date] = mapped_column(Date)
-    trigger: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    trigger: Mapped[RecordedTrigger | None] = mapped_column(
+        JSONValue(RecordedTrigger), nullable=True
+    )
     eligibility_status: Mapped[str] = mapped_column(String(20))
-    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    waivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    eligibility: Mapped[EligibilityRecord | None] = mapped_column(
+        JSONValue(EligibilityRecord), nullable=True
+    )
+    waivers: Mapped[tuple[Waiver, ...]] = mapped_column(JSONValue(tuple[Waiver, ...]))
+    manifest: Mapped[Manifest | None] = mapped_column(JSONValue(Manifest), nullable=True)
     manifest_signature: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     transferred_at: Mapped[datetime | None] = mapped_column(nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(nullable=True)

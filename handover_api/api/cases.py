@@ -12,6 +12,7 @@ from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseU
 from handover_api.use_cases.cases import (
     RegisterCase,
     UpdateCase,
+    list_audit,
     read_case,
     register_case,
     update_case,
@@ -19,7 +20,7 @@ from handover_api.use_cases.cases import (
 from shared.etag import etag_for
 from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, int_after, next_page
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -42,11 +43,9 @@ async def create_case(
     cmd = RegisterCase(
         kundennummer=body.kundennummer,
         municipality=body.municipality,
-        person=body.person.model_dump(mode="json", exclude_none=True),
-        facts=body.facts,
-        integration_plan=(
-            body.integration_plan.model_dump(mode="json") if body.integration_plan else None
-        ),
+        person=body.person.to_contact(),
+        facts=body.facts.to_facts(),
+        integration_plan=body.integration_plan.to_draft() if body.integration_plan else None,
     )
 
     def answer(case: Case) -> Answer:
@@ -94,11 +93,9 @@ async def patch_case(
         if_match,
         UpdateCase(
             municipality=body.municipality,
-            person=body.person.model_dump(mode="json", exclude_none=True) if body.person else None,
-            facts=body.facts,
-            integration_plan=body.integration_plan.model_dump(mode="json")
-            if body.integration_plan
-            else None,
+            person=body.person.to_contact() if body.person else None,
+            facts=body.facts.to_facts() if body.facts else None,
+            integration_plan=body.integration_plan.to_draft() if body.integration_plan else None,
         ),
         ctx,
     )
@@ -120,11 +117,7 @@ async def list_case_audit(
     cursor: CursorQuery = None,
 ) -> Page[AuditEntryRead]:
     """Who read or changed the case, oldest first (responsible organisation only)."""
-    after = int_after(cursor)
-    async with uow:
-        if await uow.cases.get(case_id, principal.org) is None:
-            raise NotFound("case not found")
-        rows = await uow.audit.list_for_case(case_id, after=after, limit=limit + 1)
+    rows = await list_audit(uow, principal, case_id, int_after(cursor), limit + 1)
     page, next_cursor = next_page(rows, limit, lambda e: id_cursor(e.id))
     return Page[AuditEntryRead](
         items=[AuditEntryRead.model_validate(e) for e in page], next_cursor=next_cursor

@@ -27,13 +27,14 @@ from handover_api.domain.documents import DocumentType
 from handover_api.use_cases.documents import (
     StoredContent,
     UploadDocument,
+    list_documents,
     open_document,
     register_document,
     store_content,
 )
 from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 from shared.strict import CleanText
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -155,11 +156,7 @@ async def list_case_documents(
     cursor: CursorQuery = None,
 ) -> Page[DocumentRead]:
     """Document metadata with sha256, for the organisation responsible for the case."""
-    after = uuid_after(cursor)
-    async with uow:
-        if await uow.cases.get(case_id, principal.org) is None:
-            raise NotFound("case not found")
-        rows = await uow.documents.list_for_case(case_id, after=after, limit=limit + 1)
+    rows = await list_documents(uow, principal, case_id, uuid_after(cursor), limit + 1)
     page, next_cursor = next_page(rows, limit, lambda d: id_cursor(d.id))
     return Page[DocumentRead](
         items=[DocumentRead.model_validate(d) for d in page], next_cursor=next_cursor

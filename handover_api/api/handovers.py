@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from handover_api.adapters.tables import Handover
-from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.api.deps import HandoversRead, HandoversWrite, IfMatch, TransferDep, UowDep
 from handover_api.api.schemas import (
     CancelIn,
@@ -23,17 +22,11 @@ from handover_api.use_cases import handovers as uc
 from shared.etag import etag_for
 from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["handovers"])
 
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
-
-
-async def present(uow: HandoverUnitOfWork, handover: Handover) -> HandoverRead:
-    """The handover as the API shows it, with what still blocks it."""
-    states = await uc.blocking_states(uow, [handover])
-    return as_read(handover, states[handover.id])
 
 
 def as_read(handover: Handover, blocking_state: uc.Blocking) -> HandoverRead:
@@ -75,8 +68,8 @@ async def start_handover(
         reason=body.reason,
         to_org=body.to_org,
         transfer_date=body.transfer_date,
-        trigger=uc.Trigger(body.trigger.type, body.trigger.occurred_on) if body.trigger else None,
-        waivers=tuple(uc.Waiver(w.document_type, w.reason) for w in body.waivers),
+        trigger=body.trigger.to_trigger() if body.trigger else None,
+        waivers=tuple(w.to_waiver() for w in body.waivers),
     )
 
     def answer(view: uc.HandoverView) -> Answer:
@@ -97,13 +90,7 @@ async def get_handover(
     handover_id: uuid.UUID, response: Response, principal: HandoversRead, uow: UowDep
 ) -> HandoverRead:
     """Visible to the source (until completed) and, once released, to the receiver."""
-    async with uow:
-        handover = await uow.handovers.get(handover_id, principal.org)
-        if handover is None:
-            raise NotFound("handover not found")
-        read = await present(uow, handover)
-    response.headers["ETag"] = etag_for(handover.version)
-    return read
+    return _with_etag(response, await uc.read_handover(uow, principal, handover_id))
 
 
 @router.get(
@@ -121,22 +108,21 @@ async def list_handovers(
     cursor: CursorQuery = None,
 ) -> Page[HandoverRead]:
     """Incoming (released to the caller) and outgoing handovers, oldest id first."""
-    after = uuid_after(cursor)
-    async with uow:
-        rows = await uow.handovers.list(
-            principal.org,
-            direction=direction,
-            status=status.value if status else None,
-            after=after,
-            limit=limit + 1,
-        )
-        page, next_cursor = next_page(rows, limit, lambda h: id_cursor(h.id))
-        states = await uc.blocking_states(uow, page)
-    items = [as_read(h, states[h.id]) for h in page]
+    views = await uc.list_handovers(
+        uow,
+        principal,
+        direction=direction,
+        status=status,
+        after=uuid_after(cursor),
+        limit=limit + 1,
+    )
+    page, next_cursor = next_page(views, limit, lambda v: id_cursor(v.handover.id))
+    items = [as_read(v.handover, v.blocking) for v in page]
     return Page[HandoverRead](items=items, next_cursor=next_cursor)
 
 
-def _changed(response: Response, view: uc.HandoverView) -> HandoverRead:
+def _with_etag(response: Response, view: uc.HandoverView) -> HandoverRead:
+    """The handover's body, its version as the ETag."""
     response.headers["ETag"] = etag_for(view.handover.version)
     return as_read(view.handover, view.blocking)
 
@@ -157,8 +143,8 @@ async def record_trigger(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """E.g. the SGB II application was filed; the handover may transfer right away."""
-    trigger = uc.Trigger(body.type, body.occurred_on)
-    return _changed(
+    trigger = body.to_trigger()
+    return _with_etag(
         response, await uc.record_trigger(uow, principal, handover_id, trigger, if_match, ctx)
     )
 
@@ -179,8 +165,8 @@ async def waive_document(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """Explicitly waive a mandatory item, with a reason (source only, before transfer)."""
-    waiver = uc.Waiver(body.document_type, body.reason)
-    return _changed(
+    waiver = body.to_waiver()
+    return _with_etag(
         response, await uc.waive_document(uow, principal, handover_id, waiver, if_match, ctx)
     )
 
@@ -199,7 +185,7 @@ async def accept_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The receiving organisation confirms and continues the case."""
-    return _changed(response, await uc.accept_handover(uow, principal, handover_id, if_match))
+    return _with_etag(response, await uc.accept_handover(uow, principal, handover_id, if_match))
 
 
 @router.post(
@@ -216,7 +202,7 @@ async def complete_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The receiver continued the plan; the source's read access ends."""
-    return _changed(response, await uc.complete_handover(uow, principal, handover_id, if_match))
+    return _with_etag(response, await uc.complete_handover(uow, principal, handover_id, if_match))
 
 
 @router.post(
@@ -234,7 +220,7 @@ async def reject_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """Return the case to the source with a reason code."""
-    return _changed(
+    return _with_etag(
         response, await uc.reject_handover(uow, principal, handover_id, body.reason_code, if_match)
     )
 
@@ -254,6 +240,6 @@ async def cancel_handover(
     if_match: IfMatch = None,
 ) -> HandoverRead:
     """The source withdraws the handover (job found, new ALG I, moved away)."""
-    return _changed(
+    return _with_etag(
         response, await uc.cancel_handover(uow, principal, handover_id, body.reason_code, if_match)
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from handover_api.api.deps import AnyClient, SignerDep, UowDep
 from handover_api.api.schemas import OrganisationRead
+from handover_api.use_cases import organisations as uc
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["organisations"])
@@ -21,8 +22,7 @@ router = APIRouter(prefix="/v1", tags=["organisations"])
 )
 async def list_organisations(principal: AnyClient, uow: UowDep) -> list[OrganisationRead]:
     """Agenturen and Jobcenter known to the broker, with the municipalities they serve."""
-    async with uow:
-        return [OrganisationRead.model_validate(o) for o in await uow.organisations.list()]
+    return [OrganisationRead.model_validate(o) for o in await uc.list_organisations(uow)]
 
 
 @router.get("/manifest-keys", summary="Manifest signing keys (JWKS)")

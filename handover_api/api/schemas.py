@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
+from handover_api.domain.case import ContactData, PlanDraft, PlanGoal, PlanMeasure
 from handover_api.domain.documents import DocumentType, HandoverReason
+from handover_api.domain.handover import Trigger, Waiver
 from handover_api.domain.lifecycle import (
     CancellationReason,
     EligibilityStatus,
@@ -25,6 +29,10 @@ class CaseFacts(EligibilityFactsV1):
 
     residence_status: ResidenceStatusCode | None = None
 
+    def to_facts(self) -> EligibilityFactsV1:
+        """The facts as the case keeps and announces them."""
+        return EligibilityFactsV1.model_validate(self.model_dump(mode="json"))
+
 
 Facts = Annotated[CaseFacts, BeforeValidator(forbid_unknown(CaseFacts))]
 OrgId = Annotated[str, Field(min_length=2, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -35,6 +43,32 @@ class Schema(BaseModel):
     """Response base: built from ORM rows."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+@cache
+def _adapter(value_type: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(value_type)
+
+
+def _as_json(value: Any) -> Any:
+    """A value object (dataclass or pydantic model, or a tuple of them) as plain JSON data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _adapter(type(value)).dump_python(value, mode="json")
+    if isinstance(value, tuple):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def _without_nulls(value: Any) -> Any:
+    data = _as_json(value)
+    return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
+# Value objects shown as the JSON objects they are stored as.
+JSONObject = Annotated[dict[str, Any], BeforeValidator(_as_json)]
+JSONObjects = Annotated[list[dict[str, Any]], BeforeValidator(_as_json)]
 
 
 class Request(BaseModel):
@@ -50,6 +84,10 @@ class Person(Request):
     family_name: CleanText = Field(min_length=1, max_length=100)
     email: CleanText | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()/-]+$")
+
+    def to_contact(self) -> ContactData:
+        """The contact data as the case keeps it."""
+        return ContactData(self.given_name, self.family_name, self.email, self.phone)
 
 
 class PlanGoalIn(Request):
@@ -76,6 +114,18 @@ class IntegrationPlanIn(Request):
     goals: list[PlanGoalIn] = Field(default_factory=list, max_length=50)
     measures: list[PlanMeasureIn] = Field(default_factory=list, max_length=50)
     next_review_date: RangedDate | None = None
+
+    def to_draft(self) -> PlanDraft:
+        """The plan as written, before it gets its ids and version."""
+        return PlanDraft(
+            plan_type=self.plan_type,
+            goals=tuple(PlanGoal(g.code, g.target_date) for g in self.goals),
+            measures=tuple(
+                PlanMeasure(m.type, m.start_date, m.end_date, m.cost_bearer, m.status)
+                for m in self.measures
+            ),
+            next_review_date=self.next_review_date,
+        )
 
 
 CASE_EXAMPLE: dict[str, Any] = {
@@ -144,9 +194,9 @@ class CaseRead(Schema):
     created_by_org: str
     kundennummer: str | None
     municipality: str | None
-    person: dict[str, Any]
-    facts: dict[str, Any]
-    integration_plan: dict[str, Any] | None
+    person: Annotated[dict[str, Any], BeforeValidator(_without_nulls)]
+    facts: JSONObject
+    integration_plan: JSONObject | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -187,6 +237,10 @@ class TriggerIn(Request):
     type: TriggerType
     occurred_on: RangedDate
 
+    def to_trigger(self) -> Trigger:
+        """The trigger as the handover records it."""
+        return Trigger(self.type, self.occurred_on)
+
 
 class WaiverIn(Request):
     """An explicitly waived mandatory document."""
@@ -201,6 +255,10 @@ class WaiverIn(Request):
 
     document_type: DocumentType
     reason: CleanText = Field(min_length=3, max_length=300)
+
+    def to_waiver(self) -> Waiver:
+        """The waiver as the handover records it."""
+        return Waiver(self.document_type, self.reason)
 
 
 class HandoverCreate(Request):
@@ -259,13 +317,13 @@ class HandoverRead(Schema):
     status: HandoverStatus
     fhir_status: str
     transfer_date: date
-    trigger: dict[str, Any] | None
+    trigger: JSONObject | None
     eligibility_status: EligibilityStatus
-    eligibility: dict[str, Any] | None
-    waivers: list[dict[str, Any]]
+    eligibility: JSONObject | None
+    waivers: JSONObjects
     missing_documents: list[DocumentType] = Field(default_factory=list)
     blocking: list[str] = Field(default_factory=list)
-    manifest: dict[str, Any] | None
+    manifest: JSONObject | None
     manifest_signature: str | None
     transferred_at: datetime | None
     due_at: datetime | None

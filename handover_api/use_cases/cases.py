@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from handover_api.adapters.tables import Case
+from handover_api.adapters.tables import AuditEntry, Case
 from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.domain.case import ContactData, PlanDraft, numbered_plan
 from handover_api.use_cases import audit
 from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
 from handover_api.use_cases.outbox import announce
@@ -27,9 +27,9 @@ class RegisterCase:
 
     kundennummer: str | None
     municipality: str | None
-    person: dict[str, Any]
+    person: ContactData
     facts: EligibilityFactsV1
-    integration_plan: dict[str, Any] | None
+    integration_plan: PlanDraft | None
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,9 @@ class UpdateCase:
     """Changed fields of a case; None means unchanged."""
 
     municipality: str | None = None
-    person: dict[str, Any] | None = None
+    person: ContactData | None = None
     facts: EligibilityFactsV1 | None = None
-    integration_plan: dict[str, Any] | None = None
-
-
-def plan_with_ids(plan: dict[str, Any] | None, version: int) -> dict[str, Any] | None:
-    """Give a plan and its goals/measures stable ids and the plan a version number."""
-    if plan is None:
-        return None
-    out = dict(plan)
-    out.setdefault("plan_id", str(uuid.uuid4()))
-    out["version"] = version
-    out["goals"] = [{"goal_id": str(uuid.uuid4()), **g} for g in plan.get("goals", [])]
-    out["measures"] = [{"measure_id": str(uuid.uuid4()), **m} for m in plan.get("measures", [])]
-    return out
+    integration_plan: PlanDraft | None = None
 
 
 async def register_case(
@@ -78,8 +66,10 @@ async def register_case(
             kundennummer=cmd.kundennummer,
             municipality=cmd.municipality,
             person=cmd.person,
-            facts=cmd.facts.model_dump(mode="json"),
-            integration_plan=plan_with_ids(cmd.integration_plan, 1),
+            facts=cmd.facts,
+            integration_plan=(
+                numbered_plan(cmd.integration_plan, None) if cmd.integration_plan else None
+            ),
             version=1,
             created_at=now,
             updated_at=now,
@@ -113,6 +103,16 @@ async def read_case(uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUI
         audit.record(uow, actor, case.id, "case.read")
         await uow.commit()
     return case
+
+
+async def list_audit(
+    uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUID, after: int | None, limit: int
+) -> Sequence[AuditEntry]:
+    """Up to `limit` entries of the case's audit trail after `after`, oldest first."""
+    async with uow:
+        if await uow.cases.get(case_id, actor.org) is None:
+            raise NotFound("case not found")
+        return await uow.audit.list_for_case(case_id, after=after, limit=limit)
 
 
 async def update_case(
@@ -153,22 +153,16 @@ async def _apply_update(
     if cmd.person is not None and cmd.person != case.person:
         case.person = cmd.person
         changed.append("person")
-    new_facts = cmd.facts.model_dump(mode="json") if cmd.facts is not None else None
-    if new_facts is not None and new_facts != case.facts:
-        case.facts = new_facts
+    if cmd.facts is not None and cmd.facts != case.facts:
+        case.facts = cmd.facts
         changed.append("facts")
     if cmd.integration_plan is not None:
-        previous = case.integration_plan or {}
-        plan = dict(cmd.integration_plan)
-        if previous.get("plan_id"):
-            plan["plan_id"] = previous["plan_id"]
-        case.integration_plan = plan_with_ids(plan, int(previous.get("version", 0)) + 1)
+        case.integration_plan = numbered_plan(cmd.integration_plan, case.integration_plan)
         changed.append("integration_plan")
     if not changed:
         return case
     now = utcnow()
-    case.version += 1
-    case.updated_at = now
+    case.touch(now)
     audit.record(uow, actor, case.id, "case.updated", fields=changed)
     if "facts" in changed or "municipality" in changed:
         await announce(
@@ -177,7 +171,7 @@ async def _apply_update(
                 case_id=case.id,
                 owner_org=case.owner_org,
                 municipality=case.municipality,
-                facts=EligibilityFactsV1.model_validate(case.facts),
+                facts=case.facts,
                 changed_fields=tuple(f for f in changed if f in {"facts", "municipality"}),
                 updated_at=now,
             ),

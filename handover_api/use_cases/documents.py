@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from handover_api.adapters.blobstore import BlobStore, BlobTooLarge
@@ -36,6 +36,20 @@ class StoredContent:
     sha256: str
     size: int
     media_type: str
+
+
+async def list_documents(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    case_id: uuid.UUID,
+    after: uuid.UUID | None,
+    limit: int,
+) -> Sequence[Document]:
+    """Up to `limit` documents of a case the caller is responsible for, after `after`."""
+    async with uow:
+        if await uow.cases.get(case_id, actor.org) is None:
+            raise NotFound("case not found")
+        return await uow.documents.list_for_case(case_id, after=after, limit=limit)
 
 
 async def store_content(

@@ -9,35 +9,34 @@ re-evaluates the handover, and two inputs never deadlock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.tables import Case, Document, Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
-from handover_api.domain.documents import (
-    DocumentType,
-    HandoverReason,
-    missing_documents,
-    travels_with,
-)
+from handover_api.domain.documents import DocumentType, HandoverReason, travels_with
 from handover_api.domain.errors import (
     ActiveHandoverExists,
     InvalidTarget,
     TransitionNotAllowed,
     UnknownOrganisation,
 )
+from handover_api.domain.handover import (
+    EligibilityRecord,
+    Manifest,
+    RecordedTrigger,
+    Release,
+    Trigger,
+    Waiver,
+)
 from handover_api.domain.lifecycle import (
     CancellationReason,
     EligibilityStatus,
     HandoverStatus,
-    Readiness,
     RejectionReason,
-    TriggerType,
-    assess,
-    ensure_transition,
 )
 from handover_api.domain.manifest import manifest_digest
 from handover_api.use_cases import audit
@@ -47,16 +46,7 @@ from shared.db.base import utcnow
 from shared.etag import check_if_match
 from shared.events.eligibility import EligibilityDeterminedV1
 from shared.events.envelope import Envelope
-from shared.events.facts import EligibilityFactsV1
-from shared.events.handover import (
-    CaseTransferredV1,
-    HandoverAcceptedV1,
-    HandoverOverdueV1,
-    HandoverRejectedV1,
-    HandoverRequestedV1,
-    IntegrationPlanV1,
-    ManifestDocumentV1,
-)
+from shared.events.handover import HandoverRequestedV1, ManifestDocumentV1
 from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.logging import get_logger
 from shared.problems import NotFound
@@ -75,22 +65,6 @@ class TransferContext:
 
 
 @dataclass(frozen=True)
-class Trigger:
-    """A legal trigger and the day it occurred."""
-
-    type: TriggerType
-    occurred_on: date
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """A mandatory document the source explicitly waives, with a reason."""
-
-    document_type: DocumentType
-    reason: str
-
-
-@dataclass(frozen=True)
 class StartHandover:
     """Input of `start_handover`."""
 
@@ -99,14 +73,6 @@ class StartHandover:
     transfer_date: date | None = None
     trigger: Trigger | None = None
     waivers: tuple[Waiver, ...] = ()
-
-
-def _trigger_json(trigger: Trigger) -> dict[str, Any]:
-    return {
-        "type": trigger.type.value,
-        "occurred_on": trigger.occurred_on.isoformat(),
-        "recorded_at": utcnow().isoformat(),
-    }
 
 
 async def start_handover(
@@ -148,12 +114,14 @@ async def start_handover(
             legal_domain_to=target.legal_domain,
             status=S.PREPARING.value,
             transfer_date=cmd.transfer_date or now.date(),
-            trigger=_trigger_json(cmd.trigger) if cmd.trigger else None,
+            trigger=(
+                RecordedTrigger(cmd.trigger.type, cmd.trigger.occurred_on, now)
+                if cmd.trigger
+                else None
+            ),
             eligibility_status=EligibilityStatus.PENDING.value,
             eligibility=None,
-            waivers=[
-                {"document_type": w.document_type.value, "reason": w.reason} for w in cmd.waivers
-            ],
+            waivers=cmd.waivers,
             version=1,
             created_at=now,
             updated_at=now,
@@ -174,11 +142,12 @@ async def start_handover(
                 legal_domain_to=target.legal_domain,
                 transfer_date=handover.transfer_date,
                 requested_at=now,
-                facts=EligibilityFactsV1.model_validate(case.facts),
+                facts=case.facts,
             ),
             case.id,
         )
         await advance(uow, handover, case, ctx)
+        await _save(uow, actor, handover)
         created = answer(await _view(uow, handover))
         await record_answer(uow.session, idempotency, created)
         await uow.commit()
@@ -211,74 +180,6 @@ async def _lock(
     return handover, case
 
 
-async def _owned_pre_transfer(
-    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> tuple[Handover, Case]:
-    locked = await _lock(uow, handover_id, actor.org)
-    if locked is None:
-        raise NotFound("handover not found")
-    handover, case = locked
-    if handover.from_org != actor.org:
-        raise TransitionNotAllowed("only the source organisation can do this")
-    if if_match is not None:
-        check_if_match(if_match, handover.version)
-    return handover, case
-
-
-async def record_trigger(
-    uow: HandoverUnitOfWork,
-    actor: Principal,
-    handover_id: uuid.UUID,
-    trigger: Trigger,
-    if_match: str | None,
-    ctx: TransferContext,
-) -> HandoverView:
-    """Record the legal trigger (e.g. SGB II application filed); may complete the transfer."""
-    async with uow:
-        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-        if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-            raise TransitionNotAllowed(f"a handover in status {handover.status} takes no trigger")
-        handover.trigger = _trigger_json(trigger)
-        _touch(handover)
-        audit.record(uow, actor, case.id, "handover.trigger_recorded", trigger=trigger.type.value)
-        await advance(uow, handover, case, ctx)
-        view = await _view(uow, handover)
-        await uow.commit()
-    return view
-
-
-async def waive_document(
-    uow: HandoverUnitOfWork,
-    actor: Principal,
-    handover_id: uuid.UUID,
-    waiver: Waiver,
-    if_match: str | None,
-    ctx: TransferContext,
-) -> HandoverView:
-    """Waive one mandatory document with a reason; may complete the transfer."""
-    async with uow:
-        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-        if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-            raise TransitionNotAllowed(f"a handover in status {handover.status} takes no waiver")
-        others = [w for w in handover.waivers if w["document_type"] != waiver.document_type.value]
-        handover.waivers = [
-            *others,
-            {"document_type": waiver.document_type.value, "reason": waiver.reason},
-        ]
-        _touch(handover)
-        audit.record(
-            uow,
-            actor,
-            case.id,
-            "handover.document_waived",
-            document_type=waiver.document_type.value,
-        )
-        await advance(uow, handover, case, ctx)
-        view = await _view(uow, handover)
-        await uow.commit()
-    return view
-
-
 async def apply_eligibility(
     uow: HandoverUnitOfWork,
     event: Envelope[EligibilityDeterminedV1],
@@ -292,57 +193,40 @@ async def apply_eligibility(
     if locked is None:
         return
     handover, case = locked
-    if S(handover.status) not in (S.PREPARING, S.AWAITING_DOCUMENTS):
-        return
     confirmed = (
         data.target_confirmed
         if data.target_confirmed is not None
         else data.legal_domain == handover.legal_domain_to
     )
-    handover.eligibility_status = (
-        EligibilityStatus.CONFIRMED if confirmed else EligibilityStatus.DENIED
-    ).value
-    handover.eligibility = {
-        "check_id": str(data.check_id),
-        "legal_domain": data.legal_domain,
-        "rules_version": data.rules_version,
-        "reasons": [r.model_dump(mode="json") for r in data.reasons],
-        "warnings": [w.model_dump(mode="json") for w in data.warnings],
-        "key_dates": data.key_dates.model_dump(mode="json"),
-        "determined_at": data.determined_at.isoformat(),
-    }
-    _touch(handover)
-    audit.record(
-        uow,
-        audit.SYSTEM,
-        case.id,
-        "handover.eligibility_recorded",
-        handover_id=handover.id,
-        status=handover.eligibility_status,
+    record = EligibilityRecord(
+        check_id=data.check_id,
+        legal_domain=data.legal_domain,
+        rules_version=data.rules_version,
+        reasons=data.reasons,
+        warnings=data.warnings,
+        key_dates=data.key_dates,
+        determined_at=data.determined_at,
     )
-    await advance(uow, handover, case, ctx)
+    if handover.record_eligibility(record, confirmed, utcnow()):
+        await advance(uow, handover, case, ctx)
+        await _save(uow, audit.SYSTEM, handover)
 
 
 async def reevaluate_handover(uow: HandoverUnitOfWork, case: Case, ctx: TransferContext) -> None:
     """An input of the case changed (the caller holds its lock): its handover may move on."""
     handover = await uow.handovers.active_for_case(case.id, for_update=True)
-    if handover is not None and S(handover.status) in (S.PREPARING, S.AWAITING_DOCUMENTS):
+    if handover is not None and handover.before_transfer:
         await advance(uow, handover, case, ctx)
+        await _save(uow, audit.SYSTEM, handover)
 
 
-def readiness_of(handover: Handover, present: Iterable[DocumentType]) -> Readiness:
-    """Where a handover stands given the document types its case has."""
-    return assess(
-        trigger_recorded=handover.trigger is not None,
-        eligibility=EligibilityStatus(handover.eligibility_status),
-        missing=tuple(
-            missing_documents(
-                HandoverReason(handover.reason),
-                present,
-                [DocumentType(w["document_type"]) for w in handover.waivers],
-            )
-        ),
-    )
+async def _save(uow: HandoverUnitOfWork, actor: Principal, handover: Handover) -> None:
+    """Write the audit entries and stage the events of the handover's recorded changes."""
+    for change in handover.pull_changes():
+        by = audit.SYSTEM if change.by_broker else actor
+        audit.record(uow, by, handover.case_id, change.action, **change.details)
+        if change.event is not None:
+            await announce(uow, change.event, handover.case_id)
 
 
 Blocking = tuple[list[DocumentType], list[str]]
@@ -352,11 +236,11 @@ async def blocking_states(
     uow: HandoverUnitOfWork, handovers: Sequence[Handover]
 ) -> dict[uuid.UUID, Blocking]:
     """What still blocks each pre-transfer handover; one documents query for all of them."""
-    waiting = [h for h in handovers if S(h.status) in (S.PREPARING, S.AWAITING_DOCUMENTS)]
+    waiting = [h for h in handovers if h.before_transfer]
     types = await uow.documents.types_by_case({h.case_id for h in waiting})
     states: dict[uuid.UUID, Blocking] = {h.id: ([], []) for h in handovers}
     for handover in waiting:
-        readiness = readiness_of(handover, (DocumentType(t) for t in types[handover.case_id]))
+        readiness = handover.readiness(DocumentType(t) for t in types[handover.case_id])
         states[handover.id] = (list(readiness.missing_documents), list(readiness.blocking))
     return states
 
@@ -367,6 +251,39 @@ class HandoverView:
 
     handover: Handover
     blocking: Blocking
+
+
+async def read_handover(
+    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID
+) -> HandoverView:
+    """A handover the caller may see, with what still blocks it."""
+    async with uow:
+        handover = await uow.handovers.get(handover_id, actor.org)
+        if handover is None:
+            raise NotFound("handover not found")
+        return await _view(uow, handover)
+
+
+async def list_handovers(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    *,
+    direction: str | None,
+    status: HandoverStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[HandoverView]:
+    """Up to `limit` handovers the caller may see, oldest id first, each with its blocking."""
+    async with uow:
+        rows = await uow.handovers.list(
+            actor.org,
+            direction=direction,
+            status=status.value if status else None,
+            after=after,
+            limit=limit,
+        )
+        states = await blocking_states(uow, rows)
+    return [HandoverView(h, states[h.id]) for h in rows]
 
 
 async def _view(uow: HandoverUnitOfWork, handover: Handover) -> HandoverView:
@@ -381,32 +298,26 @@ async def advance(
 ) -> None:
     """Move a pre-transfer handover to the status its conditions allow."""
     documents = list(await uow.documents.list_for_case(handover.case_id))
-    readiness = readiness_of(handover, (DocumentType(d.type) for d in documents))
-    current = S(handover.status)
-    if readiness.status == current:
-        return
-    ensure_transition(current, readiness.status)
-    handover.status = readiness.status.value
-    _touch(handover)
-    if readiness.status is S.INELIGIBLE:
-        handover.active_case_id = None
-        audit.record(uow, audit.SYSTEM, case.id, "handover.ineligible", handover_id=handover.id)
-    elif readiness.status is S.TRANSFERRED:
-        reason = HandoverReason(handover.reason)
-        released = [d for d in documents if travels_with(reason, DocumentType(d.type))]
-        await _transfer(uow, handover, case, released, ctx)
-
-
-async def _transfer(
-    uow: HandoverUnitOfWork,
-    handover: Handover,
-    case: Case,
-    documents: list[Document],
-    ctx: TransferContext,
-) -> None:
+    readiness = handover.readiness(DocumentType(d.type) for d in documents)
     now = utcnow()
+    if readiness.status is not S.TRANSFERRED:
+        handover.settle(readiness, now)
+        return
+    reason = HandoverReason(handover.reason)
+    released = [d for d in documents if travels_with(reason, DocumentType(d.type))]
+    handover.transfer(_release(handover, case, released, ctx), now)
+    # From now on the receiving organisation is responsible; the source keeps read-only
+    # access to the handover (not to later changes of the case).
+    case.hand_to(handover.to_org, now)
+    log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
+
+
+def _release(
+    handover: Handover, case: Case, documents: list[Document], ctx: TransferContext
+) -> Release:
+    """The signed manifest of the documents and the plan that travel with the case."""
     base = ctx.public_base_url.rstrip("/")
-    manifest_docs = [
+    manifest_docs = tuple(
         ManifestDocumentV1(
             document_id=d.id,
             type=d.type,
@@ -416,170 +327,92 @@ async def _transfer(
             url=f"{base}/v1/documents/{d.id}/content",
         )
         for d in documents
-    ]
-    plan = (
-        IntegrationPlanV1.model_validate(case.integration_plan)
-        if case.integration_plan is not None
-        else None
     )
-    plan_json = plan.model_dump(mode="json") if plan is not None else None
-    docs_json = [d.model_dump(mode="json") for d in manifest_docs]
+    plan = case.integration_plan
     digest = manifest_digest(
         handover_id=str(handover.id),
         case_id=str(case.id),
         from_org=handover.from_org,
         to_org=handover.to_org,
-        documents=docs_json,
-        integration_plan=plan_json,
+        documents=[d.model_dump(mode="json") for d in manifest_docs],
+        integration_plan=plan.model_dump(mode="json") if plan is not None else None,
     )
-    signature = ctx.signer.sign(digest, str(handover.id))
-    handover.manifest = {
-        "documents": docs_json,
-        "integration_plan": plan_json,
-        "sha256": digest,
-    }
-    handover.manifest_signature = signature
-    handover.transferred_at = now
-    handover.due_at = now + ctx.accept_deadline
-    # From now on the receiving organisation is responsible; the source keeps read-only
-    # access to the handover (not to later changes of the case).
-    case.owner_org = handover.to_org
-    case.version += 1
-    case.updated_at = now
-    audit.record(
-        uow,
-        audit.SYSTEM,
-        case.id,
-        "handover.transferred",
-        handover_id=handover.id,
-        to_org=handover.to_org,
-        documents=len(manifest_docs),
-        manifest_sha256=digest,
+    return Release(
+        manifest=Manifest(documents=manifest_docs, integration_plan=plan, sha256=digest),
+        signature=ctx.signer.sign(digest, str(handover.id)),
+        keys_url=f"{base}/v1/manifest-keys",
+        accept_within=ctx.accept_deadline,
     )
-    await announce(
-        uow,
-        CaseTransferredV1(
-            case_id=case.id,
-            handover_id=handover.id,
-            from_org=handover.from_org,
-            to_org=handover.to_org,
-            reason=handover.reason,
-            legal_domain_from=handover.legal_domain_from,
-            legal_domain_to=handover.legal_domain_to,
-            transferred_at=now,
-            integration_plan=plan,
-            documents=tuple(manifest_docs),
-            manifest_signature=signature,
-            manifest_keys_url=f"{base}/v1/manifest-keys",
-            responsible_from=handover.transfer_date,
-        ),
-        case.id,
-    )
-    log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
 
 
-def _touch(handover: Handover) -> None:
-    handover.version += 1
-    handover.updated_at = utcnow()
+Change = Callable[[Handover, Case, datetime], None]
 
 
-async def _incoming(
-    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> tuple[Handover, Case]:
-    locked = await _lock(uow, handover_id, actor.org)
-    if locked is None:
-        raise NotFound("handover not found")
-    handover, case = locked
-    if handover.to_org != actor.org:
-        raise TransitionNotAllowed("only the receiving organisation can do this")
-    if if_match is not None:
-        check_if_match(if_match, handover.version)
-    return handover, case
-
-
-async def accept_handover(
-    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> HandoverView:
-    """The receiver confirms and continues the case."""
-    async with uow:
-        handover, _ = await _incoming(uow, actor, handover_id, if_match)
-        ensure_transition(S(handover.status), S.ACCEPTED)
-        now = utcnow()
-        handover.status = S.ACCEPTED.value
-        handover.accepted_at = now
-        _touch(handover)
-        audit.record(uow, actor, handover.case_id, "handover.accepted", handover_id=handover.id)
-        await announce(
-            uow,
-            HandoverAcceptedV1(
-                case_id=handover.case_id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                accepted_at=now,
-            ),
-            handover.case_id,
-        )
-        view = await _view(uow, handover)
-        await uow.commit()
-    return view
-
-
-async def complete_handover(
-    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
-) -> HandoverView:
-    """The receiver has continued the plan; the source's read access ends."""
-    async with uow:
-        handover, _ = await _incoming(uow, actor, handover_id, if_match)
-        ensure_transition(S(handover.status), S.COMPLETED)
-        handover.status = S.COMPLETED.value
-        handover.completed_at = utcnow()
-        handover.active_case_id = None
-        _touch(handover)
-        audit.record(uow, actor, handover.case_id, "handover.completed", handover_id=handover.id)
-        view = await _view(uow, handover)
-        await uow.commit()
-    return view
-
-
-async def reject_handover(
+async def _change(
     uow: HandoverUnitOfWork,
     actor: Principal,
     handover_id: uuid.UUID,
-    reason: RejectionReason,
     if_match: str | None,
+    *,
+    by: Literal["source", "receiver"],
+    change: Change,
+    ctx: TransferContext | None = None,
 ) -> HandoverView:
-    """The receiver returns the case to the source with a reason code."""
+    """One change of a handover by one side, guarded by `If-Match`, in one transaction.
+
+    With `ctx` the change is an input before the transfer: the handover then moves on to
+    whatever status its conditions allow, possibly the transfer itself.
+    """
     async with uow:
-        handover, case = await _incoming(uow, actor, handover_id, if_match)
-        ensure_transition(S(handover.status), S.REJECTED)
-        now = utcnow()
-        handover.status = S.REJECTED.value
-        handover.rejected_at = now
-        handover.rejection_reason = reason.value
-        handover.active_case_id = None
-        _touch(handover)
-        case.owner_org = handover.from_org
-        case.version += 1
-        case.updated_at = now
-        audit.record(
-            uow, actor, case.id, "handover.rejected", handover_id=handover.id, reason=reason.value
-        )
-        await announce(
-            uow,
-            HandoverRejectedV1(
-                case_id=case.id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                reason_code=reason.value,
-                rejected_at=now,
-            ),
-            case.id,
-        )
+        locked = await _lock(uow, handover_id, actor.org)
+        if locked is None:
+            raise NotFound("handover not found")
+        handover, case = locked
+        if by == "source" and handover.from_org != actor.org:
+            raise TransitionNotAllowed("only the source organisation can do this")
+        if by == "receiver" and handover.to_org != actor.org:
+            raise TransitionNotAllowed("only the receiving organisation can do this")
+        if if_match is not None:
+            check_if_match(if_match, handover.version)
+        change(handover, case, utcnow())
+        if ctx is not None:
+            await advance(uow, handover, case, ctx)
+        await _save(uow, actor, handover)
         view = await _view(uow, handover)
         await uow.commit()
     return view
+
+
+async def record_trigger(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    handover_id: uuid.UUID,
+    trigger: Trigger,
+    if_match: str | None,
+    ctx: TransferContext,
+) -> HandoverView:
+    """Record the legal trigger (e.g. SGB II application filed); may complete the transfer."""
+
+    def record(handover: Handover, _: Case, now: datetime) -> None:
+        handover.record_trigger(trigger, now)
+
+    return await _change(uow, actor, handover_id, if_match, by="source", change=record, ctx=ctx)
+
+
+async def waive_document(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    handover_id: uuid.UUID,
+    waiver: Waiver,
+    if_match: str | None,
+    ctx: TransferContext,
+) -> HandoverView:
+    """Waive one mandatory document with a reason; may complete the transfer."""
+
+    def waive(handover: Handover, _: Case, now: datetime) -> None:
+        handover.waive(waiver, now)
+
+    return await _change(uow, actor, handover_id, if_match, by="source", change=waive, ctx=ctx)
 
 
 async def cancel_handover(
@@ -590,39 +423,55 @@ async def cancel_handover(
     if_match: str | None,
 ) -> HandoverView:
     """The source withdraws a handover before the transfer."""
-    async with uow:
-        handover, case = await _owned_pre_transfer(uow, actor, handover_id, if_match)
-        ensure_transition(S(handover.status), S.CANCELLED)
-        handover.status = S.CANCELLED.value
-        handover.cancelled_at = utcnow()
-        handover.cancellation_reason = reason.value
-        handover.active_case_id = None
-        _touch(handover)
-        audit.record(
-            uow, actor, case.id, "handover.cancelled", handover_id=handover.id, reason=reason.value
-        )
-        view = await _view(uow, handover)
-        await uow.commit()
-    return view
+
+    def cancel(handover: Handover, _: Case, now: datetime) -> None:
+        handover.cancel(reason, now)
+
+    return await _change(uow, actor, handover_id, if_match, by="source", change=cancel)
+
+
+async def accept_handover(
+    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
+) -> HandoverView:
+    """The receiver confirms and continues the case."""
+
+    def accept(handover: Handover, _: Case, now: datetime) -> None:
+        handover.accept(now)
+
+    return await _change(uow, actor, handover_id, if_match, by="receiver", change=accept)
+
+
+async def complete_handover(
+    uow: HandoverUnitOfWork, actor: Principal, handover_id: uuid.UUID, if_match: str | None
+) -> HandoverView:
+    """The receiver has continued the plan; the source's read access ends."""
+
+    def complete(handover: Handover, _: Case, now: datetime) -> None:
+        handover.complete(now)
+
+    return await _change(uow, actor, handover_id, if_match, by="receiver", change=complete)
+
+
+async def reject_handover(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    handover_id: uuid.UUID,
+    reason: RejectionReason,
+    if_match: str | None,
+) -> HandoverView:
+    """The receiver returns the case to the source with a reason code."""
+
+    def reject(handover: Handover, case: Case, now: datetime) -> None:
+        handover.reject(reason, now)
+        case.hand_to(handover.from_org, now)
+
+    return await _change(uow, actor, handover_id, if_match, by="receiver", change=reject)
 
 
 async def escalate_overdue(uow: HandoverUnitOfWork, now: datetime) -> int:
     """Publish handover.overdue once for every transferred handover past its deadline."""
     handovers = await uow.handovers.due_for_overdue(now)
     for handover in handovers:
-        handover.overdue_at = now
-        audit.record(
-            uow, audit.SYSTEM, handover.case_id, "handover.overdue", handover_id=handover.id
-        )
-        await announce(
-            uow,
-            HandoverOverdueV1(
-                case_id=handover.case_id,
-                handover_id=handover.id,
-                from_org=handover.from_org,
-                to_org=handover.to_org,
-                due_at=handover.due_at or now,
-            ),
-            handover.case_id,
-        )
+        handover.mark_overdue(now)
+        await _save(uow, audit.SYSTEM, handover)
     return len(handovers)

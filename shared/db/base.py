@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -47,6 +48,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONValue(TypeDecorator[Any]):
+    """A JSONB column holding one typed value: a dataclass, a pydantic model or a tuple of them.
+
+    Values are immutable value objects: a change assigns a new value, which the ORM sees.
+    Stored JSON is validated into the type when read, so a row that does not fit fails loudly.
+    """
+
+    impl = postgresql.JSONB
+    cache_ok = True
+
+    def __init__(self, value_type: Any) -> None:
+        super().__init__()
+        self.value_type = value_type
+        self._adapter: TypeAdapter[Any] = TypeAdapter(value_type)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return self._adapter.dump_python(value, mode="json")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return self._adapter.validate_python(value)
 
 
 def utcnow() -> datetime:

@@ -17,6 +17,7 @@ import jwt
 
 from tests.e2e.stack import RunningStack
 from tests.e2e.webhook_receiver import verify_signature, webhook_receiver
+from tests.examples import ALG1_ENDS_CASE
 
 AGENCY = "agentur-hagen"
 JOBCENTER = "jobcenter-ennepe-ruhr"
@@ -35,32 +36,7 @@ ALG1_EXHAUSTED_DOCUMENTS = [
     "INFO_SESSION_ATTENDANCE",
 ]
 
-# domain.md §4.4 example 1: 54 years, 30 insured months, ALG I from 2025-02-01 → ends
-# 2026-04-30; SGB II from 2026-05-01.
-CASE = {
-    "kundennummer": "123A456789",
-    "municipality": "Witten",
-    "person": {"given_name": "Erika", "family_name": "Mustermann"},
-    "facts": {
-        "birth_date": "1970-06-10",
-        "nationality": "GERMAN",
-        "erwerbsfaehig": True,
-        "hilfebeduerftig": True,
-        "habitual_residence_de": True,
-        "alg1": {
-            "claim_start_date": "2025-02-01",
-            "insured_months_30": 30,
-            "insured_months_60": 30,
-        },
-    },
-    "integration_plan": {
-        "plan_type": "EINGLIEDERUNGSVEREINBARUNG",
-        "goals": [{"code": "KLDB_25102"}],
-        "measures": [
-            {"type": "BILDUNGSGUTSCHEIN", "end_date": "2026-08-31", "cost_bearer": "AGENTUR"}
-        ],
-    },
-}
+CASE = ALG1_ENDS_CASE
 
 
 def poll(fetch: Any, until: Any, timeout: float = 60.0) -> Any:

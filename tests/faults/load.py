@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from tests.examples import ALG1_ENDS_CASE
+
 AGENCY = "agentur-hagen"
 JOBCENTER = "jobcenter-ennepe-ruhr"
 
@@ -45,28 +47,10 @@ HANDOVER_BODY: dict[str, Any] = {
 def case_body(rng: random.Random) -> dict[str, Any]:
     """A case of domain.md §4.4 example 1 with a seeded Kundennummer and made-up names."""
     return {
+        **ALG1_ENDS_CASE,
         "kundennummer": f"{rng.randrange(100, 1000)}A{rng.randrange(100_000, 1_000_000)}",
         "municipality": rng.choice(["Witten", "Hattingen", "Gevelsberg", "Schwelm"]),
         "person": {"given_name": "Testperson", "family_name": f"Fall{rng.randrange(10**6)}"},
-        "facts": {
-            "birth_date": "1970-06-10",
-            "nationality": "GERMAN",
-            "erwerbsfaehig": True,
-            "hilfebeduerftig": True,
-            "habitual_residence_de": True,
-            "alg1": {
-                "claim_start_date": "2025-02-01",
-                "insured_months_30": 30,
-                "insured_months_60": 30,
-            },
-        },
-        "integration_plan": {
-            "plan_type": "EINGLIEDERUNGSVEREINBARUNG",
-            "goals": [{"code": "KLDB_25102"}],
-            "measures": [
-                {"type": "BILDUNGSGUTSCHEIN", "end_date": "2026-08-31", "cost_bearer": "AGENTUR"}
-            ],
-        },
     }
 
 
