@@ -24,12 +24,6 @@ from shared.db.base import utcnow
 from shared.db.tables import IDEMPOTENCY
 from shared.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
 
-# The HTTP half (the header and the response) lives in shared.web, so use cases that claim
-# keys import no web framework. Re-exported only while handover_api's routes import them
-# from here; drop these once they import them from shared.web.
-from shared.web import IdempotencyKeyHeader as IdempotencyKeyHeader
-from shared.web import json_response as json_response
-
 # How long a repeat waits for a request with the same key that is still running before it
 # answers 409; creating transactions take milliseconds, so this only trips on a stuck one.
 CLAIM_LOCK_TIMEOUT = "2s"

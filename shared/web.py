@@ -28,7 +28,6 @@ from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    # Only for annotations: shared.idempotency re-exports from here for now.
     from shared.idempotency import Answer
 
 log = get_logger(__name__)

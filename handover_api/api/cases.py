@@ -6,7 +6,6 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from handover_api.adapters.tables import Case
 from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, TransferDep, UowDep
 from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
 from handover_api.use_cases.cases import (
@@ -18,9 +17,10 @@ from handover_api.use_cases.cases import (
     update_case,
 )
 from shared.etag import etag_for
-from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
+from shared.idempotency import Answer, IdempotencyRequest
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, int_after, next_page
 from shared.problems import problem_responses
+from shared.web import IdempotencyKeyHeader, json_response
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -48,9 +48,10 @@ async def create_case(
         integration_plan=body.integration_plan.to_draft() if body.integration_plan else None,
     )
 
-    def answer(case: Case) -> Answer:
-        headers = {"ETag": etag_for(case.version), "Location": f"/v1/cases/{case.id}"}
-        return Answer(201, CaseRead.model_validate(case).model_dump_json(), headers)
+    def answer(case: object) -> Answer:
+        read = CaseRead.model_validate(case)
+        headers = {"ETag": etag_for(read.version), "Location": f"/v1/cases/{read.id}"}
+        return Answer(201, read.model_dump_json(), headers)
 
     return json_response(await register_case(uow, principal, cmd, answer, idem))
 

@@ -13,7 +13,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from handover_api.adapters.multipart import MultipartError, read_upload
-from handover_api.adapters.tables import Document
 from handover_api.api.deps import (
     BlobsDep,
     DocumentsRead,
@@ -32,10 +31,11 @@ from handover_api.use_cases.documents import (
     register_document,
     store_content,
 )
-from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
+from shared.idempotency import Answer, IdempotencyRequest
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import problem_responses
 from shared.strict import CleanText
+from shared.web import IdempotencyKeyHeader, json_response
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 FILENAME = TypeAdapter(CleanText)
@@ -133,9 +133,10 @@ async def upload_case_document(
     )
     cmd = UploadDocument(type=fields.type, filename=filename, legal_basis=fields.legal_basis)
 
-    def answer(document: Document) -> Answer:
-        headers = {"Location": f"/v1/documents/{document.id}/content"}
-        return Answer(201, DocumentRead.model_validate(document).model_dump_json(), headers)
+    def answer(document: object) -> Answer:
+        read = DocumentRead.model_validate(document)
+        headers = {"Location": f"/v1/documents/{read.id}/content"}
+        return Answer(201, read.model_dump_json(), headers)
 
     return json_response(
         await register_document(uow, principal, case_id, cmd, stored, ctx, answer, idem)

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from handover_api.adapters.tables import Handover
 from handover_api.api.deps import HandoversRead, HandoversWrite, IfMatch, TransferDep, UowDep
 from handover_api.api.schemas import (
     CancelIn,
@@ -20,18 +19,20 @@ from handover_api.api.schemas import (
 from handover_api.domain.lifecycle import HandoverStatus
 from handover_api.use_cases import handovers as uc
 from shared.etag import etag_for
-from shared.idempotency import Answer, IdempotencyKeyHeader, IdempotencyRequest, json_response
+from shared.idempotency import Answer, IdempotencyRequest
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import problem_responses
+from shared.web import IdempotencyKeyHeader, json_response
 
 router = APIRouter(prefix="/v1", tags=["handovers"])
 
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 
 
-def as_read(handover: Handover, blocking_state: uc.Blocking) -> HandoverRead:
-    """The response body of a handover whose blocking state is known."""
-    missing, blocking = blocking_state
+def as_read(view: uc.HandoverView) -> HandoverRead:
+    """The response body of a handover, with what still blocks it."""
+    handover = view.handover
+    missing, blocking = view.blocking
     fields = {
         name: getattr(handover, name)
         for name in HandoverRead.model_fields
@@ -75,7 +76,7 @@ async def start_handover(
     def answer(view: uc.HandoverView) -> Answer:
         handover = view.handover
         headers = {"ETag": etag_for(handover.version), "Location": f"/v1/handovers/{handover.id}"}
-        return Answer(201, as_read(handover, view.blocking).model_dump_json(), headers)
+        return Answer(201, as_read(view).model_dump_json(), headers)
 
     return json_response(await uc.start_handover(uow, principal, case_id, cmd, ctx, answer, idem))
 
@@ -117,14 +118,14 @@ async def list_handovers(
         limit=limit + 1,
     )
     page, next_cursor = next_page(views, limit, lambda v: id_cursor(v.handover.id))
-    items = [as_read(v.handover, v.blocking) for v in page]
+    items = [as_read(v) for v in page]
     return Page[HandoverRead](items=items, next_cursor=next_cursor)
 
 
 def _with_etag(response: Response, view: uc.HandoverView) -> HandoverRead:
     """The handover's body, its version as the ETag."""
     response.headers["ETag"] = etag_for(view.handover.version)
-    return as_read(view.handover, view.blocking)
+    return as_read(view)
 
 
 @router.post(
