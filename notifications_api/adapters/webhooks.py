@@ -6,7 +6,8 @@ import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -25,12 +26,42 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt connects: a checked address, and the name the receiver expects."""
+
+    url: str
+    host_header: str
+    sni_hostname: str
+
+
+def pinned_targets(url: str, addresses: list[str]) -> list[Target]:
+    """The URL once per resolved address, with the original host for `Host` and TLS.
+
+    Connecting to the address that was checked (instead of letting the client resolve the
+    name again) closes DNS rebinding: the name cannot point elsewhere between check and use.
+    The TLS certificate is still verified against the name.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    default_port = 443 if parts.scheme == "https" else 80
+    port = parts.port or default_port
+    shown = f"[{host}]" if ":" in host else host
+    host_header = shown if port == default_port else f"{shown}:{port}"
+    targets: list[Target] = []
+    for raw in dict.fromkeys(a.split("%", 1)[0] for a in addresses):
+        literal = f"[{raw}]" if ":" in raw else raw
+        pinned = parts._replace(netloc=f"{literal}:{port}")
+        targets.append(Target(urlunsplit(pinned), host_header, host))
+    return targets
+
+
 class HttpxWebhookSender:
     """Posts the structured-mode CloudEvent with webhook-id/-timestamp/-signature headers.
 
-    Redirects are not followed and the response body is never read. Outside dev the host
-    is resolved first and refused if any address is not public; httpx resolves again when
-    it connects, so this narrows DNS rebinding but does not close it (an egress proxy does).
+    Redirects are not followed and the response body is never read. The host is resolved
+    once; outside dev every address must be public; the request then goes to a checked
+    address (the next one if connecting fails), never to a second resolution.
     """
 
     def __init__(
@@ -58,7 +89,7 @@ class HttpxWebhookSender:
             return SendResult(status_code, error, (time.perf_counter() - started) * 1000)
 
         try:
-            await self._check_target(request.url)
+            targets = await self._targets(request.url)
         except InvalidWebhookUrl:
             return result(None, "invalid_url")
         except BlockedWebhookAddress:
@@ -73,15 +104,7 @@ class HttpxWebhookSender:
         }
         try:
             async with asyncio.timeout(self._timeout * 2):
-                async with self._client.stream(
-                    "POST",
-                    request.url,
-                    content=request.body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                ) as response:
-                    status = response.status_code
+                status = await self._post(targets, request.body, headers)
         except (httpx.TimeoutException, TimeoutError):
             return result(None, "timeout")
         except httpx.HTTPError as exc:
@@ -90,11 +113,32 @@ class HttpxWebhookSender:
             return result(status, "redirect_not_followed")
         return result(status, None if 200 <= status < 300 else f"http_{status}")
 
-    async def _check_target(self, url: str) -> None:
+    async def _post(self, targets: list[Target], body: bytes, headers: dict[str, str]) -> int:
+        """The status of the first target that accepts the connection."""
+        refused: httpx.ConnectError | None = None
+        for target in targets:
+            try:
+                async with self._client.stream(
+                    "POST",
+                    target.url,
+                    content=body,
+                    headers={**headers, "host": target.host_header},
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    extensions={"sni_hostname": target.sni_hostname},
+                ) as response:
+                    return response.status_code
+            except httpx.ConnectError as exc:
+                refused = exc
+        raise refused or httpx.ConnectError("no address to connect to")
+
+    async def _targets(self, url: str) -> list[Target]:
         check_webhook_url(url, self._policy)
-        if self._policy.allow_private:
-            return
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        check_resolved_addresses(await self._resolve(host, port), self._policy)
+        addresses = await self._resolve(host, port)
+        if not addresses:
+            raise BlockedWebhookAddress("host did not resolve")
+        check_resolved_addresses(addresses, self._policy)
+        return pinned_targets(url, addresses)

@@ -56,10 +56,36 @@ def check_webhook_url(url: str, policy: UrlPolicy) -> None:
         raise InvalidWebhookUrl("URL host must be a public address")
 
 
+# IPv6 forms that carry an IPv4 address: IPv4-compatible and IPv4-mapped (RFC 4291), NAT64
+# (RFC 6052, RFC 8215), 6to4 (RFC 3056) and Teredo (RFC 4380). The IPv4 address inside may be
+# private, a translator may reach it, and no receiver needs them: they are refused.
+_CARRYING_IPV4 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "::/96",
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "2001::/32",
+    )
+)
+# ISATAP interface identifiers (RFC 5214): `0000:5efe` or `0200:5efe`, then the IPv4 address.
+_ISATAP_MASK = 0xFDFFFFFF
+_ISATAP_ID = 0x00005EFE
+
+
+def carries_ipv4(address: ipaddress.IPv6Address) -> bool:
+    """Whether an IPv6 address embeds or maps an IPv4 address."""
+    if any(address in net for net in _CARRYING_IPV4):
+        return True
+    return (int(address) >> 32) & _ISATAP_MASK == _ISATAP_ID
+
+
 def is_public_address(address: IPAddress) -> bool:
-    """Whether the address is globally routable unicast (IPv4-mapped IPv6 unwrapped)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether the address is globally routable unicast and carries no IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and carries_ipv4(address):
+        return False
     return address.is_global and not address.is_multicast
 
 

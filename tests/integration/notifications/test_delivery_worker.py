@@ -198,6 +198,36 @@ class TestSenderDetails:
         assert result.error == "blocked_address"
         assert calls == []
 
+    async def test_the_request_goes_to_the_checked_address_without_resolving_again(
+        self,
+    ) -> None:
+        """A name only the sender's resolver knows reaches the receiver: no second lookup.
+
+        The first address refuses the connection (nothing listens on 127.0.0.2), so the
+        second checked address is used; the receiver sees the original name as `Host`.
+        """
+        seen: list[str] = []
+
+        async def resolver(host: str, port: int) -> list[str]:
+            seen.append(host)
+            return ["127.0.0.2", "127.0.0.1"]
+
+        async with local_receiver() as receiver, httpx.AsyncClient() as client:
+            sender = HttpxWebhookSender(
+                client,
+                policy=UrlPolicy(allow_http=True, allow_private=True),
+                timeout_seconds=2,
+                user_agent="test",
+                resolver=resolver,
+            )
+            url = f"http://hooks.receiver.invalid:{receiver.port}/webhooks"
+            result = await sender.send(WebhookRequest(url, "m1", b"{}", "whsec_" + "A" * 44))
+        assert (result.status_code, result.error) == (200, None)
+        assert seen == ["hooks.receiver.invalid"]
+        [request] = receiver.requests
+        assert request.headers["host"] == f"hooks.receiver.invalid:{receiver.port}"
+        assert request.path == "/webhooks"
+
     async def test_other_org_cannot_see_or_redeliver(self, harness: Harness) -> None:
         await harness.subscribe(JOBCENTER, ["case.transferred"])
         await harness.consume(transferred())

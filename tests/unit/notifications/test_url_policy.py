@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifications_api.adapters.webhooks import pinned_targets
 from notifications_api.domain.errors import BlockedWebhookAddress, InvalidWebhookUrl
 from notifications_api.domain.urls import UrlPolicy, check_resolved_addresses, check_webhook_url
 
@@ -31,6 +32,15 @@ class TestProductionPolicy:
             "https://[::1]/x",
             "https://[::ffff:10.0.0.1]/x",
             "https://[fd00::1]/x",
+            # IPv6 forms that embed or map an IPv4 address, public or not.
+            "https://[::7f00:1]/x",
+            "https://[64:ff9b::7f00:1]/x",
+            "https://[64:ff9b:1::a00:1]/x",
+            "https://[2002:7f00:1::]/x",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+            "https://[2a00:1450::200:5efe:a00:1]/x",
+            "https://[::ffff:8.8.8.8]/x",
+            "https://[64:ff9b::808:808]/x",
             "https://0.0.0.0/x",
             "https://hooks.example.de/x#frag",
             "https:///nohost",
@@ -42,7 +52,15 @@ class TestProductionPolicy:
             check_webhook_url(url, PROD)
 
     @pytest.mark.parametrize(
-        "addresses", [["10.0.0.5"], ["8.8.8.8", "127.0.0.1"], ["fe80::1%eth0"]]
+        "addresses",
+        [
+            ["10.0.0.5"],
+            ["8.8.8.8", "127.0.0.1"],
+            ["fe80::1%eth0"],
+            ["8.8.8.8", "::ffff:7f00:1"],
+            ["2002:a00:1::1"],
+            ["64:ff9b::a9fe:a9fe"],
+        ],
     )
     def test_name_resolving_to_a_private_address_is_blocked(self, addresses: list[str]) -> None:
         with pytest.raises(BlockedWebhookAddress):
@@ -50,6 +68,12 @@ class TestProductionPolicy:
 
     def test_public_resolution_passes(self) -> None:
         check_resolved_addresses(["8.8.8.8", "2001:4860:4860::8888"], PROD)
+
+    @pytest.mark.parametrize(
+        "url", ["https://[2001:4860:4860::8888]/x", "https://8.8.8.8/x", "https://[2a00:1450::1]/x"]
+    )
+    def test_public_address_literals_pass(self, url: str) -> None:
+        check_webhook_url(url, PROD)
 
 
 class TestDevPolicy:
@@ -63,3 +87,24 @@ class TestDevPolicy:
     def test_credentials_are_refused_even_in_dev(self) -> None:
         with pytest.raises(InvalidWebhookUrl):
             check_webhook_url("http://a:b@127.0.0.1/x", DEV)
+
+
+class TestPinnedTargets:
+    """The request goes to each checked address in turn, carrying the original name."""
+
+    def test_one_target_per_address_with_host_and_sni(self) -> None:
+        targets = pinned_targets(
+            "https://hooks.example.de/in?x=1", ["203.0.113.7", "2001:db8::7", "203.0.113.7"]
+        )
+        assert [t.url for t in targets] == [
+            "https://203.0.113.7:443/in?x=1",
+            "https://[2001:db8::7]:443/in?x=1",
+        ]
+        assert {(t.host_header, t.sni_hostname) for t in targets} == {
+            ("hooks.example.de", "hooks.example.de")
+        }
+
+    def test_a_non_default_port_stays_in_host_and_a_scope_id_is_dropped(self) -> None:
+        [target] = pinned_targets("http://receiver.test:8080/hook", ["fe80::1%eth0"])
+        assert target.url == "http://[fe80::1]:8080/hook"
+        assert target.host_header == "receiver.test:8080"
