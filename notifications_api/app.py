@@ -21,6 +21,7 @@ from notifications_api.domain.errors import (
     DeliveryInFlight,
     InfoSessionNotHosted,
     InvalidWebhookUrl,
+    NotCooperationPartners,
     SubscriptionDisabled,
     SubscriptionGone,
 )
@@ -42,6 +43,9 @@ PROBLEMS: dict[type[Exception], ProblemSpec] = {
     SubscriptionDisabled: ProblemSpec(409, "subscription-disabled", "Subscription is disabled"),
     InfoSessionNotHosted: ProblemSpec(
         422, "info-session-not-hosted", "Your organisation does not host this session"
+    ),
+    NotCooperationPartners: ProblemSpec(
+        422, "not-cooperation-partners", "No cooperation agreement between the hosts"
     ),
 }
 

@@ -33,3 +33,7 @@ class SubscriptionDisabled(NotificationsError):
 
 class InfoSessionNotHosted(NotificationsError):
     """The caller's organisation is neither the Agentur nor the Jobcenter of the session."""
+
+
+class NotCooperationPartners(NotificationsError):
+    """The named Agentur and Jobcenter have no cooperation agreement to host a session."""

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from notifications_api.adapters.tables import InfoSession
 from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.cooperation import ensure_partners
 from notifications_api.domain.errors import InfoSessionNotHosted
 from notifications_api.use_cases.invitations import assign_pending_invitations
 from shared.auth import Principal
@@ -41,6 +42,7 @@ async def schedule_info_session(
     """
     if actor.org not in (cmd.agentur_org, cmd.jobcenter_org):
         raise InfoSessionNotHosted("your organisation must be the Agentur or the Jobcenter")
+    ensure_partners(cmd.agentur_org, cmd.jobcenter_org)
     now = utcnow()
     info_session = InfoSession(
         id=uuid.uuid4(),

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from tests.integration.notifications.conftest import AGENCY, JOBCENTER, OTHER, Harness, upcoming
 
 TODAY = datetime.now(UTC).date()
@@ -70,6 +72,33 @@ class TestInfoSessionsApi:
         )
         assert response.status_code == 422
         assert response.json()["type"].endswith("info-session-not-hosted")
+
+    @pytest.mark.parametrize(
+        ("agentur", "jobcenter"),
+        [(AGENCY, "jobcenter-muenster"), ("agentur-ahlen-muenster", JOBCENTER)],
+    )
+    async def test_only_cooperation_partners_host_together(
+        self, harness: Harness, agentur: str, jobcenter: str
+    ) -> None:
+        """A host cannot put a session into the calendar of an organisation it has no
+        cooperation agreement with."""
+        caller = agentur if agentur == AGENCY else jobcenter
+        response = await harness.client.post(
+            "/v1/info-sessions",
+            json={
+                "location": "WITTEN",
+                "starts_at": at(TODAY),
+                "capacity": 5,
+                "agentur_org": agentur,
+                "jobcenter_org": jobcenter,
+            },
+            headers=harness.auth(caller),
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("not-cooperation-partners")
+        other = "jobcenter-muenster" if caller == AGENCY else "agentur-ahlen-muenster"
+        calendar = await harness.client.get("/v1/info-sessions", headers=harness.auth(other))
+        assert calendar.json()["items"] == []
 
     async def test_naive_start_time_is_refused(self, harness: Harness) -> None:
         response = await harness.client.post(
