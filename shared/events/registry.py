@@ -31,6 +31,34 @@ EVENT_MODELS: tuple[type[EventData], ...] = (
     HandoverRejectedV1,
 )
 
+# Which service announces each event type, and which consumes it (the AsyncAPI documents
+# are generated from these; a test checks them against the consumers each service runs).
+PRODUCED_BY: dict[str, tuple[type[EventData], ...]] = {
+    "handover_api": (
+        CaseRegisteredV1,
+        CaseUpdatedV1,
+        HandoverRequestedV1,
+        CaseTransferredV1,
+        HandoverAcceptedV1,
+        HandoverOverdueV1,
+        HandoverRejectedV1,
+    ),
+    "eligibility_api": (EligibilityDeterminedV1, TransitionUpcomingV1),
+    "notifications_api": (),
+}
+CONSUMED_BY: dict[str, tuple[type[EventData], ...]] = {
+    "handover_api": (EligibilityDeterminedV1,),
+    "eligibility_api": (CaseRegisteredV1, CaseUpdatedV1, HandoverRequestedV1),
+    "notifications_api": (
+        HandoverRequestedV1,
+        CaseTransferredV1,
+        HandoverAcceptedV1,
+        HandoverRejectedV1,
+        HandoverOverdueV1,
+        TransitionUpcomingV1,
+    ),
+}
+
 BY_TYPE: dict[str, type[EventData]] = {m.TYPE: m for m in EVENT_MODELS}
 BY_TOPIC: dict[str, type[EventData]] = {m.TOPIC: m for m in EVENT_MODELS}
 TOPICS: tuple[str, ...] = tuple(m.TOPIC for m in EVENT_MODELS)
@@ -64,4 +92,13 @@ def decode(value: bytes) -> Envelope[Any]:
     return envelope
 
 
-__all__ = ["BY_TOPIC", "BY_TYPE", "EVENT_MODELS", "TOPICS", "ValidationError", "decode"]
+__all__ = [
+    "BY_TOPIC",
+    "BY_TYPE",
+    "CONSUMED_BY",
+    "EVENT_MODELS",
+    "PRODUCED_BY",
+    "TOPICS",
+    "ValidationError",
+    "decode",
+]
