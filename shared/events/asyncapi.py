@@ -168,7 +168,8 @@ def asyncapi_document(
             "kafka": {
                 "host": "localhost:9092",
                 "protocol": "kafka",
-                "description": "The deployment's bootstrap servers (<PREFIX>_KAFKA__BOOTSTRAP_SERVERS)",
+                "description": "The deployment's bootstrap servers "
+                "(<PREFIX>_KAFKA__BOOTSTRAP_SERVERS)",
             }
         },
         "channels": channels,
