@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -227,20 +228,236 @@ def foreigner_exclusions(
     return nr1, nr2, reasons, warnings
 
 
-def _by_need(
-    hilfe: bool | None, if_needy: Sgb2Outcome, reasons: list[Reason], warnings: list[Warning]
-) -> Sgb2Outcome:
+@dataclass(frozen=True, slots=True)
+class AgeFinding:
+    """§ 7 (1) S. 1 Nr. 1 and § 7a SGB II on one day: under 15, within the limits, or past them."""
+
+    limit: date | None
+    within: bool | None
+    under_15: bool
+    over_limit: bool
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+
+
+@dataclass(slots=True)
+class _Trail:
+    """Reasons and warnings of one assessment, collected step by step in order."""
+
+    reasons: list[Reason]
+    warnings: list[Warning]
+
+    def add(self, reasons: Iterable[Reason] = (), warnings: Iterable[Warning] = ()) -> None:
+        self.reasons.extend(reasons)
+        self.warnings.extend(warnings)
+
+
+def age_step(facts: PersonFacts, as_of: date) -> AgeFinding:
+    """Age: at least 15 (§ 7 (1) S. 1 Nr. 1) and not past the § 7a limit."""
+    birth = facts.birth_date
+    if birth is None:
+        warning = Warning(
+            code="BIRTH_DATE_MISSING",
+            text_de="Geburtsdatum fehlt: Altersgrenzen nicht geprüft.",
+        )
+        return AgeFinding(None, None, False, False, warnings=(warning,))
+    limit = age_limit_date(birth)
+    fifteen = anniversary(birth, MIN_AGE)
+    if as_of < fifteen:
+        reason = Reason(
+            code="SGB2_UNDER_15",
+            text_de=f"Noch nicht 15 Jahre alt (15. Geburtstag am {fmt(fifteen)}): keine "
+            f"erwerbsfähige leistungsberechtigte Person.",
+            legal_ref="§ 7 Abs. 1 S. 1 Nr. 1 SGB II",
+        )
+        return AgeFinding(limit, None, True, False, reasons=(reason,))
+    if as_of > limit:
+        reason = Reason(
+            code="SGB2_AGE_LIMIT_REACHED",
+            text_de=f"Altersgrenze erreicht mit Ablauf des {fmt(limit)}: Grundsicherung im "
+            f"Alter nach dem 4. Kapitel SGB XII oder Rente.",
+            legal_ref="§ 7a SGB II, § 41 SGB XII",
+        )
+        return AgeFinding(limit, None, False, True, reasons=(reason,))
+    return AgeFinding(limit, True, False, False)
+
+
+def erwerbsfaehigkeit_step(facts: PersonFacts) -> tuple[bool | None, list[Warning]]:
+    """§ 8 SGB II as stated by the Agentur; unknown gives a warning (§ 44a SGB II)."""
+    if facts.erwerbsfaehig is not None:
+        return facts.erwerbsfaehig, []
+    warning = Warning(
+        code="ERWERBSFAEHIGKEIT_UNKNOWN",
+        text_de="Erwerbsfähigkeit ungeklärt; die Agentur für Arbeit stellt sie fest "
+        "(§ 44a SGB II).",
+    )
+    return None, [warning]
+
+
+def habitual_residence_step(facts: PersonFacts) -> tuple[bool | None, list[Warning]]:
+    """§ 7 (1) S. 1 Nr. 4 SGB II: habitual residence in Germany."""
+    if facts.habitual_residence_de is not None:
+        return facts.habitual_residence_de, []
+    warning = Warning(
+        code="HABITUAL_RESIDENCE_UNKNOWN",
+        text_de="Gewöhnlicher Aufenthalt in Deutschland ungeklärt.",
+    )
+    return None, [warning]
+
+
+def by_need(hilfe: bool | None, if_needy: Sgb2Outcome, trail: _Trail) -> Sgb2Outcome:
+    """The outcome for a needy household, NONE when not needy, UNDETERMINED when unknown."""
     if hilfe is True:
         return if_needy
     if hilfe is False:
         return Sgb2Outcome.NONE
-    warnings.append(
-        Warning(
-            code="SGB2_UNDETERMINED",
-            text_de="Zuständigkeit nicht bestimmbar, weil die Hilfebedürftigkeit unbekannt ist.",
-        )
+    trail.add(
+        warnings=[
+            Warning(
+                code="SGB2_UNDETERMINED",
+                text_de="Zuständigkeit nicht bestimmbar, weil die Hilfebedürftigkeit unbekannt "
+                "ist.",
+            )
+        ]
     )
     return Sgb2Outcome.UNDETERMINED
+
+
+def asylblg_exclusion_step(refugee: RefugeeAssessment, benefit: str) -> Reason | None:
+    """§ 7 (1) S. 2 Nr. 3 SGB II: whoever is entitled under § 1 AsylbLG."""
+    if refugee.asylblg is not True:
+        return None
+    return Reason(
+        code="SGB2_EXCLUDED_ASYLBLG",
+        text_de=f"Leistungsberechtigt nach dem AsylbLG, daher kein {benefit}.",
+        legal_ref="§ 7 Abs. 1 S. 2 Nr. 3 SGB II",
+    )
+
+
+def para_7_4_step(facts: PersonFacts, benefit: str) -> Reason | None:
+    """§ 7 (4) SGB II: old-age pension or a stay in an institution excludes (SGB XII instead)."""
+    if facts.receives_old_age_pension is True:
+        return Reason(
+            code="SGB2_EXCLUDED_OLD_AGE_PENSION",
+            text_de=f"Bezug einer Altersrente schließt {benefit} aus; bei Bedarf Sozialhilfe "
+            f"nach dem SGB XII.",
+            legal_ref="§ 7 Abs. 4 S. 1 SGB II",
+        )
+    if facts.inpatient_over_6_months is True:
+        return Reason(
+            code="SGB2_EXCLUDED_INPATIENT",
+            text_de="Voraussichtlich mehr als sechs Monate in einer stationären Einrichtung: "
+            f"kein {benefit}; bei Bedarf Sozialhilfe nach dem SGB XII.",
+            legal_ref="§ 7 Abs. 4 S. 1 und 3 SGB II",
+        )
+    return None
+
+
+def non_erwerbsfaehig_step(
+    facts: PersonFacts,
+    age: AgeFinding,
+    hilfe: bool | None,
+    ruleset: RuleSet,
+    trail: _Trail,
+) -> Sgb2Outcome:
+    """Under 15 or not erwerbsfähig: § 23 SGB II in a BG with an erwerbsfähig member, or SGB XII."""
+    bg = facts.lives_with_erwerbsfaehig_person
+    if bg is True:
+        trail.add(
+            [
+                Reason(
+                    code="SGB2_NON_ERWERBSFAEHIG_IN_BG",
+                    text_de=f"Nicht erwerbsfähig, aber in einer Bedarfsgemeinschaft mit einer "
+                    f"erwerbsfähigen "
+                    f"Person: {ruleset.sgb2_non_erwerbsfaehig_benefit_name} vom Jobcenter.",
+                    legal_ref="§ 7 Abs. 2, § 23 SGB II",
+                )
+            ]
+        )
+        return by_need(hilfe, Sgb2Outcome.ENTITLED_NON_ERWERBSFAEHIG, trail)
+    if bg is None:
+        trail.add(
+            warnings=[
+                Warning(
+                    code="BG_MEMBERSHIP_UNKNOWN",
+                    text_de="Ob eine erwerbsfähige Person in der Bedarfsgemeinschaft lebt, ist "
+                    "unbekannt (SGB II § 23 oder SGB XII).",
+                )
+            ]
+        )
+        return Sgb2Outcome.UNDETERMINED
+    if not age.under_15:
+        trail.add(
+            [
+                Reason(
+                    code="SGB2_NOT_ERWERBSFAEHIG",
+                    text_de="Nicht erwerbsfähig (weniger als drei Stunden täglich auf absehbare "
+                    "Zeit): "
+                    "Hilfe zum Lebensunterhalt oder Grundsicherung bei Erwerbsminderung nach dem "
+                    "SGB XII.",
+                    legal_ref="§ 8 Abs. 1 SGB II, §§ 19, 41 SGB XII",
+                )
+            ]
+        )
+    return by_need(hilfe, Sgb2Outcome.SGB_XII, trail)
+
+
+def other_exclusion_step(facts: PersonFacts, residence: bool | None, benefit: str) -> Reason | None:
+    """§ 7 (5) SGB II (training eligible for BAföG/BAB) and no habitual residence."""
+    if facts.training_bafoeg_eligible is True:
+        return Reason(
+            code="SGB2_EXCLUDED_TRAINING",
+            text_de=f"Ausbildung dem Grunde nach BAföG- oder BAB-förderfähig: kein {benefit} "
+            f"für den Lebensunterhalt (Ausnahmen nach § 7 Abs. 6 SGB II prüfen).",
+            legal_ref="§ 7 Abs. 5 SGB II",
+        )
+    if residence is False:
+        return Reason(
+            code="SGB2_NO_HABITUAL_RESIDENCE",
+            text_de="Kein gewöhnlicher Aufenthalt in Deutschland.",
+            legal_ref="§ 7 Abs. 1 S. 1 Nr. 4 SGB II",
+        )
+    return None
+
+
+def unknown_conditions(
+    age: AgeFinding,
+    erw: bool | None,
+    hilfe: bool | None,
+    residence: bool | None,
+    refugee: RefugeeAssessment,
+    nr1: bool | None,
+    nr2: bool | None,
+) -> list[str]:
+    """Names of the § 7 conditions that are still open."""
+
+    def cleared(excluded: bool | None) -> bool | None:
+        return None if excluded is None else not excluded
+
+    return [
+        name
+        for name, value in (
+            ("Alter", age.within),
+            ("Erwerbsfähigkeit", erw),
+            ("Hilfebedürftigkeit", hilfe),
+            ("gewöhnlicher Aufenthalt", residence),
+            ("AsylbLG-Berechtigung", cleared(refugee.asylblg)),
+            ("Ausschluss erste drei Monate", cleared(nr1)),
+            ("Ausschluss Arbeitsuche", cleared(nr2)),
+        )
+        if value is None
+    ]
+
+
+def entitled_reason(benefit: str, limit: date | None) -> Reason:
+    """The positive § 7 (1) S. 1 finding."""
+    limit_text = f" bis zur Altersgrenze am {fmt(limit)}" if limit else ""
+    return Reason(
+        code="SGB2_ENTITLED",
+        text_de=f"Anspruch auf {benefit}: erwerbsfähig, hilfebedürftig, mindestens 15 Jahre"
+        f"{limit_text}, gewöhnlicher Aufenthalt in Deutschland, kein Ausschluss.",
+        legal_ref="§ 7 Abs. 1 S. 1 SGB II",
+    )
 
 
 def assess_sgb2(
@@ -252,196 +469,76 @@ def assess_sgb2(
     alg1_running: bool = False,
 ) -> Sgb2Assessment:
     """Check § 7 SGB II on `as_of`; missing facts give UNDETERMINED with warnings, never errors."""
-    reasons: list[Reason] = []
-    warnings: list[Warning] = []
-    benefit = ruleset.sgb2_benefit_name
-
-    limit: date | None = None
-    age_ok: bool | None = None
-    under_15 = over_limit = False
-    birth = facts.birth_date
-    if birth is None:
-        warnings.append(
-            Warning(
-                code="BIRTH_DATE_MISSING",
-                text_de="Geburtsdatum fehlt: Altersgrenzen nicht geprüft.",
-            )
-        )
-    else:
-        limit = age_limit_date(birth)
-        fifteen = anniversary(birth, MIN_AGE)
-        if as_of < fifteen:
-            under_15 = True
-            reasons.append(
-                Reason(
-                    code="SGB2_UNDER_15",
-                    text_de=f"Noch nicht 15 Jahre alt (15. Geburtstag am {fmt(fifteen)}): keine "
-                    f"erwerbsfähige leistungsberechtigte Person.",
-                    legal_ref="§ 7 Abs. 1 S. 1 Nr. 1 SGB II",
-                )
-            )
-        elif as_of > limit:
-            over_limit = True
-            reasons.append(
-                Reason(
-                    code="SGB2_AGE_LIMIT_REACHED",
-                    text_de=f"Altersgrenze erreicht mit Ablauf des {fmt(limit)}: Grundsicherung im "
-                    f"Alter nach dem 4. Kapitel SGB XII oder Rente.",
-                    legal_ref="§ 7a SGB II, § 41 SGB XII",
-                )
-            )
-        else:
-            age_ok = True
-
+    trail = _Trail([], [])
+    age = age_step(facts, as_of)
+    trail.add(age.reasons, age.warnings)
     hilfe, h_reasons, h_warnings = hilfebeduerftigkeit(facts, alg1_monthly, alg1_running)
-    reasons.extend(h_reasons)
-    warnings.extend(h_warnings)
-    erw = facts.erwerbsfaehig
-    if erw is None:
-        warnings.append(
-            Warning(
-                code="ERWERBSFAEHIGKEIT_UNKNOWN",
-                text_de="Erwerbsfähigkeit ungeklärt; die Agentur für Arbeit stellt sie fest "
-                "(§ 44a SGB II).",
-            )
-        )
-    residence = facts.habitual_residence_de
-    if residence is None:
-        warnings.append(
-            Warning(
-                code="HABITUAL_RESIDENCE_UNKNOWN",
-                text_de="Gewöhnlicher Aufenthalt in Deutschland ungeklärt.",
-            )
-        )
+    trail.add(h_reasons, h_warnings)
+    erw, e_warnings = erwerbsfaehigkeit_step(facts)
+    trail.add(warnings=e_warnings)
+    residence, r_warnings = habitual_residence_step(facts)
+    trail.add(warnings=r_warnings)
     nr1, nr2, f_reasons, f_warnings = foreigner_exclusions(facts, as_of, refugee.humanitarian)
-    reasons.extend(f_reasons)
-    warnings.extend(f_warnings)
+    trail.add(f_reasons, f_warnings)
 
-    def done(outcome: Sgb2Outcome, excluded_foreigner: bool = False) -> Sgb2Assessment:
-        return Sgb2Assessment(
-            outcome, hilfe, limit, excluded_foreigner, tuple(reasons), tuple(warnings)
-        )
-
-    if refugee.asylblg is True:
-        reasons.append(
-            Reason(
-                code="SGB2_EXCLUDED_ASYLBLG",
-                text_de=f"Leistungsberechtigt nach dem AsylbLG, daher kein {benefit}.",
-                legal_ref="§ 7 Abs. 1 S. 2 Nr. 3 SGB II",
-            )
-        )
-        return done(Sgb2Outcome.ASYLBLG)
-    if nr1 is True or nr2 is True:
-        return done(Sgb2Outcome.NONE, excluded_foreigner=True)
-    if facts.receives_old_age_pension is True:
-        reasons.append(
-            Reason(
-                code="SGB2_EXCLUDED_OLD_AGE_PENSION",
-                text_de=f"Bezug einer Altersrente schließt {benefit} aus; bei Bedarf Sozialhilfe "
-                f"nach dem SGB XII.",
-                legal_ref="§ 7 Abs. 4 S. 1 SGB II",
-            )
-        )
-        return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
-    if facts.inpatient_over_6_months is True:
-        reasons.append(
-            Reason(
-                code="SGB2_EXCLUDED_INPATIENT",
-                text_de="Voraussichtlich mehr als sechs Monate in einer stationären Einrichtung: "
-                f"kein {benefit}; bei Bedarf Sozialhilfe nach dem SGB XII.",
-                legal_ref="§ 7 Abs. 4 S. 1 und 3 SGB II",
-            )
-        )
-        return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
-    if over_limit:
-        return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
-    if under_15 or erw is False:
-        bg = facts.lives_with_erwerbsfaehig_person
-        if bg is True:
-            reasons.append(
-                Reason(
-                    code="SGB2_NON_ERWERBSFAEHIG_IN_BG",
-                    text_de=f"Nicht erwerbsfähig, aber in einer Bedarfsgemeinschaft mit einer "
-                    f"erwerbsfähigen "
-                    f"Person: {ruleset.sgb2_non_erwerbsfaehig_benefit_name} vom Jobcenter.",
-                    legal_ref="§ 7 Abs. 2, § 23 SGB II",
-                )
-            )
-            return done(_by_need(hilfe, Sgb2Outcome.ENTITLED_NON_ERWERBSFAEHIG, reasons, warnings))
-        if bg is None:
-            warnings.append(
-                Warning(
-                    code="BG_MEMBERSHIP_UNKNOWN",
-                    text_de="Ob eine erwerbsfähige Person in der Bedarfsgemeinschaft lebt, ist "
-                    "unbekannt (SGB II § 23 oder SGB XII).",
-                )
-            )
-            return done(Sgb2Outcome.UNDETERMINED)
-        if not under_15:
-            reasons.append(
-                Reason(
-                    code="SGB2_NOT_ERWERBSFAEHIG",
-                    text_de="Nicht erwerbsfähig (weniger als drei Stunden täglich auf absehbare "
-                    "Zeit): "
-                    "Hilfe zum Lebensunterhalt oder Grundsicherung bei Erwerbsminderung nach dem "
-                    "SGB XII.",
-                    legal_ref="§ 8 Abs. 1 SGB II, §§ 19, 41 SGB XII",
-                )
-            )
-        return done(_by_need(hilfe, Sgb2Outcome.SGB_XII, reasons, warnings))
-    if facts.training_bafoeg_eligible is True:
-        reasons.append(
-            Reason(
-                code="SGB2_EXCLUDED_TRAINING",
-                text_de=f"Ausbildung dem Grunde nach BAföG- oder BAB-förderfähig: kein {benefit} "
-                f"für den Lebensunterhalt (Ausnahmen nach § 7 Abs. 6 SGB II prüfen).",
-                legal_ref="§ 7 Abs. 5 SGB II",
-            )
-        )
-        return done(Sgb2Outcome.NONE)
-    if residence is False:
-        reasons.append(
-            Reason(
-                code="SGB2_NO_HABITUAL_RESIDENCE",
-                text_de="Kein gewöhnlicher Aufenthalt in Deutschland.",
-                legal_ref="§ 7 Abs. 1 S. 1 Nr. 4 SGB II",
-            )
-        )
-        return done(Sgb2Outcome.NONE)
-    if hilfe is False:
-        return done(Sgb2Outcome.NONE)
-    unknown = [
-        name
-        for name, value in (
-            ("Alter", age_ok),
-            ("Erwerbsfähigkeit", erw),
-            ("Hilfebedürftigkeit", hilfe),
-            ("gewöhnlicher Aufenthalt", residence),
-            (
-                "AsylbLG-Berechtigung",
-                refugee.asylblg is False if refugee.asylblg is not None else None,
-            ),
-            ("Ausschluss erste drei Monate", nr1 is False if nr1 is not None else None),
-            ("Ausschluss Arbeitsuche", nr2 is False if nr2 is not None else None),
-        )
-        if value is None
-    ]
-    if unknown:
-        warnings.append(
-            Warning(
-                code="SGB2_UNDETERMINED",
-                text_de=f"Anspruch auf {benefit} nicht bestimmbar; es fehlen: "
-                f"{', '.join(unknown)}.",
-            )
-        )
-        return done(Sgb2Outcome.UNDETERMINED)
-    limit_text = f" bis zur Altersgrenze am {fmt(limit)}" if limit else ""
-    reasons.append(
-        Reason(
-            code="SGB2_ENTITLED",
-            text_de=f"Anspruch auf {benefit}: erwerbsfähig, hilfebedürftig, mindestens 15 Jahre"
-            f"{limit_text}, gewöhnlicher Aufenthalt in Deutschland, kein Ausschluss.",
-            legal_ref="§ 7 Abs. 1 S. 1 SGB II",
-        )
+    outcome, excluded_foreigner = _outcome(
+        facts, age, hilfe, erw, residence, nr1, nr2, refugee, ruleset, trail
     )
-    return done(Sgb2Outcome.ENTITLED)
+    return Sgb2Assessment(
+        outcome,
+        hilfe,
+        age.limit,
+        excluded_foreigner,
+        tuple(trail.reasons),
+        tuple(trail.warnings),
+    )
+
+
+def _outcome(
+    facts: PersonFacts,
+    age: AgeFinding,
+    hilfe: bool | None,
+    erw: bool | None,
+    residence: bool | None,
+    nr1: bool | None,
+    nr2: bool | None,
+    refugee: RefugeeAssessment,
+    ruleset: RuleSet,
+    trail: _Trail,
+) -> tuple[Sgb2Outcome, bool]:
+    """The findings in the order of precedence; the first exclusion that applies decides."""
+    benefit = ruleset.sgb2_benefit_name
+    asylblg = asylblg_exclusion_step(refugee, benefit)
+    if asylblg is not None:
+        trail.add([asylblg])
+        return Sgb2Outcome.ASYLBLG, False
+    if nr1 is True or nr2 is True:
+        return Sgb2Outcome.NONE, True
+    para_7_4 = para_7_4_step(facts, benefit)
+    if para_7_4 is not None:
+        trail.add([para_7_4])
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+    if age.over_limit:
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+    if age.under_15 or erw is False:
+        return non_erwerbsfaehig_step(facts, age, hilfe, ruleset, trail), False
+    other = other_exclusion_step(facts, residence, benefit)
+    if other is not None:
+        trail.add([other])
+        return Sgb2Outcome.NONE, False
+    if hilfe is False:
+        return Sgb2Outcome.NONE, False
+    unknown = unknown_conditions(age, erw, hilfe, residence, refugee, nr1, nr2)
+    if unknown:
+        trail.add(
+            warnings=[
+                Warning(
+                    code="SGB2_UNDETERMINED",
+                    text_de=f"Anspruch auf {benefit} nicht bestimmbar; es fehlen: "
+                    f"{', '.join(unknown)}.",
+                )
+            ]
+        )
+        return Sgb2Outcome.UNDETERMINED, False
+    trail.add([entitled_reason(benefit, age.limit)])
+    return Sgb2Outcome.ENTITLED, False
