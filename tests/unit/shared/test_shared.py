@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from services.issuer import DevIssuer
 from shared.auth import TokenVerifier
-from shared.etag import check_if_match, etag_for
+from shared.etag import check_if_match, etag_for, not_modified
 from shared.events.envelope import make_event
 from shared.events.facts import EligibilityFactsV1
 from shared.events.registry import EVENT_MODELS, UnknownEventType, all_topics, decode, dlq_topic
@@ -111,12 +111,28 @@ class TestStrictInput:
 class TestEtagsAndCursors:
     def test_if_match(self) -> None:
         check_if_match(etag_for(3), 3)
-        check_if_match('W/"3"', 3)
+        check_if_match('"2", "3"', 3)
         check_if_match("*", 3)
         with pytest.raises(PreconditionFailed):
             check_if_match(etag_for(2), 3)
         with pytest.raises(PreconditionRequired):
             check_if_match(None, 3)
+
+    def test_if_match_compares_strongly(self) -> None:
+        """RFC 9110 §13.1.1: a weak entity tag never matches in If-Match."""
+        with pytest.raises(PreconditionFailed, match="strong"):
+            check_if_match('W/"3"', 3)
+        with pytest.raises(PreconditionFailed):
+            check_if_match('W/"3", "2"', 3)
+
+    def test_if_none_match_compares_weakly(self) -> None:
+        """RFC 9110 §13.1.2: If-None-Match uses the weak comparison."""
+        assert not_modified(etag_for(3), 3)
+        assert not_modified('W/"3"', 3)
+        assert not_modified('"1", W/"3"', 3)
+        assert not_modified("*", 3)
+        assert not not_modified(etag_for(2), 3)
+        assert not not_modified(None, 3)
 
     def test_cursor_round_trip_and_garbage(self) -> None:
         assert decode_cursor(encode_cursor({"id": "x"})) == {"id": "x"}
