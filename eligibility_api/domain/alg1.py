@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from typing import Generic, TypeVar
 
 from eligibility_api.domain.config import RuleConfig
 from eligibility_api.domain.dates import (
@@ -17,8 +18,16 @@ from eligibility_api.domain.dates import (
     period_end,
 )
 from eligibility_api.domain.decision import Reason, Warning
-from eligibility_api.domain.facts import Alg1Facts, Sperrzeit, SperrzeitKind
+from eligibility_api.domain.facts import (
+    Alg1Facts,
+    PreviousClaim,
+    Sperrzeit,
+    SperrzeitKind,
+    Suspension,
+)
 from eligibility_api.domain.rulesets import RuleSet
+
+T = TypeVar("T")
 
 DAYS_PER_MONTH = 30
 QUALIFYING_MONTHS = 12
@@ -223,9 +232,191 @@ class Alg1Result:
         return day <= self.end_date
 
 
-def _sperrzeit_reductions(
+@dataclass(frozen=True, slots=True)
+class Step(Generic[T]):
+    """One rule's value with the reasons and warnings it gives."""
+
+    value: T
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[Warning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Qualification:
+    """Outcome of §§ 142/143: whether the claim qualifies and its months under § 147 (2)/(3)."""
+
+    qualified: bool | None
+    months: int
+    short_contract: bool
+
+
+class Trail:
+    """Collects the reasons and warnings of the steps in the order they ran."""
+
+    def __init__(self) -> None:
+        self.reasons: list[Reason] = []
+        self.warnings: list[Warning] = []
+
+    def take(self, step: Step[T]) -> T:
+        """Keep the step's reasons and warnings; return its value."""
+        self.reasons.extend(step.reasons)
+        self.warnings.extend(step.warnings)
+        return step.value
+
+
+def age_at_claim(birth_date: date | None, start: date) -> Step[int | None]:
+    """Age completed when the claim arises (§ 147 (1) Nr. 2 SGB III); None without a birth date."""
+    if birth_date is not None:
+        return Step(completed_years(birth_date, start))
+    return Step(
+        None,
+        warnings=(
+            Warning(
+                code="ALG1_BIRTH_DATE_MISSING",
+                text_de="Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens "
+                "12 Monate); ab 50 Jahren kann sie länger sein.",
+                uncertain=True,
+            ),
+        ),
+    )
+
+
+def insured_months_60(m30: int | None, m60: int | None) -> Step[int | None]:
+    """Insured months of the extended Rahmenfrist (§ 147 (1) Nr. 1), never fewer than in 30."""
+    if m60 is None and m30 is not None:
+        return Step(
+            m30,
+            warnings=(
+                Warning(
+                    code="ALG1_INSURED_MONTHS_60_MISSING",
+                    text_de="Versicherungsmonate der erweiterten Rahmenfrist (60 Monate) fehlen: "
+                    f"es werden die {m30} Monate der Rahmenfrist verwendet; die Dauer kann länger "
+                    "sein.",
+                    uncertain=True,
+                ),
+            ),
+        )
+    if m60 is not None and m30 is not None and m60 < m30:
+        return Step(
+            m30,
+            warnings=(
+                Warning(
+                    code="ALG1_INSURED_MONTHS_INCONSISTENT",
+                    text_de=f"{m60} Versicherungsmonate in 60 Monaten sind weniger als {m30} in 30 "
+                    f"Monaten: es werden {m30} Monate verwendet.",
+                ),
+            ),
+        )
+    return Step(m60)
+
+
+def qualification(
+    alg1: Alg1Facts, m30: int | None, m60: int | None, age: int
+) -> Step[Qualification | None]:
+    """Anwartschaftszeit (§§ 142, 143) and the months it gives; None when nothing is known."""
+    if m30 is None:
+        missing = Warning(
+            code="ALG1_INSURED_MONTHS_MISSING",
+            text_de="Versicherungsmonate in der Rahmenfrist fehlen: die Anwartschaftszeit ist "
+            "nicht geprüft.",
+            uncertain=True,
+        )
+        if m60 is None:
+            return Step(None, warnings=(missing,))
+        return Step(Qualification(None, duration_months(m60, age), False), warnings=(missing,))
+    if m30 >= QUALIFYING_MONTHS:
+        met = Reason(
+            code="ALG1_QUALIFYING_PERIOD_MET",
+            text_de=f"Anwartschaftszeit erfüllt: {m30} Monate Versicherungspflicht in der "
+            f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
+            legal_ref="§§ 142 Abs. 1, 143 SGB III",
+        )
+        months = duration_months(m60 if m60 is not None else m30, age)
+        return Step(Qualification(True, months, False), reasons=(met,))
+    if alg1.short_contract and m30 >= SHORT_CONTRACT_MIN_MONTHS:
+        months = short_contract_months(m30)
+        short = Reason(
+            code="ALG1_SHORT_CONTRACT",
+            text_de=f"Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte: "
+            f"{m30} Versicherungsmonate ergeben {months} Monate ({months * DAYS_PER_MONTH} "
+            f"Tage) Anspruchsdauer, unabhängig vom Alter.",
+            legal_ref="§ 142 Abs. 2, § 147 Abs. 3 SGB III",
+        )
+        assumed = Warning(
+            code="ALG1_SHORT_CONTRACT_CONDITIONS_ASSUMED",
+            text_de="Voraussetzungen des § 142 Abs. 2 SGB III (überwiegend auf höchstens 14 "
+            "Wochen befristete Beschäftigungen, Entgelt höchstens das 1,5-fache der Bezugsgröße) "
+            "wurden ungeprüft übernommen.",
+            uncertain=True,
+        )
+        return Step(Qualification(True, months, True), reasons=(short,), warnings=(assumed,))
+    missed = Reason(
+        code="ALG1_NO_QUALIFYING_PERIOD",
+        text_de=f"Kein Anspruch auf Arbeitslosengeld: nur {m30} Monate Versicherungspflicht in der "
+        f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
+        legal_ref="§§ 142, 143 SGB III",
+    )
+    return Step(Qualification(False, 0, False), reasons=(missed,))
+
+
+def duration_reason(months: int, m60: int | None, age: int | None, start: date) -> Reason:
+    """The § 147 (1)/(2) reason for a duration found in the table."""
+    age_text = f"Alter {age} bei Entstehung des Anspruchs" if age is not None else "Alter unbekannt"
+    return Reason(
+        code="ALG1_ENTITLEMENT_DURATION",
+        text_de=f"Anspruchsdauer {months} Monate ({months * DAYS_PER_MONTH} Tage): {m60} "
+        f"Versicherungsmonate in der um 30 Monate erweiterten Rahmenfrist, {age_text} am "
+        f"{fmt(start)}.",
+        legal_ref="§ 147 Abs. 1 und 2 SGB III",
+    )
+
+
+def remaining_entitlement(
+    prev: PreviousClaim | None, start: date, age: int, duration_days: int
+) -> Step[int]:
+    """Duration in days after adding the rest of an expired claim (§ 147 (4) SGB III)."""
+    if prev is None or prev.remaining_days <= 0:
+        return Step(duration_days)
+    cap_days = age_maximum_months(age) * DAYS_PER_MONTH
+    if start > period_end(prev.start_date, 12 * RESTANSPRUCH_YEARS):
+        lapsed = Reason(
+            code="ALG1_REMAINING_ENTITLEMENT_LAPSED",
+            text_de=f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird nicht "
+            f"angerechnet: bei Entstehung des neuen Anspruchs am {fmt(start)} sind 5 Jahre "
+            f"verstrichen.",
+            legal_ref="§ 147 Abs. 4 SGB III",
+        )
+        return Step(duration_days, reasons=(lapsed,))
+    added = max(0, min(prev.remaining_days, cap_days - duration_days))
+    total = duration_days + added
+    reason = Reason(
+        code="ALG1_REMAINING_ENTITLEMENT_ADDED",
+        text_de=f"Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} (weniger als 5 Jahre "
+        f"zurück): {prev.remaining_days} Tage, davon {added} Tage angerechnet (Höchstdauer für "
+        f"das Alter {cap_days} Tage); Anspruchsdauer jetzt {total} Tage.",
+        legal_ref="§ 147 Abs. 4 SGB III",
+    )
+    return Step(total, reasons=(reason,))
+
+
+def partial_alg_reduction(partial_days: int) -> Step[int]:
+    """One day less per two days of Teilarbeitslosengeld in the last two years (§ 148 (1) Nr. 2)."""
+    if partial_days <= 0:
+        return Step(0)
+    days = partial_days // 2
+    reason = Reason(
+        code="ALG1_REDUCTION_PARTIAL_ALG",
+        text_de=f"{partial_days} Tage Teilarbeitslosengeld in den letzten zwei Jahren mindern den "
+        f"Anspruch um {days} Tage (ein Tag je zwei Tage).",
+        legal_ref="§ 148 Abs. 1 Nr. 2 SGB III",
+    )
+    return Step(days, reasons=(reason,))
+
+
+def sperrzeit_reductions(
     sperrzeiten: tuple[Sperrzeit, ...], claim_start: date, duration_days: int
-) -> tuple[int, list[Reason]]:
+) -> Step[int]:
+    """Days the Sperrzeiten take off the claim (§ 148 (1) Nr. 3/4, (2) S. 2 SGB III)."""
     total = 0
     reasons: list[Reason] = []
     one_year_before = add_months(claim_start, -12)
@@ -237,9 +428,8 @@ def _sperrzeit_reductions(
                 Reason(
                     code="ALG1_REDUCTION_LAPSED",
                     text_de=f"Die Sperrzeit wegen {label} ab {fmt(sz.start_date)} mindert den "
-                    "Anspruch "
-                    f"nicht, weil das Ereignis am {fmt(event_date)} bei Entstehung des Anspruchs "
-                    f"am {fmt(claim_start)} länger als ein Jahr zurückliegt.",
+                    f"Anspruch nicht, weil das Ereignis am {fmt(event_date)} bei Entstehung des "
+                    f"Anspruchs am {fmt(claim_start)} länger als ein Jahr zurückliegt.",
                     legal_ref="§ 148 Abs. 2 S. 2 SGB III",
                 )
             )
@@ -261,268 +451,96 @@ def _sperrzeit_reductions(
                 legal_ref=f"{_REDUCTION_REFS[sz.kind]}, § 159 SGB III",
             )
         )
-    return total, reasons
+    return Step(total, reasons=tuple(reasons))
 
 
-def _expiry_date(
+def sperrzeit_expiry(
     sperrzeiten: tuple[Sperrzeit, ...], claim_start: date, config: RuleConfig
-) -> tuple[date | None, int]:
-    # § 161 (1) Nr. 2 SGB III: Sperrzeiten of ≥ 21 weeks in total, counting those of the 12 months
-    # before the claim; the claim expires with an event after the claim arose.
+) -> Step[date | None]:
+    """Day the claim expires after Sperrzeiten of ≥ 21 weeks (§ 161 (1) Nr. 2), if it does."""
+    # Sperrzeiten of the 12 months before the claim count; the claim expires with an event after
+    # the claim arose.
     window_start = add_months(claim_start, -12)
     threshold = 7 * config.sperrzeit_expiry_weeks
     total = 0
+    expired: date | None = None
     for sz in sorted(sperrzeiten, key=lambda s: s.start_date):
         if sz.start_date < window_start:
             continue
         total += sz.days
         if total >= threshold and sz.start_date > claim_start:
-            return sz.start_date - ONE_DAY, total
-    return None, total
+            expired = sz.start_date - ONE_DAY
+            break
+    if expired is None:
+        return Step(None)
+    reason = Reason(
+        code="ALG1_EXPIRED_SPERRZEITEN",
+        text_de=f"Der Anspruch ist am {fmt(expired)} erloschen: Sperrzeiten von insgesamt "
+        f"{total} Tagen (mindestens {config.sperrzeit_expiry_weeks} Wochen).",
+        legal_ref="§ 161 Abs. 1 Nr. 2 SGB III",
+    )
+    warning = Warning(
+        code="ALG1_SPERRZEIT_EXPIRY_UNSURE",
+        text_de=f"Erlöschen nach Sperrzeiten von {config.sperrzeit_expiry_weeks} Wochen ist nicht "
+        f"abschließend geprüft (Grenze und schriftliche Rechtsfolgenbelehrung prüfen).",
+        uncertain=True,
+    )
+    return Step(expired, reasons=(reason,), warnings=(warning,))
 
 
-def compute_alg1(
-    alg1: Alg1Facts,
-    birth_date: date | None,
-    as_of: date,
-    ruleset: RuleSet,
-    config: RuleConfig,
-) -> Alg1Result:
-    """Compute qualifying period, entitlement, forecast end and remaining days of an ALG I claim."""
-    reasons: list[Reason] = []
-    warnings: list[Warning] = []
-    start = alg1.claim_start_date
-    if start is None:
-        warnings.append(
-            Warning(
-                code="ALG1_CLAIM_START_MISSING",
-                text_de="Beginn des Arbeitslosengeld-Anspruchs fehlt: Dauer und Ende sind nicht "
-                "berechnet.",
-            )
-        )
-        return Alg1Result(None, None, None, None, None, None, (), tuple(warnings))
-
-    age: int | None = None
-    if birth_date is None:
-        warnings.append(
-            Warning(
-                code="ALG1_BIRTH_DATE_MISSING",
-                text_de="Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens "
-                "12 Monate); ab 50 Jahren kann sie länger sein.",
-                uncertain=True,
-            )
-        )
-    else:
-        age = completed_years(birth_date, start)
-    age_for_rules = age if age is not None else 0
-
-    m30 = alg1.insured_months_30
-    m60 = alg1.insured_months_60
-    if m60 is None and m30 is not None:
-        warnings.append(
-            Warning(
-                code="ALG1_INSURED_MONTHS_60_MISSING",
-                text_de="Versicherungsmonate der erweiterten Rahmenfrist (60 Monate) fehlen: es "
-                f"werden die "
-                f"{m30} Monate der Rahmenfrist verwendet; die Dauer kann länger sein.",
-                uncertain=True,
-            )
-        )
-        m60 = m30
-    if m60 is not None and m30 is not None and m60 < m30:
-        warnings.append(
-            Warning(
-                code="ALG1_INSURED_MONTHS_INCONSISTENT",
-                text_de=f"{m60} Versicherungsmonate in 60 Monaten sind weniger als {m30} in 30 "
-                f"Monaten: es werden {m30} Monate verwendet.",
-            )
-        )
-        m60 = m30
-
-    months: int
-    if m30 is None:
-        warnings.append(
-            Warning(
-                code="ALG1_INSURED_MONTHS_MISSING",
-                text_de="Versicherungsmonate in der Rahmenfrist fehlen: die Anwartschaftszeit ist "
-                "nicht geprüft.",
-                uncertain=True,
-            )
-        )
-        if m60 is None:
-            return Alg1Result(start, None, None, None, None, None, (), tuple(warnings))
-        qualified: bool | None = None
-        months = duration_months(m60, age_for_rules)
-    elif m30 >= QUALIFYING_MONTHS:
-        qualified = True
-        reasons.append(
-            Reason(
-                code="ALG1_QUALIFYING_PERIOD_MET",
-                text_de=f"Anwartschaftszeit erfüllt: {m30} Monate Versicherungspflicht in der "
-                f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
-                legal_ref="§§ 142 Abs. 1, 143 SGB III",
-            )
-        )
-        months = duration_months(m60 if m60 is not None else m30, age_for_rules)
-    elif alg1.short_contract and m30 >= SHORT_CONTRACT_MIN_MONTHS:
-        qualified = True
-        months = short_contract_months(m30)
-        reasons.append(
-            Reason(
-                code="ALG1_SHORT_CONTRACT",
-                text_de=f"Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte: "
-                f"{m30} Versicherungsmonate ergeben {months} Monate ({months * DAYS_PER_MONTH} "
-                f"Tage) Anspruchsdauer, unabhängig vom Alter.",
-                legal_ref="§ 142 Abs. 2, § 147 Abs. 3 SGB III",
-            )
-        )
-        warnings.append(
-            Warning(
-                code="ALG1_SHORT_CONTRACT_CONDITIONS_ASSUMED",
-                text_de="Voraussetzungen des § 142 Abs. 2 SGB III (überwiegend auf höchstens 14 "
-                "Wochen "
-                "befristete Beschäftigungen, Entgelt höchstens das 1,5-fache der Bezugsgröße) "
-                "wurden ungeprüft übernommen.",
-                uncertain=True,
-            )
-        )
-    else:
-        reasons.append(
-            Reason(
-                code="ALG1_NO_QUALIFYING_PERIOD",
-                text_de=f"Kein Anspruch auf Arbeitslosengeld: nur {m30} Monate "
-                "Versicherungspflicht in der "
-                f"Rahmenfrist von 30 Monaten (mindestens {QUALIFYING_MONTHS} nötig).",
-                legal_ref="§§ 142, 143 SGB III",
-            )
-        )
-        return Alg1Result(start, False, 0, None, None, None, tuple(reasons), tuple(warnings))
-
-    if not alg1.short_contract or (m30 is not None and m30 >= QUALIFYING_MONTHS):
-        age_text = (
-            f"Alter {age} bei Entstehung des Anspruchs" if age is not None else "Alter unbekannt"
-        )
-        reasons.append(
-            Reason(
-                code="ALG1_ENTITLEMENT_DURATION",
-                text_de=f"Anspruchsdauer {months} Monate ({months * DAYS_PER_MONTH} Tage): {m60} "
-                f"Versicherungsmonate in der um 30 Monate erweiterten Rahmenfrist, {age_text} am "
-                f"{fmt(start)}.",
-                legal_ref="§ 147 Abs. 1 und 2 SGB III",
-            )
-        )
-    duration_days = months * DAYS_PER_MONTH
-
-    prev = alg1.previous_claim
-    if prev is not None and prev.remaining_days > 0:
-        cap_days = age_maximum_months(age_for_rules) * DAYS_PER_MONTH
-        if start <= period_end(prev.start_date, 12 * RESTANSPRUCH_YEARS):
-            added = max(0, min(prev.remaining_days, cap_days - duration_days))
-            duration_days += added
-            reasons.append(
-                Reason(
-                    code="ALG1_REMAINING_ENTITLEMENT_ADDED",
-                    text_de=f"Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} "
-                    f"(weniger als 5 Jahre "
-                    f"zurück): {prev.remaining_days} Tage, davon {added} Tage angerechnet "
-                    f"(Höchstdauer für das Alter {cap_days} Tage); Anspruchsdauer jetzt "
-                    f"{duration_days} Tage.",
-                    legal_ref="§ 147 Abs. 4 SGB III",
-                )
-            )
-        else:
-            reasons.append(
-                Reason(
-                    code="ALG1_REMAINING_ENTITLEMENT_LAPSED",
-                    text_de=f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird "
-                    "nicht "
-                    f"angerechnet: bei Entstehung des neuen Anspruchs am {fmt(start)} sind 5 Jahre "
-                    f"verstrichen.",
-                    legal_ref="§ 147 Abs. 4 SGB III",
-                )
-            )
-
-    reduction = 0
-    if alg1.partial_alg_days_last_2y > 0:
-        partial = alg1.partial_alg_days_last_2y // 2
-        reduction += partial
-        reasons.append(
-            Reason(
-                code="ALG1_REDUCTION_PARTIAL_ALG",
-                text_de=f"{alg1.partial_alg_days_last_2y} Tage Teilarbeitslosengeld in den letzten "
-                f"zwei Jahren mindern den Anspruch um {partial} Tage (ein Tag je zwei Tage).",
-                legal_ref="§ 148 Abs. 1 Nr. 2 SGB III",
-            )
-        )
-    sperr_total, sperr_reasons = _sperrzeit_reductions(alg1.sperrzeiten, start, duration_days)
-    reduction += sperr_total
-    reasons.extend(sperr_reasons)
-    entitlement = max(0, duration_days - reduction)
-
-    expired, sperr_sum = _expiry_date(alg1.sperrzeiten, start, config)
-    if expired is not None:
-        reasons.append(
-            Reason(
-                code="ALG1_EXPIRED_SPERRZEITEN",
-                text_de=f"Der Anspruch ist am {fmt(expired)} erloschen: Sperrzeiten von insgesamt "
-                f"{sperr_sum} Tagen (mindestens {config.sperrzeit_expiry_weeks} Wochen).",
-                legal_ref="§ 161 Abs. 1 Nr. 2 SGB III",
-            )
-        )
-        warnings.append(
-            Warning(
-                code="ALG1_SPERRZEIT_EXPIRY_UNSURE",
-                text_de=f"Erlöschen nach Sperrzeiten von {config.sperrzeit_expiry_weeks} Wochen "
-                "ist nicht "
-                f"abschließend geprüft (Grenze und schriftliche Rechtsfolgenbelehrung prüfen).",
-                uncertain=True,
-            )
-        )
-
+def timeline_of(alg1: Alg1Facts) -> Timeline:
+    """Sperrzeiten and Ruhen rest the claim (§§ 156-159); training halves its use."""
     resting = [(s.start_date, s.start_date + timedelta(days=s.days - 1)) for s in alg1.sperrzeiten]
     resting += [(s.start_date, s.start_date + timedelta(days=s.days - 1)) for s in alg1.suspensions]
-    timeline = Timeline(
+    return Timeline(
         resting=tuple(r for r in resting if r[1] >= r[0]),
         training=tuple((t.start_date, t.end_date) for t in alg1.training_periods),
     )
-    walk_start = start
-    walk_days = entitlement
-    if alg1.paid_days is not None:
-        if as_of >= start:
-            walk_start = as_of
-            walk_days = max(0, entitlement - alg1.paid_days)
-            reasons.append(
-                Reason(
-                    code="ALG1_PAID_DAYS",
-                    text_de=f"Bis zum {fmt(as_of)} sind {alg1.paid_days} Tage erfüllt; es "
-                    f"verbleiben {walk_days} Tage.",
-                    legal_ref="§ 148 Abs. 1 Nr. 1 SGB III",
-                )
-            )
-        else:
-            warnings.append(
-                Warning(
-                    code="ALG1_PAID_DAYS_IGNORED",
-                    text_de="Erfüllte Tage wurden vor Beginn des Anspruchs angegeben und nicht "
-                    "berücksichtigt.",
-                )
-            )
-    fc = forecast(walk_start, walk_days, timeline, as_of, config, ruleset.alg1_training_extension)
-    end_date = fc.end_date
-    # The expiry cuts a claim that still has days to pay; a claim reduced to zero days has no
-    # end date, and giving it the expiry date would outlast a claim with days left.
-    if expired is not None and walk_days > 0 and (end_date is None or expired < end_date):
-        end_date = expired
 
-    for s in alg1.suspensions:
-        reasons.append(
+
+def walk_origin(
+    paid_days: int | None, start: date, entitlement: int, as_of: date
+) -> Step[tuple[date, int]]:
+    """Where the forecast starts and with how many days: the claim start, or the evaluation day
+    once the days already paid are known (§ 148 (1) Nr. 1 SGB III)."""
+    if paid_days is None:
+        return Step((start, entitlement))
+    if as_of < start:
+        ignored = Warning(
+            code="ALG1_PAID_DAYS_IGNORED",
+            text_de="Erfüllte Tage wurden vor Beginn des Anspruchs angegeben und nicht "
+            "berücksichtigt.",
+        )
+        return Step((start, entitlement), warnings=(ignored,))
+    left = max(0, entitlement - paid_days)
+    reason = Reason(
+        code="ALG1_PAID_DAYS",
+        text_de=f"Bis zum {fmt(as_of)} sind {paid_days} Tage erfüllt; es verbleiben {left} Tage.",
+        legal_ref="§ 148 Abs. 1 Nr. 1 SGB III",
+    )
+    return Step((as_of, left), reasons=(reason,))
+
+
+def suspension_reasons(suspensions: tuple[Suspension, ...]) -> Step[None]:
+    """Ruhen shifts the end and does not reduce the claim (§§ 156-158 SGB III)."""
+    return Step(
+        None,
+        reasons=tuple(
             Reason(
                 code="ALG1_SUSPENSION",
                 text_de=f"Ruhen ab {fmt(s.start_date)} für {s.days} Tage ({s.cause.value}): das "
                 f"Ende verschiebt sich, der Anspruch mindert sich nicht.",
                 legal_ref="§§ 156-158 SGB III",
             )
-        )
+            for s in suspensions
+        ),
+    )
+
+
+def training_reasons(alg1: Alg1Facts, fc: Forecast, config: RuleConfig) -> Step[None]:
+    """Reduction by further training (§ 148 (1) Nr. 7) and the one-time extension (§ 148 (3))."""
+    reasons: list[Reason] = []
+    warnings: list[Warning] = []
     if alg1.training_periods:
         reasons.append(
             Reason(
@@ -551,6 +569,20 @@ def compute_alg1(
                 legal_ref="§ 148 Abs. 3 SGB III",
             )
         )
+    return Step(None, reasons=tuple(reasons), warnings=tuple(warnings))
+
+
+def end_date_of(
+    fc: Forecast, walk_days: int, expired: date | None, entitlement: int, start: date
+) -> Step[date | None]:
+    """Last day with ALG I: the forecast end, cut by an earlier § 161 expiry."""
+    end_date = fc.end_date
+    # The expiry cuts a claim that still has days to pay; a claim reduced to zero days has no
+    # end date, and giving it the expiry date would outlast a claim with days left.
+    if expired is not None and walk_days > 0 and (end_date is None or expired < end_date):
+        end_date = expired
+    reasons: list[Reason] = []
+    warnings: list[Warning] = []
     if fc.end_date is None and walk_days > 0:
         warnings.append(
             Warning(
@@ -577,14 +609,71 @@ def compute_alg1(
                 uncertain=True,
             )
         )
+    return Step(end_date, reasons=tuple(reasons), warnings=tuple(warnings))
 
-    remaining: int | None
+
+def remaining_on(as_of: date, end_date: date | None, fc: Forecast) -> int | None:
+    """Days of the claim left at the start of `as_of`; 0 once it has ended."""
     if end_date is not None and as_of > end_date:
-        remaining = 0
-    elif fc.remaining_half_days_at is not None:
-        remaining = max(0, fc.remaining_half_days_at) // 2
-    else:
-        remaining = None
+        return 0
+    if fc.remaining_half_days_at is not None:
+        return max(0, fc.remaining_half_days_at) // 2
+    return None
+
+
+def compute_alg1(
+    alg1: Alg1Facts,
+    birth_date: date | None,
+    as_of: date,
+    ruleset: RuleSet,
+    config: RuleConfig,
+) -> Alg1Result:
+    """Compute qualifying period, entitlement, forecast end and remaining days of an ALG I claim."""
+    start = alg1.claim_start_date
+    if start is None:
+        missing = Warning(
+            code="ALG1_CLAIM_START_MISSING",
+            text_de="Beginn des Arbeitslosengeld-Anspruchs fehlt: Dauer und Ende sind nicht "
+            "berechnet.",
+        )
+        return Alg1Result(None, None, None, None, None, None, (), (missing,))
+    trail = Trail()
+    age = trail.take(age_at_claim(birth_date, start))
+    age_for_rules = age if age is not None else 0
+    m30 = alg1.insured_months_30
+    m60 = trail.take(insured_months_60(m30, alg1.insured_months_60))
+    qual = trail.take(qualification(alg1, m30, m60, age_for_rules))
+    if qual is None:
+        return Alg1Result(start, None, None, None, None, None, (), tuple(trail.warnings))
+    if qual.qualified is False:
+        return Alg1Result(
+            start, False, 0, None, None, None, tuple(trail.reasons), tuple(trail.warnings)
+        )
+    if not qual.short_contract:
+        trail.reasons.append(duration_reason(qual.months, m60, age, start))
+    duration_days = trail.take(
+        remaining_entitlement(
+            alg1.previous_claim, start, age_for_rules, qual.months * DAYS_PER_MONTH
+        )
+    )
+    reduction = trail.take(partial_alg_reduction(alg1.partial_alg_days_last_2y))
+    reduction += trail.take(sperrzeit_reductions(alg1.sperrzeiten, start, duration_days))
+    entitlement = max(0, duration_days - reduction)
+    expired = trail.take(sperrzeit_expiry(alg1.sperrzeiten, start, config))
+    walk_start, walk_days = trail.take(walk_origin(alg1.paid_days, start, entitlement, as_of))
+    fc = forecast(
+        walk_start, walk_days, timeline_of(alg1), as_of, config, ruleset.alg1_training_extension
+    )
+    trail.take(suspension_reasons(alg1.suspensions))
+    trail.take(training_reasons(alg1, fc, config))
+    end_date = trail.take(end_date_of(fc, walk_days, expired, entitlement, start))
     return Alg1Result(
-        start, qualified, entitlement, end_date, remaining, expired, tuple(reasons), tuple(warnings)
+        start,
+        qual.qualified,
+        entitlement,
+        end_date,
+        remaining_on(as_of, end_date, fc),
+        expired,
+        tuple(trail.reasons),
+        tuple(trail.warnings),
     )

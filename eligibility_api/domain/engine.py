@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from eligibility_api.domain.alg1 import Alg1Result, compute_alg1
+from eligibility_api.domain.alg1 import Alg1Result, Step, Trail, compute_alg1
 from eligibility_api.domain.config import RuleConfig
 from eligibility_api.domain.dates import ONE_DAY, completed_years, fmt
 from eligibility_api.domain.decision import (
@@ -16,7 +17,7 @@ from eligibility_api.domain.decision import (
     Warning,
 )
 from eligibility_api.domain.facts import PersonFacts
-from eligibility_api.domain.refugees import assess_refugee
+from eligibility_api.domain.refugees import RefugeeAssessment, assess_refugee
 from eligibility_api.domain.rulesets import (
     PLAN_TYPE_TEXT_DE,
     NoRuleSetError,
@@ -201,11 +202,19 @@ def _dedupe(warnings: list[Warning]) -> tuple[Warning, ...]:
     return tuple(unique)
 
 
-def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) -> Decision:
-    """Decide the responsible Rechtskreis on `as_of`; pure, deterministic, never raises on gaps."""
-    cfg = config or RuleConfig()
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    """Who is responsible for living costs and for integration into work on the day."""
+
+    legal: LegalDomain
+    integration: OrgType
+    parallel: tuple[LegalDomain, ...] = ()
+    aufstocker: bool = False
+
+
+def ruleset_on(as_of: date) -> Step[RuleSet]:
+    """The legal version in force, with a warning when it is out of range or not yet confirmed."""
     ruleset, warnings = _ruleset(as_of)
-    reasons: list[Reason] = []
     if ruleset.uncertain:
         warnings.append(
             Warning(
@@ -215,73 +224,71 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
                 uncertain=True,
             )
         )
+    return Step(ruleset, warnings=tuple(warnings))
 
-    alg: Alg1Result | None = None
-    if facts.alg1 is not None:
-        alg = compute_alg1(facts.alg1, facts.birth_date, as_of, ruleset, cfg)
-        reasons.extend(alg.reasons)
-        warnings.extend(alg.warnings)
-    alg_running = alg is not None and alg.running_on(as_of)
 
-    refugee = assess_refugee(facts, as_of, ruleset, cfg)
-    reasons.extend(refugee.reasons)
-    warnings.extend(refugee.warnings)
-    monthly = facts.alg1.monthly_amount_eur if facts.alg1 is not None else None
-    sgb2 = assess_sgb2(facts, as_of, ruleset, refugee, monthly, alg_running)
-    reasons.extend(sgb2.reasons)
-    warnings.extend(sgb2.warnings)
+def alg1_on(
+    facts: PersonFacts, as_of: date, ruleset: RuleSet, cfg: RuleConfig
+) -> Step[Alg1Result | None]:
+    """The ALG I claim, if the facts name one."""
+    if facts.alg1 is None:
+        return Step(None)
+    alg = compute_alg1(facts.alg1, facts.birth_date, as_of, ruleset, cfg)
+    return Step(alg, reasons=alg.reasons, warnings=alg.warnings)
+
+
+def responsibility_during_alg1(sgb2: Sgb2Assessment, ruleset: RuleSet) -> Step[Responsibility]:
+    """A running ALG I claim keeps the Agentur responsible; SGB II may top it up (§ 5 (4))."""
     other = _DOMAIN_BY_OUTCOME[sgb2.outcome]
+    if other is LegalDomain.NONE or sgb2.hilfebeduerftig is not True:
+        return Step(Responsibility(LegalDomain.SGB_III, OrgType.AGENTUR))
+    aufstocker = other is LegalDomain.SGB_II
+    responsibility = Responsibility(
+        LegalDomain.SGB_III, OrgType.AGENTUR, (LegalDomain.SGB_III, other), aufstocker
+    )
+    if not aufstocker:
+        return Step(responsibility)
+    reason = Reason(
+        code="AUFSTOCKER",
+        text_de=f"Arbeitslosengeld deckt den Bedarf nicht: zusätzlich "
+        f"{ruleset.sgb2_benefit_name} vom Jobcenter; die Eingliederung in Arbeit "
+        f"bleibt bei der Agentur für Arbeit.",
+        legal_ref="§ 5 Abs. 4 SGB II, § 22 Abs. 4 S. 5 SGB III",
+    )
+    return Step(responsibility, reasons=(reason,))
 
-    parallel: tuple[LegalDomain, ...] = ()
-    aufstocker = False
-    if alg_running:
-        legal = LegalDomain.SGB_III
-        integration = OrgType.AGENTUR
-        if other is not LegalDomain.NONE and sgb2.hilfebeduerftig is True:
-            parallel = (LegalDomain.SGB_III, other)
-            aufstocker = other is LegalDomain.SGB_II
-        if aufstocker:
-            reasons.append(
-                Reason(
-                    code="AUFSTOCKER",
-                    text_de=f"Arbeitslosengeld deckt den Bedarf nicht: zusätzlich "
-                    f"{ruleset.sgb2_benefit_name} vom Jobcenter; die Eingliederung in Arbeit "
-                    f"bleibt bei der Agentur für Arbeit.",
-                    legal_ref="§ 5 Abs. 4 SGB II, § 22 Abs. 4 S. 5 SGB III",
-                )
-            )
-    else:
-        legal = other
-        if sgb2.outcome is Sgb2Outcome.ENTITLED:
-            integration = OrgType.JOBCENTER
-        elif legal is LegalDomain.ASYLBLG or (
-            legal is LegalDomain.NONE and _can_seek_work(facts, sgb2, as_of)
-        ):
-            integration = OrgType.AGENTUR
-        else:
-            integration = OrgType.NONE
-        if legal is LegalDomain.NONE and integration is OrgType.AGENTUR:
-            reasons.append(
-                Reason(
-                    code="AGENTUR_JOB_SEEKER",
-                    text_de="Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII "
-                    "oder AsylbLG festgestellt; die Person bleibt bei der Agentur für Arbeit "
-                    "arbeitsuchend gemeldet (Beratung und Vermittlung).",
-                    legal_ref="§§ 35, 38 SGB III",
-                )
-            )
 
-    if alg is not None:
-        reasons.extend(_alg1_reasons(alg, as_of, ruleset, aufstocker, cfg))
-    if sgb2.outcome is Sgb2Outcome.ENTITLED and not alg_running:
-        reasons.extend(_sgb2_plan_reasons(ruleset, as_of))
-    reasons.extend(_u25_reasons(facts, as_of, legal))
+def responsibility_without_alg1(
+    facts: PersonFacts, sgb2: Sgb2Assessment, as_of: date
+) -> Step[Responsibility]:
+    """Without ALG I the SGB II/AsylbLG/SGB XII outcome decides; a job seeker stays with the
+    Agentur."""
+    legal = _DOMAIN_BY_OUTCOME[sgb2.outcome]
+    if sgb2.outcome is Sgb2Outcome.ENTITLED:
+        return Step(Responsibility(legal, OrgType.JOBCENTER))
+    if legal is LegalDomain.ASYLBLG:
+        return Step(Responsibility(legal, OrgType.AGENTUR))
+    if legal is LegalDomain.NONE and _can_seek_work(facts, sgb2, as_of):
+        reason = Reason(
+            code="AGENTUR_JOB_SEEKER",
+            text_de="Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII "
+            "oder AsylbLG festgestellt; die Person bleibt bei der Agentur für Arbeit "
+            "arbeitsuchend gemeldet (Beratung und Vermittlung).",
+            legal_ref="§§ 35, 38 SGB III",
+        )
+        return Step(Responsibility(legal, OrgType.AGENTUR), reasons=(reason,))
+    return Step(Responsibility(legal, OrgType.NONE))
 
+
+def key_dates_of(
+    alg: Alg1Result | None, refugee: RefugeeAssessment, sgb2: Sgb2Assessment, cfg: RuleConfig
+) -> KeyDates:
+    """The dates the handover and the transition scheduler act on."""
     end = alg.end_date if alg is not None else None
     change: date | None = refugee.sgb2_start_date or refugee.asylblg_start_date
     if change is None and end is not None:
         change = end + ONE_DAY
-    key_dates = KeyDates(
+    return KeyDates(
         alg1_claim_start_date=alg.claim_start_date if alg is not None else None,
         alg1_entitlement_days=alg.entitlement_days if alg is not None else None,
         alg1_end_date=end,
@@ -294,13 +301,37 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
         asylblg_end_date=refugee.asylblg_end_date,
         sgb2_start_date=refugee.sgb2_start_date,
     )
+
+
+def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) -> Decision:
+    """Decide the responsible Rechtskreis on `as_of`; pure, deterministic, never raises on gaps."""
+    cfg = config or RuleConfig()
+    trail = Trail()
+    ruleset = trail.take(ruleset_on(as_of))
+    alg = trail.take(alg1_on(facts, as_of, ruleset, cfg))
+    alg_running = alg is not None and alg.running_on(as_of)
+    refugee = assess_refugee(facts, as_of, ruleset, cfg)
+    trail.take(Step(refugee, refugee.reasons, refugee.warnings))
+    monthly = facts.alg1.monthly_amount_eur if facts.alg1 is not None else None
+    sgb2 = assess_sgb2(facts, as_of, ruleset, refugee, monthly, alg_running)
+    trail.take(Step(sgb2, sgb2.reasons, sgb2.warnings))
+    who = trail.take(
+        responsibility_during_alg1(sgb2, ruleset)
+        if alg_running
+        else responsibility_without_alg1(facts, sgb2, as_of)
+    )
+    if alg is not None:
+        trail.reasons.extend(_alg1_reasons(alg, as_of, ruleset, who.aufstocker, cfg))
+    if sgb2.outcome is Sgb2Outcome.ENTITLED and not alg_running:
+        trail.reasons.extend(_sgb2_plan_reasons(ruleset, as_of))
+    trail.reasons.extend(_u25_reasons(facts, as_of, who.legal))
     return Decision(
-        legal_domain=legal,
-        responsible_org_type=_ORG_BY_DOMAIN[legal],
-        integration_responsible_org_type=integration,
+        legal_domain=who.legal,
+        responsible_org_type=_ORG_BY_DOMAIN[who.legal],
+        integration_responsible_org_type=who.integration,
         rules_version=ruleset.version,
-        parallel_entitlements=parallel,
-        reasons=tuple(reasons),
-        key_dates=key_dates,
-        warnings=_dedupe(warnings),
+        parallel_entitlements=who.parallel,
+        reasons=tuple(trail.reasons),
+        key_dates=key_dates_of(alg, refugee, sgb2, cfg),
+        warnings=_dedupe(trail.warnings),
     )
