@@ -65,8 +65,9 @@ revision: install ## new migration: make revision svc=handover_api msg="add x"
 	@test -n "$(svc)" -a -n "$(msg)" || { echo 'usage: make revision svc=handover_api msg="add x"'; exit 2; }
 	$(PY) -m services revision $(svc) -m "$(msg)"
 
-bench: install ## pytest-benchmark tests under tests/bench
-	@if [ -d tests/bench ]; then .venv/bin/pytest tests/bench --benchmark-enable --benchmark-only $(ARGS) $(ALLOW_EMPTY); else echo "no tests/bench yet"; fi
+bench: install ## micro-benchmarks, then ceilings, closed and open loop on one stack (BENCH_ARGS="--quick"; TEST_BROKER=apache)
+	.venv/bin/pytest tests/bench --benchmark-enable --benchmark-only -p no:cacheprovider $(ARGS)
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 clean: ## remove local state (var/: databases, logs, dev keys) and caches; keeps .venv and .tools
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis .benchmarks .coverage htmlcov
