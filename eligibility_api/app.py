@@ -15,6 +15,7 @@ from eligibility_api.consumers import CONSUMER_GROUPS
 from eligibility_api.settings import EligibilitySettings
 from eligibility_api.state import EligibilityState
 from eligibility_api.use_cases.transitions import schedule_due_transitions
+from shared.cli import Mode, settings_for_mode, worker_pool_size
 from shared.db.advisory import AdvisoryLock
 from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
@@ -60,9 +61,16 @@ def create_app(
     *,
     clock: Clock = berlin_today,
     publisher: Publisher | None = None,
+    mode: Mode = "serve",
 ) -> FastAPI:
-    """Build the app; connections open in the lifespan, not here."""
-    cfg = settings or EligibilitySettings()
+    """Build the app; connections open in the lifespan, not here.
+
+    `mode` (`shared.cli`): "api" serves the routes without relay, consumers or jobs;
+    "worker" runs those with health and metrics only; "serve" does both.
+    """
+    # One consumer group; the transition scheduler runs under a lock.
+    pool = worker_pool_size(consumer_groups=len(CONSUMER_GROUPS), locked_jobs=1)
+    cfg = settings_for_mode(settings or EligibilitySettings(), mode, worker_pool=pool)
     uow_class = functools.partial(
         EligibilityUnitOfWork,
         rules=cfg.rule_config(),
@@ -75,7 +83,7 @@ def create_app(
             runtime.engine, lambda: uow_class(runtime.sessions, runtime.outbox_signal), cfg
         )
 
-    jobs: list[JobFactory] = [scheduler] if cfg.SCHEDULER_ENABLED else []
+    jobs: list[JobFactory] = [scheduler] if cfg.SCHEDULER_ENABLED and mode != "api" else []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,11 +106,11 @@ def create_app(
 
     return build_app(
         cfg,
-        title="eligibility_api",
+        title="eligibility_api" + (" (worker)" if mode == "worker" else ""),
         description=DESCRIPTION,
         version="1.0.0",
         lifespan=lifespan,
-        routers=[checks.router, rules.router],
+        routers=[] if mode == "worker" else [checks.router, rules.router],
         openapi_tags=[
             {"name": "eligibility", "description": "Eligibility checks and decisions"},
             {"name": "rules", "description": "Versioned rule sets"},

@@ -24,6 +24,7 @@ from handover_api.domain.errors import (
 from handover_api.settings import HandoverSettings
 from handover_api.state import HandoverState
 from handover_api.use_cases.handovers import TransferContext, escalate_overdue
+from shared.cli import Mode, settings_for_mode, worker_pool_size
 from shared.db.advisory import AdvisoryLock
 from shared.db.base import utcnow
 from shared.jobs import PeriodicJob
@@ -75,10 +76,20 @@ def overdue_check(settings: HandoverSettings) -> JobFactory:
 
 
 def create_app(
-    settings: HandoverSettings | None = None, *, publisher: Publisher | None = None
+    settings: HandoverSettings | None = None,
+    *,
+    publisher: Publisher | None = None,
+    mode: Mode = "serve",
 ) -> FastAPI:
-    """Build the app; connections open in the lifespan, not here."""
-    settings = settings or HandoverSettings()
+    """Build the app; connections open in the lifespan, not here.
+
+    `mode` (`shared.cli`): "api" serves the routes without relay, consumers or jobs;
+    "worker" runs those with health and metrics only; "serve" does both.
+    """
+    # One consumer group (eligibility.determined); the overdue check runs under a lock.
+    pool = worker_pool_size(consumer_groups=1, locked_jobs=1)
+    settings = settings_for_mode(settings or HandoverSettings(), mode, worker_pool=pool)
+    jobs: list[JobFactory] = [] if mode == "api" else [overdue_check(settings)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +103,7 @@ def create_app(
             settings,
             uow_class=HandoverUnitOfWork,
             consumer_groups=consumer_groups(context),
-            jobs=[overdue_check(settings)],
+            jobs=jobs,
             publisher=publisher,
         ) as runtime:
             install_state(
@@ -110,10 +121,12 @@ def create_app(
 
     return build_app(
         settings,
-        title="Handover broker: handover_api",
+        title="Handover broker: handover_api" + (" (worker)" if mode == "worker" else ""),
         description=DESCRIPTION,
         version="1.0.0",
         lifespan=lifespan,
-        routers=[cases.router, documents.router, handovers.router, organisations.router],
+        routers=[]
+        if mode == "worker"
+        else [cases.router, documents.router, handovers.router, organisations.router],
         problems=PROBLEMS,
     )

@@ -29,6 +29,7 @@ from notifications_api.domain.urls import UrlPolicy
 from notifications_api.settings import NotificationsSettings
 from notifications_api.state import NotificationsState
 from notifications_api.use_cases.deliveries import DeliveryWorker
+from shared.cli import Mode, settings_for_mode, worker_pool_size
 from shared.jobs import PeriodicJob
 from shared.messaging.port import Publisher
 from shared.problems import ProblemSpec
@@ -99,12 +100,23 @@ def create_app(
     *,
     publisher: Publisher | None = None,
     http_client: httpx.AsyncClient | None = None,
+    mode: Mode = "serve",
 ) -> FastAPI:
     """Build the app; connections open in the lifespan, never at import.
 
     `http_client` replaces the webhook client (tests pass one with `httpx.MockTransport`).
+    `mode` (`shared.cli`): "api" serves the routes without relay, consumers or the delivery
+    worker; "worker" runs those with health and metrics only; "serve" does both.
     """
     config = settings or NotificationsSettings()
+    # The delivery worker runs under a lock and records a batch of sends in parallel.
+    pool = worker_pool_size(
+        consumer_groups=len(CONSUMER_GROUPS),
+        locked_jobs=1,
+        concurrent_work=config.WEBHOOKS.WORKER_BATCH_SIZE,
+    )
+    config = settings_for_mode(config, mode, worker_pool=pool)
+    deliver = config.WEBHOOKS.WORKER_ENABLED and mode != "api"
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,7 +135,7 @@ def create_app(
                 worker = make_worker(config, runtime, sender, deliveries_due)
                 return worker.job
 
-            jobs: list[JobFactory] = [deliver_webhooks] if config.WEBHOOKS.WORKER_ENABLED else []
+            jobs: list[JobFactory] = [deliver_webhooks] if deliver else []
             runtime = await stack.enter_async_context(
                 start_runtime(
                     config,
@@ -153,19 +165,16 @@ def create_app(
 
     return build_app(
         config,
-        title="notifications_api",
+        title="notifications_api" + (" (worker)" if mode == "worker" else ""),
         description=(
             "Webhook subscriptions and signed deliveries (Standard Webhooks, CloudEvents "
             "structured mode), the info-session calendar and invitations."
         ),
         version="1.0.0",
         lifespan=lifespan,
-        routers=[
-            subscriptions.router,
-            deliveries.router,
-            info_sessions.router,
-            invitations.router,
-        ],
+        routers=[]
+        if mode == "worker"
+        else [subscriptions.router, deliveries.router, info_sessions.router, invitations.router],
         problems=PROBLEMS,
         openapi_tags=OPENAPI_TAGS,
     )

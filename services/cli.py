@@ -25,6 +25,7 @@ from services.kafka_cluster import ApacheKafkaCluster, kafka_libs, kafka_version
 from services.postgres import EmbeddedPostgres, PostgresError
 from services.stack import (
     SERVICES,
+    WORKER_PORT_OFFSET,
     ChildExited,
     ServiceSpec,
     Stack,
@@ -66,22 +67,30 @@ def build_config(
     bootstrap_servers: str,
     apache_kafka: bool,
     database_urls: Mapping[str, str],
+    split: bool = True,
 ) -> StackConfig:
-    """The stack's config from the environment; the user's HANDOVER_* etc. variables win."""
+    """The stack's config from the environment; the user's HANDOVER_* etc. variables win.
+
+    `<PREFIX>PORT` is the API's port, `<PREFIX>WORKER_PORT` the worker's health port (the
+    API's + 100 when unset); `split=False` runs one `serve` process per service.
+    """
     prefixes = tuple(s.env_prefix for s in SERVICES)
     ports: dict[str, int] = {}
+    worker_ports: dict[str, int] = {}
     for spec in SERVICES:
-        raw = env.get(spec.env_prefix + "PORT")
-        if raw:
-            try:
-                ports[spec.name] = int(raw)
-            except ValueError:
-                raise StackError(f"{spec.env_prefix}PORT is not a port number: {raw!r}") from None
+        port = _port(env, spec.env_prefix + "PORT")
+        ports[spec.name] = spec.default_port if port is None else port
+        worker = _port(env, spec.env_prefix + "WORKER_PORT")
+        worker_ports[spec.name] = (
+            ports[spec.name] + WORKER_PORT_OFFSET if worker is None else worker
+        )
     return StackConfig(
         bootstrap_servers=bootstrap_servers,
         issuer=DevIssuer(var_dir / "dev-issuer"),
         database_urls=dict(database_urls),
         ports=ports,
+        worker_ports=worker_ports,
+        split=split,
         hosts=_by_service(env, "HOST"),
         data_dir=var_dir,
         log_dir=var_dir / "log",
@@ -89,6 +98,17 @@ def build_config(
         apache_kafka=apache_kafka,
         extra_env={k: v for k, v in env.items() if k.startswith(prefixes)},
     )
+
+
+def _port(env: Mapping[str, str], key: str) -> int | None:
+    """The port number in `env[key]`, None when unset."""
+    raw = env.get(key)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise StackError(f"{key} is not a port number: {raw!r}") from None
 
 
 def start_postgres(
@@ -249,11 +269,14 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             bootstrap,
             apache_kafka=broker is None,
             database_urls=database_urls,
+            split=not args.single_process,
         )
         config.issuer.ensure_keys()
         console.event("issuer", f"{config.issuer.directory} (jwks {config.issuer.jwks_path})")
-        for spec in config.services:
-            _require_free_port(config.bind_host(spec), config.port(spec), f"{spec.env_prefix}PORT")
+        for process in config.processes():
+            setting = "WORKER_PORT" if process.role == "worker" else "PORT"
+            prefix = process.service.env_prefix
+            _require_free_port(config.bind_host(process.service), process.port, prefix + setting)
         stack = Stack(config, console.event, stop)
         stack.up(ready_timeout=args.ready_timeout)
         _print_banner(console, stack, bootstrap)
@@ -318,11 +341,21 @@ def _report_exit(console: Console, exc: ChildExited) -> None:
 
 def _print_banner(console: Console, stack: Stack, bootstrap: str) -> None:
     config = stack.config
-    console.event(READY_LINE_EVENT, f"{len(stack.apps)} apps ready, broker {bootstrap}")
+    mode = "API and worker per service" if config.split else "one process per service"
+    console.event(
+        READY_LINE_EVENT, f"{len(stack.apps)} processes ready ({mode}), broker {bootstrap}"
+    )
     console.line()
     console.line("API docs:")
     for spec in config.services:
         console.line(f"  {spec.name:<18} {config.url(spec)}/docs")
+    if config.split:
+        console.line()
+        console.line("Workers (relay, consumers, jobs): health and metrics")
+        for process in config.processes():
+            if process.role == "worker":
+                url = config.process_url(process)
+                console.line(f"  {process.service.name:<18} {url}/health/ready")
     console.line()
     console.line("Dev tokens (8 h; more with: python -m services token --org ORG [--scope '...']):")
     for org in DEMO_ORGS:
@@ -483,6 +516,13 @@ def parser() -> argparse.ArgumentParser:
         help="embedded: Tansu (instant); apache: a local 3-broker Apache Kafka cluster under "
         "VAR_DIR/kafka, fetched with Maven on first use (STACK_BROKER; "
         "KAFKA_BOOTSTRAP_SERVERS wins over both)",
+    )
+    up.add_argument(
+        "--single-process",
+        action="store_true",
+        default=(os.environ.get("STACK_SINGLE_PROCESS") or "").lower() in {"1", "true", "yes"},
+        help="run each service as one process (`serve`: API and background work together) "
+        "instead of an API and a worker process (STACK_SINGLE_PROCESS=1)",
     )
     up.add_argument(
         "--ready-timeout",

@@ -2,6 +2,9 @@
 
 Used by `python -m services up` and by the end-to-end tests; it knows nothing about where the
 broker, the databases or the issuer come from: the caller passes them in a `StackConfig`.
+By default every service runs as two processes, its HTTP API (`python -m <svc> api`) and its
+worker (`python -m <svc> worker`: relay, consumers, periodic jobs, health on a port of its
+own); `StackConfig(split=False)` runs one `serve` process per service instead.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import httpx
 
+from services.broker import free_port
 from services.issuer import DevIssuer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +43,41 @@ class ServiceSpec:
     def command(self, action: str) -> list[str]:
         """`python -m <module> <action>` with this interpreter."""
         return [sys.executable, "-m", self.module or self.name, action]
+
+
+Role = Literal["serve", "api", "worker"]
+# The worker's health port when neither it nor the API's port was given: 8101, 8102, 8103.
+WORKER_PORT_OFFSET = 100
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process of a service: `serve` (everything), `api` or `worker`, and its port."""
+
+    service: ServiceSpec
+    role: Role
+    port: int
+
+    @property
+    def name(self) -> str:
+        """How the stack (and the fault suite) addresses the process.
+
+        The process that carries the service's background work (the worker, or the single
+        `serve` process) has the service's name, so killing "handover_api" stops its relay,
+        consumers and jobs; the stateless API is "<service>.api".
+        """
+        return f"{self.service.name}.api" if self.role == "api" else self.service.name
+
+    @property
+    def log_name(self) -> str:
+        """The log file: `<service>.log` for `serve`, `<service>.<role>.log` otherwise."""
+        suffix = "" if self.role == "serve" else f".{self.role}"
+        return f"{self.service.name}{suffix}.log"
+
+    def command(self) -> list[str]:
+        """`python -m <module> <role>`; a worker is told its health port."""
+        extra = ["--port", str(self.port)] if self.role == "worker" else []
+        return [*self.service.command(self.role), *extra]
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -74,6 +113,11 @@ class StackConfig:
     # apps use the idempotent producer and static group membership, which Tansu lacks.
     apache_kafka: bool = False
     services: tuple[ServiceSpec, ...] = SERVICES
+    # Each service as an API and a worker process (True), or as one `serve` process.
+    split: bool = True
+    # Health ports of the workers; a missing one is the API's default port + 100 when the
+    # API's port was not given either, else a free port chosen here.
+    worker_ports: Mapping[str, int] = field(default_factory=dict)
     # Applied last, so it wins over the values above (the CLI passes the user's *_ variables).
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # The inherited environment (os.environ when None); its service-prefixed variables are
@@ -81,9 +125,41 @@ class StackConfig:
     base_env: Mapping[str, str] | None = None
     work_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        chosen = dict(self.worker_ports)
+        for spec in self.services:
+            if spec.name not in chosen:
+                given = spec.name in self.ports
+                chosen[spec.name] = free_port() if given else spec.default_port + WORKER_PORT_OFFSET
+        object.__setattr__(self, "worker_ports", chosen)
+
     def port(self, spec: ServiceSpec) -> int:
-        """The port `spec` listens on."""
+        """The port `spec`'s API (or single process) listens on."""
         return self.ports.get(spec.name, spec.default_port)
+
+    def worker_port(self, spec: ServiceSpec) -> int:
+        """The port of the health and metrics endpoint of `spec`'s worker."""
+        return self.worker_ports[spec.name]
+
+    def processes(self) -> list[ProcessSpec]:
+        """The processes of the stack: a worker and an API per service, or one `serve` each."""
+        if not self.split:
+            return [ProcessSpec(spec, "serve", self.port(spec)) for spec in self.services]
+        return [
+            process
+            for spec in self.services
+            for process in (
+                ProcessSpec(spec, "worker", self.worker_port(spec)),
+                ProcessSpec(spec, "api", self.port(spec)),
+            )
+        ]
+
+    def process_url(self, process: ProcessSpec) -> str:
+        """Base URL of `process` (its health endpoint) from this machine."""
+        host = self.bind_host(process.service)
+        if host in {"0.0.0.0", "::", ""}:
+            host = "127.0.0.1"
+        return f"http://{host}:{process.port}"
 
     def bind_host(self, spec: ServiceSpec) -> str:
         """The interface `spec` binds to."""
@@ -104,7 +180,11 @@ class StackConfig:
             raise StackError(f"no database URL for {spec.name}") from None
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
-        """The environment of `spec`'s processes (migrate and serve)."""
+        """The environment of `spec`'s processes (migrate, serve, api and worker).
+
+        PORT and PUBLIC_BASE_URL name the API in every one of them: the worker gets its own
+        port on the command line and builds links to the API.
+        """
         prefixes = tuple(s.env_prefix for s in self.services)
         base = os.environ if self.base_env is None else self.base_env
         env = {k: v for k, v in base.items() if not k.startswith(prefixes)}
@@ -200,9 +280,9 @@ def _no_report(event: str, detail: str) -> None:
 
 @dataclass
 class AppProcess:
-    """One running app (`python -m <svc> serve`), its output going to a log file."""
+    """One running process of an app (`python -m <svc> serve|api|worker`), logging to a file."""
 
-    spec: ServiceSpec
+    spec: ProcessSpec
     url: str
     env: dict[str, str]
     log_path: Path
@@ -212,8 +292,13 @@ class AppProcess:
 
     @property
     def name(self) -> str:
-        """The service name."""
+        """The process name: the service's for its worker (or single process), else `<svc>.api`."""
         return self.spec.name
+
+    @property
+    def role(self) -> Role:
+        """serve, api or worker."""
+        return self.spec.role
 
     @property
     def pid(self) -> int | None:
@@ -225,7 +310,7 @@ class AppProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")  # one run per file: the tail is this run's
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter and a fixed module
-            self.spec.command("serve"),
+            self.spec.command(),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -336,18 +421,21 @@ class Stack:
             raise failed
 
     def start(self) -> None:
-        """Start every app (`python -m <svc> serve`)."""
-        for spec in self.config.services:
+        """Start every process: `python -m <svc> worker` and `api`, or `serve`."""
+        for process in self.config.processes():
             app = AppProcess(
-                spec=spec,
-                url=self.config.url(spec),
-                env=self.config.service_env(spec),
-                log_path=self.config.log_dir / f"{spec.name}.log",
+                spec=process,
+                url=self.config.process_url(process),
+                env=self.config.service_env(process.service),
+                log_path=self.config.log_dir / process.log_name,
                 cwd=self.config.work_dir,
             )
             self.apps.append(app)
             app.start()
-            self.report("start", f"{spec.name}: pid={app.pid} url={app.url} log={app.log_path}")
+            self.report(
+                "start",
+                f"{app.name}: {app.role} pid={app.pid} url={app.url} log={app.log_path}",
+            )
 
     def exited(self) -> ChildExited | None:
         """The first app that has ended on its own, if any."""
@@ -358,7 +446,10 @@ class Stack:
         return None
 
     def wait_ready(self, timeout: float, progress_every: float = 5.0) -> None:
-        """Poll `GET /health/ready` of every app until all answer 200, with progress output."""
+        """Poll `GET /health/ready` of every process until all answer 200, with progress output.
+
+        A worker's readiness includes its consumers (none blocked on the database or broker).
+        """
         started = time.monotonic()
         next_progress = started + progress_every
         pending = {app.name: "starting" for app in self.apps}
@@ -393,7 +484,7 @@ class Stack:
                     self.stop_requested.wait(0.3)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM every app, wait up to `timeout` in total, then SIGKILL what is left."""
+        """SIGTERM every process, wait up to `timeout` in total, then SIGKILL what is left."""
         alive = [app for app in self.apps if app.returncode() is None]
         for app in alive:
             app.terminate()

@@ -1,4 +1,8 @@
-"""The three apps as real processes for end-to-end tests, built on `services.stack`."""
+"""The three apps as real processes for end-to-end tests, built on `services.stack`.
+
+Each service runs as the launcher runs it by default: an API process and a worker process
+(relay, consumers, jobs), so every end-to-end flow crosses from one to the other.
+"""
 
 from __future__ import annotations
 
@@ -56,9 +60,13 @@ class RunningStack:
         )
 
     def log(self, service: str) -> str:
-        """The log file content of `service` so far (for assertion messages)."""
-        path = self.stack.config.log_dir / f"{service}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        """The log content of every process of `service` so far (for assertion messages)."""
+        texts = [
+            f"--- {app.log_path.name} ---\n{app.log_path.read_text(errors='replace')}"
+            for app in self.stack.apps
+            if app.spec.service.name == service and app.log_path.exists()
+        ]
+        return "\n".join(texts)
 
 
 @contextlib.contextmanager
@@ -71,11 +79,13 @@ def start_stack(
     services: Sequence[str] | None = None,
     ready_timeout: float = 90.0,
     extra_env: dict[str, str] | None = None,
+    split: bool = True,
 ) -> Iterator[RunningStack]:
     """Migrate and start the apps on free ports, wait until ready, stop them afterwards.
 
     `database_url(label)` makes one fresh database per service (the `postgres_database`
     fixture fits); the apps' working directory, blobs and logs are under `work_dir`.
+    `split=False` runs one `serve` process per service instead of an API and a worker.
     """
     chosen: tuple[ServiceSpec, ...] = tuple(
         spec for spec in SERVICES if services is None or spec.name in services
@@ -85,6 +95,8 @@ def start_stack(
         issuer=issuer,
         database_urls={spec.name: database_url(spec.db_name) for spec in chosen},
         ports={spec.name: free_port() for spec in chosen},
+        worker_ports={spec.name: free_port() for spec in chosen},
+        split=split,
         data_dir=work_dir / "var",
         log_dir=work_dir / "var" / "log",
         services=chosen,

@@ -1,8 +1,10 @@
 """A stand-in app for the launcher tests: `python -m tests.integration.launcher.fake_service`.
 
-It understands `migrate` and `serve` like the real services and finds its env prefix from the
-variables the launcher sets. `<PREFIX>FAKE_MODE` picks a misbehaviour: `never_ready`, `exit`
-(exit code 7 a second after start) or `ignore_term`; `<PREFIX>FAKE_MIGRATE_EXIT` fails migrate.
+It understands `migrate`, `serve`, `api` and `worker --port N` like the real services and finds
+its env prefix from the variables the launcher sets. `<PREFIX>FAKE_MODE` picks a misbehaviour of
+every process of the service (or only of the role `<PREFIX>FAKE_ROLE` names): `never_ready`,
+`exit` (exit code 7 a second after start) or `ignore_term`; `<PREFIX>FAKE_MIGRATE_EXIT` fails
+migrate.
 """
 
 from __future__ import annotations
@@ -44,9 +46,14 @@ def migrate(prefix: str) -> int:
     return 0
 
 
-def serve(prefix: str) -> int:
-    """Answer /health/ready until SIGTERM; write the received settings to DATA_DIR."""
-    mode = setting(prefix, "FAKE_MODE")
+def serve(prefix: str, role: str, port: int) -> int:
+    """Answer /health/ready on `port` until SIGTERM; write the received settings to DATA_DIR.
+
+    The settings go to `<prefix><role>.env.json`, with the role and the port as `_ROLE` and
+    `_LISTENING`.
+    """
+    only_role = setting(prefix, "FAKE_ROLE")
+    mode = setting(prefix, "FAKE_MODE") if only_role in ("", role) else ""
     ready = mode != "never_ready"
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,11 +68,12 @@ def serve(prefix: str) -> int:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((setting(prefix, "HOST"), int(setting(prefix, "PORT"))), Handler)
+    server = ThreadingHTTPServer((setting(prefix, "HOST"), port), Handler)
     data_dir = Path(setting(prefix, "DATA_DIR"))
     data_dir.mkdir(parents=True, exist_ok=True)
     received = {k[len(prefix) :]: v for k, v in os.environ.items() if k.startswith(prefix)}
-    (data_dir / f"{prefix}env.json").write_text(json.dumps(received))
+    received.update({"_ROLE": role, "_LISTENING": str(port)})
+    (data_dir / f"{prefix}{role}.env.json").write_text(json.dumps(received))
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown).start()
@@ -82,6 +90,15 @@ def serve(prefix: str) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> int:
+    """`migrate`, or serve as `serve`, `api` or `worker --port N`."""
     prefix = env_prefix()
-    sys.exit(migrate(prefix) if sys.argv[1:] == ["migrate"] else serve(prefix))
+    if argv == ["migrate"]:
+        return migrate(prefix)
+    role = argv[0] if argv else "serve"
+    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else int(setting(prefix, "PORT"))
+    return serve(prefix, role, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -43,7 +43,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def fake_config(
-    tmp_path: Path, issuer: DevIssuer, extra_env: Mapping[str, str] | None = None
+    tmp_path: Path,
+    issuer: DevIssuer,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    split: bool = True,
 ) -> StackConfig:
     return StackConfig(
         bootstrap_servers="127.0.0.1:1",
@@ -57,6 +61,7 @@ def fake_config(
         services=FAKES,
         extra_env=dict(extra_env or {}),
         work_dir=tmp_path,
+        split=split,
     )
 
 
@@ -86,26 +91,75 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+def received_settings(config: StackConfig, spec: ServiceSpec, role: str) -> dict[str, str]:
+    """What the fake process of `spec` in `role` received (see fake_service)."""
+    path = config.data_dir / f"{spec.env_prefix}{role}.env.json"
+    received: dict[str, str] = json.loads(path.read_text())
+    return received
+
+
+def assert_stack_settings(
+    received: Mapping[str, str], config: StackConfig, spec: ServiceSpec, issuer: DevIssuer
+) -> None:
+    assert received["PORT"] == str(config.port(spec))
+    assert received["KAFKA__BOOTSTRAP_SERVERS"] == "127.0.0.1:1"
+    assert received["KAFKA__ENABLE_IDEMPOTENCE"] == "false"
+    assert received["AUTH__JWKS_URL"] == str(issuer.jwks_path.resolve())
+    assert received["AUTH__ISSUER"] == issuer.issuer
+    assert received["AUTH__AUDIENCE"] == issuer.audience
+    assert received["PUBLIC_BASE_URL"] == config.url(spec)
+    assert received["DB__URL"] == config.database_urls[spec.name]
+
+
 class TestStackStartsAndStops:
-    def test_migrates_then_serves_every_app_with_the_stack_settings(
+    def test_migrates_then_runs_an_api_and_a_worker_process_per_app(
         self, tmp_path: Path, issuer: DevIssuer, recorder: Recorder
     ) -> None:
         config = fake_config(tmp_path, issuer)
         stack = Stack(config, recorder)
         stack.up(ready_timeout=20)
         try:
+            assert sorted(app.name for app in stack.apps) == [
+                "fake_a",
+                "fake_a.api",
+                "fake_b",
+                "fake_b.api",
+            ]
+            assert len({app.pid for app in stack.apps}) == 2 * len(FAKES)
+            for spec in FAKES:
+                assert (config.data_dir / f"{spec.env_prefix}migrated").exists()
+                assert config.worker_port(spec) != config.port(spec)
+                for role, port in (
+                    ("api", config.port(spec)),
+                    ("worker", config.worker_port(spec)),
+                ):
+                    url = f"http://127.0.0.1:{port}/health/ready"
+                    assert httpx.get(url, trust_env=False).is_success
+                    received = received_settings(config, spec, role)
+                    assert (received["_ROLE"], received["_LISTENING"]) == (role, str(port))
+                    # Both name the API: the worker links documents to it.
+                    assert_stack_settings(received, config, spec, issuer)
+                assert not (config.data_dir / f"{spec.env_prefix}serve.env.json").exists()
+        finally:
+            stack.stop()
+        assert [e for e, _ in recorder.events].count("stopped") == 2 * len(FAKES)
+        assert len(recorder.pids()) == 2 * len(FAKES)
+        assert all(gone(pid) for pid in recorder.pids())
+
+    def test_single_process_mode_serves_every_app_with_the_stack_settings(
+        self, tmp_path: Path, issuer: DevIssuer, recorder: Recorder
+    ) -> None:
+        config = fake_config(tmp_path, issuer, split=False)
+        stack = Stack(config, recorder)
+        stack.up(ready_timeout=20)
+        try:
+            assert [app.name for app in stack.apps] == ["fake_a", "fake_b"]
             for spec in FAKES:
                 assert (config.data_dir / f"{spec.env_prefix}migrated").exists()
                 assert httpx.get(f"{config.url(spec)}/health/ready", trust_env=False).is_success
-                received = json.loads((config.data_dir / f"{spec.env_prefix}env.json").read_text())
-                assert received["PORT"] == str(config.port(spec))
-                assert received["KAFKA__BOOTSTRAP_SERVERS"] == "127.0.0.1:1"
-                assert received["KAFKA__ENABLE_IDEMPOTENCE"] == "false"
-                assert received["AUTH__JWKS_URL"] == str(issuer.jwks_path.resolve())
-                assert received["AUTH__ISSUER"] == issuer.issuer
-                assert received["AUTH__AUDIENCE"] == issuer.audience
-                assert received["PUBLIC_BASE_URL"] == config.url(spec)
-                assert received["DB__URL"] == config.database_urls[spec.name]
+                received = received_settings(config, spec, "serve")
+                assert received["_LISTENING"] == str(config.port(spec))
+                assert_stack_settings(received, config, spec, issuer)
         finally:
             stack.stop()
         assert [e for e, _ in recorder.events].count("stopped") == len(FAKES)
@@ -118,6 +172,8 @@ class TestStackStartsAndStops:
         stack.up(ready_timeout=20)
         stack.stop(timeout=1)
         assert ("killed", "fake_a: did not stop within 1s") in recorder.events
+        assert ("killed", "fake_a.api: did not stop within 1s") in recorder.events
+        assert [e for e, _ in recorder.events].count("stopped") == len(FAKES)
         assert all(gone(pid) for pid in recorder.pids())
 
 
@@ -132,10 +188,12 @@ class TestStackFailures:
         assert "migration failed on purpose" in failure.value.log_tail
         assert recorder.pids() == []
 
+    @pytest.mark.parametrize(("role", "name"), [("worker", "fake_a"), ("api", "fake_a.api")])
     def test_an_app_that_dies_is_reported_with_its_exit_code(
-        self, tmp_path: Path, issuer: DevIssuer, recorder: Recorder
+        self, tmp_path: Path, issuer: DevIssuer, recorder: Recorder, role: str, name: str
     ) -> None:
-        stack = Stack(fake_config(tmp_path, issuer, {"FAKEA_FAKE_MODE": "exit"}), recorder)
+        env = {"FAKEA_FAKE_MODE": "exit", "FAKEA_FAKE_ROLE": role}
+        stack = Stack(fake_config(tmp_path, issuer, env), recorder)
         try:
             stack.up(ready_timeout=20)
             deadline = time.monotonic() + 10
@@ -148,7 +206,7 @@ class TestStackFailures:
         finally:
             stack.stop()
         assert dead is not None
-        assert (dead.name, dead.returncode) == ("fake_a", 7)
+        assert (dead.name, dead.returncode) == (name, 7)
         assert "fake service listening" in dead.log_tail
 
     def test_an_app_that_never_gets_ready_times_out_and_everything_stops(
@@ -188,6 +246,38 @@ class TestServiceEnvironment:
         other = config.service_env(eligibility)
         assert other["ELIGIBILITY_PORT"] == "8002"
         assert other["ELIGIBILITY_KAFKA__ENABLE_IDEMPOTENCE"] == "false"
+
+    def test_workers_listen_on_the_api_port_plus_100_unless_given(self, tmp_path: Path) -> None:
+        config = build_config(
+            {"HANDOVER_PORT": "9101", "ELIGIBILITY_WORKER_PORT": "9902"},
+            tmp_path,
+            "kafka:9092",
+            apache_kafka=False,
+            database_urls={},
+        )
+        ports = {p.name: (p.role, p.port) for p in config.processes()}
+        assert ports == {
+            "handover_api": ("worker", 9201),
+            "handover_api.api": ("api", 9101),
+            "eligibility_api": ("worker", 9902),
+            "eligibility_api.api": ("api", 8002),
+            "notifications_api": ("worker", 8103),
+            "notifications_api.api": ("api", 8003),
+        }
+        handover = next(p for p in config.processes() if p.name == "handover_api")
+        assert handover.command()[-3:] == ["worker", "--port", "9201"]
+        assert handover.log_name == "handover_api.worker.log"
+
+    def test_single_process_mode_runs_serve_on_the_api_port(self, tmp_path: Path) -> None:
+        config = build_config({}, tmp_path, "kafka:9092", apache_kafka=False, database_urls={})
+        single = dataclasses.replace(config, split=False)
+        assert [(p.name, p.role, p.port) for p in single.processes()] == [
+            ("handover_api", "serve", 8001),
+            ("eligibility_api", "serve", 8002),
+            ("notifications_api", "serve", 8003),
+        ]
+        assert single.processes()[0].command()[-1] == "serve"
+        assert single.processes()[0].log_name == "handover_api.log"
 
 
 class TestTokenCommand:
@@ -269,7 +359,7 @@ class LineReader:
 @pytest.mark.kafka
 @pytest.mark.skipif(bool(MISSING_SERVICES), reason=f"not importable yet: {MISSING_SERVICES}")
 class TestServicesUp:
-    def test_runs_the_whole_stack_and_stops_every_child_on_sigterm(
+    def test_runs_api_and_worker_processes_and_stops_every_child_on_sigterm(
         self, tmp_path: Path, postgres_database: DatabaseFactory
     ) -> None:
         prefixes = tuple(s.env_prefix for s in SERVICES)
@@ -277,6 +367,7 @@ class TestServicesUp:
         env["BROKER_PORT"] = str(free_port())
         for spec in SERVICES:
             env[f"{spec.env_prefix}PORT"] = str(free_port())
+            env[f"{spec.env_prefix}WORKER_PORT"] = str(free_port())
             env[f"{spec.env_prefix}DB__URL"] = postgres_database(spec.db_name)
         process = subprocess.Popen(
             [sys.executable, "-m", "services", "--var-dir", str(tmp_path / "var"), "up"],
@@ -292,8 +383,11 @@ class TestServicesUp:
             assert ready, "\n".join(reader.lines)
             reader.drain(1.0)
             pids = [int(p) for line in reader.lines for p in re.findall(r"pid=(\d+)", line)]
-            assert len(pids) == len(SERVICES) + (
-                0 if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else 1
+            # An API and a worker process per service, and the broker unless external.
+            assert (
+                len(set(pids))
+                == len(pids)
+                == 2 * len(SERVICES) + (0 if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else 1)
             )
             token = next(
                 reader.lines[i + 1].strip()
@@ -306,6 +400,16 @@ class TestServicesUp:
                 assert any(f"http://127.0.0.1:{port}/docs" in line for line in reader.lines)
                 ready_response = httpx.get(f"http://127.0.0.1:{port}/health/ready", trust_env=False)
                 assert ready_response.status_code == 200
+                # The API runs no consumers: they are in the worker, whose readiness has them.
+                assert not [c for c in ready_response.json()["checks"] if "consumer" in c]
+                worker = f"http://127.0.0.1:{env[f'{spec.env_prefix}WORKER_PORT']}"
+                assert any(f"{worker}/health/ready" in line for line in reader.lines)
+                worker_ready = httpx.get(f"{worker}/health/ready", trust_env=False)
+                assert worker_ready.status_code == 200, worker_ready.text
+                consumers = [c for c in worker_ready.json()["checks"] if c.startswith("consumer:")]
+                assert consumers, worker_ready.text
+                worker_paths = httpx.get(f"{worker}/openapi.json", trust_env=False).json()["paths"]
+                assert sorted(worker_paths) == ["/health/live", "/health/ready", "/metrics"]
             organisations = httpx.get(
                 f"{handover_url}/v1/organisations",
                 headers={"Authorization": f"Bearer {token}"},
