@@ -49,9 +49,9 @@ class RelaySettings(BaseModel):
 
     ENABLED: bool = True
     BATCH_SIZE: int = 200
-    # The holder wakes on the outbox signal (a commit in this process, or NOTIFY from another
-    # replica); this slow poll only covers a signal that never came.
-    POLL_INTERVAL_SECONDS: float = 5.0
+    # The holder wakes on the outbox signal (a commit in this process, or the NOTIFY of a
+    # commit in another); this slow poll only covers a notification lost in an outage.
+    POLL_INTERVAL_SECONDS: float = 30.0
     # How often a standby replica tries to take the lock: the failover time after a crash.
     LOCK_RETRY_SECONDS: float = 1.0
     # A lock connection that does not answer a ping within this time counts as lost.
@@ -85,6 +85,10 @@ class ConsumerSettings(BaseModel):
     # Off by default like ENABLE_IDEMPOTENCE: the embedded dev broker never expires a static
     # member that went away, so its partitions would stay with it. On for Apache Kafka.
     STATIC_MEMBERSHIP: bool = False
+    # How long the broker may hold a fetch open waiting for new records. Apache Kafka
+    # answers as soon as a record arrives; a broker that waits out the whole time before
+    # answering makes this the floor of every hop (aiokafka's default is 500 ms).
+    FETCH_MAX_WAIT_MS: int = Field(default=10, ge=1, le=500)
     # 6 s is Apache Kafka's default group.min.session.timeout.ms.
     SESSION_TIMEOUT_MS: int = 6000
     HEARTBEAT_INTERVAL_MS: int = 2000

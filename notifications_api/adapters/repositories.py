@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -233,6 +233,21 @@ class DeliveryRepository:
             .execution_options(synchronize_session=False)
         )
         return list(result)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery can be claimed next (its lease ended, if any)."""
+        due = func.greatest(
+            Delivery.next_attempt_at, func.coalesce(Delivery.locked_until, Delivery.next_attempt_at)
+        )
+        return cast(
+            "datetime | None",
+            await self._session.scalar(
+                select(func.min(due)).where(
+                    Delivery.status == DeliveryStatus.PENDING.value,
+                    Delivery.next_attempt_at.is_not(None),
+                )
+            ),
+        )
 
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """Make the delivery due now with a fresh round; False while a worker holds it."""

@@ -14,7 +14,11 @@ from notifications_api.adapters.repositories import (
     InvitationRepository,
     SubscriptionRepository,
 )
+from shared.db.notify import notify
 from shared.db.uow import UnitOfWork
+
+# NOTIFYed by a transaction that makes a delivery due now; the workers LISTEN on it.
+DELIVERIES_CHANNEL = "deliveries_due"
 
 
 class NotificationsUnitOfWork(UnitOfWork):
@@ -36,8 +40,14 @@ class NotificationsUnitOfWork(UnitOfWork):
         self._deliveries_due = deliveries_due
 
     async def commit(self) -> None:
-        """Commit; wake the delivery worker if a delivery became due (else it polls)."""
+        """Commit; wake the delivery workers if a delivery became due (else they poll).
+
+        This process's worker is woken by the event, those of other processes by the
+        NOTIFY, which PostgreSQL delivers with the commit.
+        """
         made_due = self.deliveries.made_due
+        if made_due:
+            await notify(self.session, DELIVERIES_CHANNEL)
         await super().commit()
         self.deliveries.made_due = False
         if made_due and self._deliveries_due is not None:

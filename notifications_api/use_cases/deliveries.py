@@ -11,7 +11,11 @@ from typing import Any, TypeVar
 
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import Delivery, DeliveryAttempt, Subscription
-from notifications_api.adapters.uow import NotificationsUnitOfWork, is_transient
+from notifications_api.adapters.uow import (
+    DELIVERIES_CHANNEL,
+    NotificationsUnitOfWork,
+    is_transient,
+)
 from notifications_api.domain.deliveries import (
     RECEIVER_GONE,
     SUBSCRIPTION_DELETED,
@@ -34,6 +38,7 @@ from notifications_api.domain.errors import (
 from notifications_api.domain.routing import recipient_orgs
 from shared.auth import Principal
 from shared.db.base import utcnow
+from shared.db.notify import NotifyListener
 from shared.events.envelope import Envelope
 from shared.jobs import PeriodicJob
 from shared.logging import get_logger
@@ -161,6 +166,11 @@ class DeliveryWorker:
     Database errors are retried in place with capped backoff: an answer the receiver gave
     is recorded once the database is back, so an accepted webhook is sent again only if
     the process dies (or the outage outlasts two leases) between the send and the commit.
+
+    It wakes when a delivery is stored or queued again: by the wake-up event in this
+    process, by its NOTIFY listener for commits of other processes. Between wake-ups it
+    sleeps until the earliest pending delivery is due (a retry's `next_attempt_at`, or a
+    lease that ends), at most `interval_seconds`, the fallback poll.
     """
 
     def __init__(
@@ -187,6 +197,13 @@ class DeliveryWorker:
         self._backoff_initial = db_backoff_initial_seconds
         self._backoff_max = db_backoff_max_seconds
         self.holder = holder or f"worker-{uuid.uuid4().hex[:12]}"
+        self._next_due_at: datetime | None = None
+        wakeup = wakeup or asyncio.Event()
+        self.listener = NotifyListener(
+            uow_factory().database_url,
+            {DELIVERIES_CHANNEL: [wakeup]},
+            backoff_max_seconds=db_backoff_max_seconds,
+        )
         # No lock: claims with SKIP LOCKED let every replica's worker run side by side.
         self.job = PeriodicJob(
             "webhook-deliveries",
@@ -196,6 +213,8 @@ class DeliveryWorker:
             batch_size=batch_size,
             backoff_initial_seconds=db_backoff_initial_seconds,
             backoff_max_seconds=db_backoff_max_seconds,
+            next_due=self.seconds_until_due,
+            listener=self.listener,
         )
 
     def stop(self) -> None:
@@ -206,8 +225,15 @@ class DeliveryWorker:
         """Loop until stopped: send what is due, then wait for the interval or a wake-up."""
         await self.job.run()
 
+    def seconds_until_due(self) -> float | None:
+        """Seconds until the earliest pending delivery known after the last run is due."""
+        if self._next_due_at is None:
+            return None
+        return (self._next_due_at - self._clock()).total_seconds()
+
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each once; returns how many."""
+        self._next_due_at = None
         claimed = await self._claim_due()
         if claimed:
             # The lease bounds how long an attempt may wait for the database.
@@ -223,7 +249,14 @@ class DeliveryWorker:
                         delivery_id=str(delivery_id),
                         error=type(result).__name__,
                     )
+        if len(claimed) < self._batch_size:
+            # Read after the attempts were recorded, so their retries count.
+            self._next_due_at = await self._earliest_due()
         return len(claimed)
+
+    async def _earliest_due(self) -> datetime | None:
+        async with self._uow_factory() as uow:
+            return await uow.deliveries.next_due_at()
 
     async def _claim_due(self) -> list[uuid.UUID]:
         now = self._clock()

@@ -7,10 +7,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.advisory import engine_of
 from shared.db.base import utcnow
+from shared.db.notify import OUTBOX_CHANNEL, notify
 from shared.db.tables import INBOX, OUTBOX
 from shared.events.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
 
@@ -30,6 +33,11 @@ class UnitOfWork:
         self._outbox_signal = outbox_signal
         self._session: AsyncSession | None = None
         self._staged_events = 0
+
+    @property
+    def database_url(self) -> URL:
+        """The URL of the database this unit of work opens sessions on."""
+        return engine_of(self._session_factory).url
 
     @property
     def session(self) -> AsyncSession:
@@ -72,7 +80,13 @@ class UnitOfWork:
         self._staged_events = 0
 
     async def publish(self, event: Envelope[Any]) -> None:
-        """Stage an event in the outbox, in the same transaction as the change."""
+        """Stage an event in the outbox, in the same transaction as the change.
+
+        The first event of a transaction also stages a NOTIFY, so a relay in another
+        process wakes when the commit makes the rows visible (and not on a rollback).
+        """
+        if not self._staged_events:
+            await notify(self.session, OUTBOX_CHANNEL)
         await self.session.execute(
             insert(OUTBOX).values(
                 event_id=event.id,

@@ -127,6 +127,7 @@ class ConsumerRunner:
                     group_instance_id=self.instance_id,
                     session_timeout_ms=self._settings.SESSION_TIMEOUT_MS,
                     heartbeat_interval_ms=self._settings.HEARTBEAT_INTERVAL_MS,
+                    fetch_max_wait_ms=self._settings.FETCH_MAX_WAIT_MS,
                 )
                 try:
                     await consumer.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -71,6 +71,20 @@ class KafkaPublisher:
         producer = await self._ensure()
         await producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
 
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> Awaitable[object]:
+        """Queue one record (without waiting for the ack); the future ends with the ack.
+
+        aiokafka keeps one request in flight per partition and retries a batch before
+        the next one of that partition is sent, so records of a key stay in order.
+        """
+        producer = await self._ensure()
+        ack: Awaitable[object] = await producer.send(
+            topic, value=value, key=key, headers=list(headers)
+        )
+        return ack
+
     async def ping(self) -> bool:
         """Whether the cluster answers a metadata request now."""
         try:
@@ -90,6 +104,7 @@ def make_consumer(
     group_instance_id: str | None = None,
     session_timeout_ms: int = 10000,
     heartbeat_interval_ms: int = 3000,
+    fetch_max_wait_ms: int = 500,
 ) -> AIOKafkaConsumer:
     """A consumer that never auto-commits: offsets are committed after processing.
 
@@ -108,6 +123,7 @@ def make_consumer(
         request_timeout_ms=max(settings.REQUEST_TIMEOUT_MS, 40000),
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -18,10 +19,15 @@ class PublishedRecord:
 
 @dataclass
 class InMemoryPublisher:
-    """Acknowledges every publish at once, or fails while `down` is set."""
+    """Acknowledges every publish at once, or fails while `down` is set.
+
+    `fail_keys` makes the acknowledgement of each record with one of those keys fail
+    (the record is not kept), as a broker rejecting one batch of a pipeline would.
+    """
 
     records: list[PublishedRecord] = field(default_factory=list)
     down: bool = False
+    fail_keys: set[bytes] = field(default_factory=set)
 
     async def start(self) -> None:
         """Nothing to connect."""
@@ -36,6 +42,20 @@ class InMemoryPublisher:
         if self.down:
             raise ConnectionError("in-memory broker is down")
         self.records.append(PublishedRecord(topic, key, value, tuple(headers)))
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> Awaitable[object]:
+        """Queue the record; the returned future holds its acknowledgement."""
+        if self.down:
+            raise ConnectionError("in-memory broker is down")
+        ack: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        if key in self.fail_keys:
+            ack.set_exception(ConnectionError("in-memory broker rejected the record"))
+        else:
+            self.records.append(PublishedRecord(topic, key, value, tuple(headers)))
+            ack.set_result(None)
+        return ack
 
     async def ping(self) -> bool:
         """Up unless `down`."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 
 class Publisher(Protocol):
-    """Publishes one record and returns only after the broker acknowledged it."""
+    """Publishes records: `publish` waits for the broker's ack, `send` pipelines.
+
+    `send` returns once the record is queued for the broker, with an awaitable that ends
+    when the broker acknowledged it (or raises why not). Records of one partition are
+    written in the order they were sent.
+    """
 
     async def start(self) -> None: ...
 
@@ -16,5 +21,9 @@ class Publisher(Protocol):
     async def publish(
         self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
     ) -> None: ...
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
+    ) -> Awaitable[object]: ...
 
     async def ping(self) -> bool: ...

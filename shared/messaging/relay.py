@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db.advisory import AdvisoryLock, engine_of, notify_channel
+from shared.db.advisory import AdvisoryLock, engine_of
 from shared.db.base import utcnow
+from shared.db.notify import OUTBOX_CHANNEL, NotifyListener
 from shared.db.tables import IDEMPOTENCY, INBOX, OUTBOX
 from shared.logging import get_logger
 from shared.messaging.faults import backoff_delay
@@ -25,10 +27,16 @@ log = get_logger(__name__)
 class OutboxRelay:
     """One active relay per service database, guarded by a session advisory lock.
 
-    Rows are published strictly in id order, one at a time; the first failure stops the
-    batch, so a later event of a case never overtakes an earlier one. A standby replica
-    tries the lock once per `LOCK_RETRY_SECONDS`; PostgreSQL frees it when the holder's
-    connection dies, so a crash is taken over within about that time.
+    Rows are read in id order and published pipelined: every row of a batch is sent, then
+    the acks are awaited, then the acknowledged rows are marked sent in one statement. A
+    failed record stops the batch for its key: later rows of that case stay unsent even
+    when their own ack came, so no event of a case is marked before an earlier one.
+
+    It wakes on the outbox signal: set by a commit in this process, or by its listener
+    when another process's transaction NOTIFYs `OUTBOX_CHANNEL`; a slow poll covers a
+    notification lost in a database outage. A standby replica tries the lock once per
+    `LOCK_RETRY_SECONDS`; PostgreSQL frees it when the holder's connection dies, so a
+    crash is taken over within about that time.
     """
 
     def __init__(
@@ -44,16 +52,22 @@ class OutboxRelay:
         self._publisher = publisher
         self._settings = settings
         self.signal = signal or asyncio.Event()
+        engine = engine_of(session_factory)
         self.lock = AdvisoryLock(
-            engine_of(session_factory),
+            engine,
             f"outbox-relay:{service}",
             check_timeout=settings.LOCK_CHECK_TIMEOUT_SECONDS,
         )
-        self.channel = notify_channel(f"outbox_{service}")
+        self.listener = NotifyListener(
+            engine.url,
+            {OUTBOX_CHANNEL: [self.signal]},
+            backoff_max_seconds=settings.RETRY_MAX_SECONDS,
+        )
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         """Loop until stopped: hold the lock, drain the outbox, wait for new rows."""
+        listening = asyncio.create_task(self.listener.run(), name="outbox-relay-listener")
         failures = 0
         was_holder = False
         try:
@@ -63,13 +77,12 @@ class OutboxRelay:
                         # A relay that just lost the lock steps back for longer than a
                         # standby's retry, so the replica that saw it free first takes over.
                         retry = self._settings.LOCK_RETRY_SECONDS
-                        await self._standby_wait(2 * retry if was_holder else retry)
+                        await self._pause(2 * retry if was_holder else retry)
                         was_holder = False
                         continue
                     if not was_holder:
                         was_holder = True
                         log.info("outbox.relay.active", service=self._service)
-                        await self.lock.listen(self.channel)
                     self.signal.clear()
                     sent, failed = await self.drain_once()
                     if failed:
@@ -78,58 +91,28 @@ class OutboxRelay:
                     else:
                         failures = 0
                         if not sent:
-                            await self._idle_wait()
+                            await self._wait_signal(self._settings.POLL_INTERVAL_SECONDS)
                 except Exception:
                     log.exception("outbox.relay.error", service=self._service)
                     failures += 1
                     await self._wait_signal(self._retry_delay(failures))
         finally:
+            self.listener.stop()
             with contextlib.suppress(Exception):
                 await self.lock.release()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listening, timeout=2)
+            listening.cancel()
 
     def _retry_delay(self, failures: int) -> float:
         return backoff_delay(
             failures, self._settings.RETRY_INITIAL_SECONDS, self._settings.RETRY_MAX_SECONDS
         )
 
-    async def _standby_wait(self, seconds: float) -> None:
-        """Wait for the next lock attempt; pass local commits on to the holder meanwhile."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not await self._wait_signal(remaining):
-                return
-            if self._stopping.is_set():
-                return
-            self.signal.clear()
-            try:
-                async with self._sessions() as session, session.begin():
-                    await session.execute(select(func.pg_notify(self.channel, "")))
-            except Exception as exc:
-                # The holder's slow poll picks the rows up anyway.
-                log.warning("outbox.relay.notify_failed", error=type(exc).__name__)
-
-    async def _idle_wait(self) -> None:
-        """Until a local commit, a NOTIFY from another replica, stop, or the slow poll."""
-        local = asyncio.ensure_future(self.signal.wait())
-        remote = asyncio.ensure_future(
-            self.lock.wait_for_notification(self._settings.POLL_INTERVAL_SECONDS)
-        )
-        try:
-            done, _ = await asyncio.wait(
-                {local, remote},
-                timeout=self._settings.POLL_INTERVAL_SECONDS + 1,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            for task in (local, remote):
-                task.cancel()
-            for task in (local, remote):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if remote in done and remote.exception() is not None:
-            # The lock's connection failed while waiting: the next acquire() notices.
-            log.warning("outbox.relay.listen_failed", error=type(remote.exception()).__name__)
+    async def _pause(self, seconds: float) -> None:
+        """Wait for the next lock attempt (or stop); the holder is woken by NOTIFY itself."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def purge(self, now: datetime) -> tuple[int, int, int]:
         """Delete sent outbox rows, inbox ids and idempotency keys past their retention.
@@ -177,7 +160,7 @@ class OutboxRelay:
     async def drain_once(self) -> tuple[int, bool]:
         """Publish one batch of unsent rows if this relay holds (or can take) the lock.
 
-        Returns (sent, stopped early): a failed publish or a lost lock end the batch.
+        Returns (marked sent, stopped early): a failed record or a lost lock end the batch.
         """
         if not await self.lock.acquire():
             return 0, True
@@ -196,38 +179,63 @@ class OutboxRelay:
                     .limit(self._settings.BATCH_SIZE)
                 )
             ).all()
-        acked: list[int] = []
-        failed = False
+        if not rows:
+            return 0, False
+        sent: list[tuple[int, str, str, Awaitable[object]]] = []
+        stopped = False
+        send_error: Exception | None = None
         checked = time.monotonic()
-        try:
-            for row_id, topic, key, payload, headers in rows:
-                if time.monotonic() - checked > self._settings.LOCK_RETRY_SECONDS:
-                    # Within a batch too: a standby may hold the lock one retry interval after
-                    # ours was lost, and two publishing relays could reorder a case's events.
-                    if not await self.lock.check():
-                        failed = True
-                        break
-                    checked = time.monotonic()
-                try:
-                    await self._publisher.publish(
-                        topic,
-                        key.encode(),
-                        payload.encode(),
-                        [(k, v.encode()) for k, v in sorted(headers.items())],
-                    )
-                except Exception as exc:
-                    OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
-                    log.warning("outbox.publish.failed", error=type(exc).__name__, outbox_id=row_id)
-                    await self._record_failure(row_id, exc)
-                    failed = True
+        for row_id, topic, key, payload, headers in rows:
+            if time.monotonic() - checked > self._settings.LOCK_RETRY_SECONDS:
+                # A standby may hold the lock one retry interval after ours was lost, and
+                # two publishing relays could reorder a case's events: a send that blocks
+                # (broker away, buffer full) must not outlast that unchecked.
+                if not await self.lock.check():
+                    stopped = True
                     break
+                checked = time.monotonic()
+            try:
+                ack = await self._publisher.send(
+                    topic,
+                    key.encode(),
+                    payload.encode(),
+                    [(k, v.encode()) for k, v in sorted(headers.items())],
+                )
+            except Exception as exc:
+                # Not queued: this row and every later one wait for the next batch.
+                send_error = exc
+                await self._record_failures([row_id], exc)
+                stopped = True
+                break
+            sent.append((row_id, topic, key, ack))
+        results = await asyncio.gather(*(ack for *_, ack in sent), return_exceptions=True)
+        acked: list[int] = []
+        failed: list[int] = []
+        blocked_keys: set[str] = set()
+        first_error: BaseException | None = send_error
+        for (row_id, topic, key, _), result in zip(sent, results, strict=True):
+            if isinstance(result, BaseException):
+                blocked_keys.add(key)
+                failed.append(row_id)
+                first_error = first_error or result
+                log.warning("outbox.publish.failed", error=type(result).__name__, outbox_id=row_id)
+            elif key in blocked_keys:
+                # Acknowledged after an earlier event of its case failed: left unsent, it
+                # is published again after that one (the consumers' inbox drops the copy).
+                continue
+            else:
                 acked.append(row_id)
                 OUTBOX_PUBLISHED.labels(self._service, topic).inc()
-        finally:
-            # Only rows the broker acknowledged are marked; a crash before this line means
-            # they are sent again (at least once), which the consumers' inbox absorbs.
-            await self._mark_sent(acked)
-        return len(acked), failed
+        # Only rows the broker acknowledged are marked; a crash before this line means
+        # they are sent again (at least once), which the consumers' inbox absorbs.
+        await self._mark_sent(acked)
+        if failed and first_error is not None and isinstance(first_error, Exception):
+            OUTBOX_PUBLISH_FAILURES.labels(self._service).inc(len(failed))
+            await self._record_failures(failed, first_error)
+        if send_error is not None:
+            OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
+            log.warning("outbox.publish.failed", error=type(send_error).__name__)
+        return len(acked), stopped or bool(failed)
 
     async def _mark_sent(self, row_ids: list[int]) -> None:
         if not row_ids:
@@ -239,10 +247,10 @@ class OutboxRelay:
                 .values(sent_at=utcnow(), attempts=OUTBOX.c.attempts + 1, last_error=None)
             )
 
-    async def _record_failure(self, row_id: int, exc: Exception) -> None:
+    async def _record_failures(self, row_ids: list[int], exc: BaseException) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(OUTBOX)
-                .where(OUTBOX.c.id == row_id)
+                .where(OUTBOX.c.id.in_(row_ids))
                 .values(attempts=OUTBOX.c.attempts + 1, last_error=type(exc).__name__)
             )

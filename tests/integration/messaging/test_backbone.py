@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -204,17 +204,20 @@ class TestRelayLosingItsLock:
         relay: OutboxRelay
 
         class SlowPublisher(InMemoryPublisher):
-            async def publish(
+            """Each send blocks a while (a full producer buffer), as a slow broker makes it."""
+
+            async def send(
                 self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]
-            ) -> None:
+            ) -> Awaitable[object]:
                 await asyncio.sleep(0.05)
-                await super().publish(topic, key, value, headers)
+                ack = await super().send(topic, key, value, headers)
                 if len(self.records) == 3:
                     async with sessions() as session, session.begin():
                         await session.execute(
                             text("SELECT pg_terminate_backend(:pid)"),
                             {"pid": relay.lock.backend_pid},
                         )
+                return ack
 
         async with UnitOfWork(sessions) as uow:
             for n in range(20):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from notifications_api.adapters.tables import Delivery
+from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.adapters.webhooks import HttpxWebhookSender
 from notifications_api.app import create_app
 from notifications_api.domain.deliveries import WebhookRequest
@@ -19,7 +20,9 @@ from notifications_api.domain.signing import verify
 from notifications_api.domain.urls import UrlPolicy
 from notifications_api.use_cases.deliveries import enqueue_deliveries
 from services.issuer import DevIssuer
+from shared.db.session import create_engine, create_session_factory
 from shared.messaging.memory import InMemoryPublisher
+from shared.settings import DatabaseSettings
 from tests.integration.notifications.conftest import (
     AGENCY,
     FAST_WEBHOOKS,
@@ -278,12 +281,18 @@ class TestWakeUp:
                 await h.subscribe(JOBCENTER, ["case.transferred"])
                 await asyncio.sleep(0.2)  # the worker's first poll found nothing
 
-                # Stored past the runtime's unit of work: only the hourly poll would find it.
-                await h.consume(transferred())
-                await asyncio.sleep(0.5)
-                assert receiver.requests == []
+                # Stored by another process (an engine of its own, no shared event): the
+                # NOTIFY of its commit wakes the worker long before the hourly poll.
+                other = create_engine(DatabaseSettings(URL=migrated_url))
+                try:
+                    async with NotificationsUnitOfWork(create_session_factory(other)) as uow:
+                        assert await enqueue_deliveries(uow, transferred()) == 1
+                        await uow.commit()
+                    await until(lambda: len(receiver.requests) == 1)
+                finally:
+                    await other.dispose()
 
-                # Stored through the runtime: the worker wakes and sends both at once.
+                # Stored through the runtime: the in-process event wakes it as well.
                 async with h.state.make_uow() as uow:
                     assert await enqueue_deliveries(uow, transferred()) == 1
                     await uow.commit()
@@ -297,3 +306,37 @@ class TestWakeUp:
                 assert response.status_code == 202
                 await until(lambda: len(receiver.requests) == 3)
                 assert receiver.requests[2].headers["webhook-id"] == first_id
+
+    async def test_a_retry_is_sent_when_it_is_due_not_at_the_next_poll(
+        self, migrated_url: str, issuer: DevIssuer
+    ) -> None:
+        webhooks = FAST_WEBHOOKS.model_copy(
+            update={
+                "WORKER_ENABLED": True,
+                "WORKER_INTERVAL_SECONDS": 3600.0,
+                "BACKOFF_SCHEDULE_SECONDS": (1.0,),
+            }
+        )
+        settings = notifications_settings(migrated_url, issuer, webhooks=webhooks)
+        receiver = Receiver(statuses=[500])
+        async with httpx.AsyncClient(transport=httpx.MockTransport(receiver.handle)) as hooks:
+            app = create_app(settings, publisher=InMemoryPublisher(), http_client=hooks)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://test"
+                ) as client,
+            ):
+                h = Harness(app, settings, issuer, client, receiver, hooks)
+                await h.subscribe(JOBCENTER, ["case.transferred"])
+                async with h.state.make_uow() as uow:
+                    assert await enqueue_deliveries(uow, transferred()) == 1
+                    await uow.commit()
+                await until(lambda: len(receiver.requests) == 1)
+                first = asyncio.get_running_loop().time()
+                # Nothing wakes the worker: it sleeps until the retry is due (1 s).
+                await until(lambda: len(receiver.requests) == 2, timeout=10.0)
+                waited = asyncio.get_running_loop().time() - first
+                assert waited >= 0.9, "not before the retry was due"
+                ids = {r.headers["webhook-id"] for r in receiver.requests}
+                assert len(ids) == 1
