@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, principal_dependency
@@ -130,7 +131,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        headers = Headers(scope=scope)
         is_upload = headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.upload_limit + 64 * 1024 if is_upload else self.json_limit
         declared = headers.get("content-length")
@@ -166,27 +167,45 @@ class _BodyTooLarge(Exception):
         self.limit = limit
 
 
-def _install_request_context(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[..., Any]) -> Any:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+class RequestContextMiddleware:
+    """Request id (echoed as `x-request-id`), Prometheus metrics and one log line per request.
+
+    Pure ASGI rather than `BaseHTTPMiddleware`: the app runs in the caller's task and the
+    response streams through unbuffered, with no extra task or memory stream per request.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["x-request-id"] = request_id
-            return response
+            await self.app(scope, receive, send_with_request_id)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             path = route.path if isinstance(route, APIRoute) else "unmatched"
+            method = scope["method"]
             elapsed = time.perf_counter() - started
-            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, path).observe(elapsed)
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
             log.info(
                 "http.request",
-                method=request.method,
+                method=method,
                 route=path,
                 status=status,
                 duration_ms=round(elapsed * 1000, 1),
@@ -261,7 +280,7 @@ def build_app(
         app.include_router(router)
     app.include_router(health_router())
     install_problem_handlers(app, problems)
-    _install_request_context(app, settings.SERVICE_NAME)
+    app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
     app.add_middleware(
         BodyLimitMiddleware,
         json_limit=settings.MAX_REQUEST_BYTES,
