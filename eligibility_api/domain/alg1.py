@@ -12,6 +12,7 @@ from eligibility_api.domain.dates import (
     ONE_DAY,
     add_months,
     completed_years,
+    completion_date,
     days_in_month,
     fmt,
     month_end,
@@ -34,6 +35,13 @@ QUALIFYING_MONTHS = 12
 SHORT_CONTRACT_MIN_MONTHS = 6
 QUIT_JOB_FULL_SPERRZEIT_DAYS = 12 * 7
 RESTANSPRUCH_YEARS = 5
+# § 161 (2) SGB III: a claim can no longer be asserted once four years have passed since it arose.
+CLAIM_LIFETIME_MONTHS = 4 * 12
+# Bürgergeld-Gesetz of 16 Dec 2022 (BGBl. I S. 2328): from 1 Jul 2023 further training keeps a
+# remainder of three months instead of one (§ 148 (2) S. 3 SGB III) and § 148 (3) extends a
+# short remainder after at least six months of training. Before, the floor was one month.
+TRAINING_RULES_2023_DATE = date(2023, 7, 1)
+TRAINING_MIN_REMAINING_DAYS_BEFORE_2023 = 30
 
 # § 147 (2) SGB III: (insured months ≥, age ≥, months of ALG I); the highest satisfied row wins.
 DURATION_TABLE: tuple[tuple[int, int, int], ...] = (
@@ -96,6 +104,31 @@ def age_maximum_months(age_at_claim: int) -> int:
     )
 
 
+def regelaltersgrenze_months(birth_year: int) -> int:
+    """Age in months at which the Regelaltersgrenze is reached (§§ 35 S. 2, 235 (2) SGB VI).
+
+    65 years before 1947; one month more per year for 1947-1958, two months more per year for
+    1959-1963 (66 years + 2 to 10 months); 67 years from 1964.
+    """
+    if birth_year < 1947:
+        return 65 * 12
+    if birth_year <= 1958:
+        return 65 * 12 + (birth_year - 1946)
+    if birth_year <= 1963:
+        return 66 * 12 + 2 * (birth_year - 1958)
+    return 67 * 12
+
+
+def alg1_age_limit_date(birth_date: date) -> date:
+    """Last day with ALG I: the end of the month in which the Regelaltersgrenze is completed.
+
+    § 136 (2) SGB III: no claim "vom Beginn des folgenden Monats an". The age is completed at the
+    end of the day before the anniversary (§ 26 (1) SGB X with §§ 187 (2) S. 2, 188 (2) BGB), so
+    a person born on the 1st of a month completes it in the month before.
+    """
+    return month_end(completion_date(birth_date, regelaltersgrenze_months(birth_date.year)))
+
+
 def quit_job_reduction_days(sperrzeit_days: int, duration_days: int) -> int:
     """Reduction for a quit-job Sperrzeit; a 12-week one takes at least ¼ of the duration (ceil)."""
     if sperrzeit_days >= QUIT_JOB_FULL_SPERRZEIT_DAYS:
@@ -142,20 +175,28 @@ class Forecast:
 _HORIZON_DAYS = 366 * 30
 
 
+def training_floor_days(day: date, config: RuleConfig) -> int:
+    """Remainder further training never reduces on `day` (§ 148 (2) S. 3 SGB III).
+
+    One month until the Bürgergeld-Gesetz changed S. 3, three months (config) since.
+    """
+    if day >= TRAINING_RULES_2023_DATE:
+        return config.training_min_remaining_days
+    return TRAINING_MIN_REMAINING_DAYS_BEFORE_2023
+
+
 def forecast(
     start: date,
     entitlement_days: int,
     timeline: Timeline,
     as_of: date,
     config: RuleConfig,
-    extension_enabled: bool,
 ) -> Forecast:
     """Walk the calendar: a fully paid month counts 30 days (§ 154 S. 2), other days singly.
 
     Units are half days so that further training (½ day per day, § 148 (1) Nr. 7) stays exact.
     """
     remaining = 2 * entitlement_days
-    floor = 2 * config.training_min_remaining_days
     extension = 2 * config.training_extension_days
     long_trainings = {
         end
@@ -193,13 +234,13 @@ def forecast(
                 at_as_of = remaining
             if kind is DayKind.PAID:
                 remaining -= 2
-            elif kind is DayKind.TRAINING and remaining - 1 >= floor:
+            elif kind is DayKind.TRAINING and remaining - 1 >= 2 * training_floor_days(day, config):
                 remaining -= 1
                 training_used += 1
             if remaining <= 0:
                 return Forecast(day, at_as_of, training_used, extension_date, split_month)
             if (
-                extension_enabled
+                day >= TRAINING_RULES_2023_DATE
                 and extension_date is None
                 and day in long_trainings
                 and remaining < extension
@@ -222,6 +263,8 @@ class Alg1Result:
     expired_date: date | None
     reasons: tuple[Reason, ...]
     warnings: tuple[Warning, ...]
+    # Last day with ALG I under § 136 (2) SGB III (Regelaltersgrenze); None without a birth date.
+    age_limit_date: date | None = None
 
     def running_on(self, day: date) -> bool:
         """Whether a claim exists on `day` (paid or resting); unknown end dates count as running."""
@@ -274,7 +317,8 @@ def age_at_claim(birth_date: date | None, start: date) -> Step[int | None]:
             Warning(
                 code="ALG1_BIRTH_DATE_MISSING",
                 text_de="Geburtsdatum fehlt: Anspruchsdauer ohne Altersstufen berechnet (höchstens "
-                "12 Monate); ab 50 Jahren kann sie länger sein.",
+                "12 Monate); ab 50 Jahren kann sie länger sein. Das Ende mit der "
+                "Regelaltersgrenze (§ 136 Abs. 2 SGB III) ist nicht geprüft.",
                 uncertain=True,
             ),
         ),
@@ -419,6 +463,7 @@ def sperrzeit_reductions(
     """Days the Sperrzeiten take off the claim (§ 148 (1) Nr. 3/4, (2) S. 2 SGB III)."""
     total = 0
     reasons: list[Reason] = []
+    warnings: list[Warning] = []
     one_year_before = add_months(claim_start, -12)
     for sz in sorted(sperrzeiten, key=lambda s: (s.start_date, s.kind)):
         event_date = sz.start_date - ONE_DAY
@@ -433,6 +478,17 @@ def sperrzeit_reductions(
                     legal_ref="§ 148 Abs. 2 S. 2 SGB III",
                 )
             )
+            if sz.kind is SperrzeitKind.MEASURE:
+                warnings.append(
+                    Warning(
+                        code="ALG1_MEASURE_LAPSE_UNSURE",
+                        text_de=f"Die Sperrzeit ab {fmt(sz.start_date)} entfällt nach einem Jahr "
+                        "nur bei Abbruch einer Maßnahme; nach Ablehnung einer Maßnahme mindert "
+                        "sie den Anspruch weiter (§ 148 Abs. 2 S. 2 SGB III). Ob abgebrochen "
+                        "oder abgelehnt wurde, ist nicht erfasst.",
+                        uncertain=True,
+                    )
+                )
             continue
         if sz.kind is SperrzeitKind.QUIT_JOB:
             days = quit_job_reduction_days(sz.days, duration_days)
@@ -451,7 +507,7 @@ def sperrzeit_reductions(
                 legal_ref=f"{_REDUCTION_REFS[sz.kind]}, § 159 SGB III",
             )
         )
-    return Step(total, reasons=tuple(reasons))
+    return Step(total, reasons=tuple(reasons), warnings=tuple(warnings))
 
 
 def sperrzeit_expiry(
@@ -542,20 +598,30 @@ def training_reasons(alg1: Alg1Facts, fc: Forecast, config: RuleConfig) -> Step[
     reasons: list[Reason] = []
     warnings: list[Warning] = []
     if alg1.training_periods:
+        floors = sorted(
+            {
+                training_floor_days(day, config)
+                for t in alg1.training_periods
+                for day in (t.start_date, t.end_date)
+            }
+        )
+        floor_text = " bzw. ".join(str(f) for f in floors)
         reasons.append(
             Reason(
                 code="ALG1_REDUCTION_TRAINING",
                 text_de="Arbeitslosengeld bei Weiterbildung: je zwei Tage mindern um einen Tag, "
                 f"insgesamt {fc.training_half_days // 2} Tage; ein Restanspruch von "
-                f"{config.training_min_remaining_days} Tagen bleibt erhalten.",
-                legal_ref="§ 148 Abs. 1 Nr. 7 SGB III",
+                f"{floor_text} Tagen bleibt erhalten (bis 30.06.2023 ein Monat, seitdem drei "
+                "Monate).",
+                legal_ref="§ 148 Abs. 1 Nr. 7, Abs. 2 S. 3 SGB III",
             )
         )
         warnings.append(
             Warning(
                 code="ALG1_TRAINING_REDUCTION_UNSURE",
-                text_de=f"Minderung bei Weiterbildung (½ Tag je Tag, nie unter "
-                f"{config.training_min_remaining_days} Tagen Rest) nach ungeprüftem Wortlaut.",
+                text_de=f"Minderung bei Weiterbildung (½ Tag je Tag, nie unter {floor_text} "
+                "Tagen Rest): Stichtag 01.07.2023 der Änderung durch das Bürgergeld-Gesetz und "
+                "die tageweise Anrechnung sind nicht mit der BA-Weisung abgeglichen.",
                 uncertain=True,
             )
         )
@@ -572,10 +638,53 @@ def training_reasons(alg1: Alg1Facts, fc: Forecast, config: RuleConfig) -> Step[
     return Step(None, reasons=tuple(reasons), warnings=tuple(warnings))
 
 
+def age_limit(birth_date: date | None, start: date) -> Step[date | None]:
+    """Last day with ALG I under § 136 (2) SGB III; the claim does not arise after it."""
+    if birth_date is None:
+        return Step(None)
+    limit = alg1_age_limit_date(birth_date)
+    if start <= limit:
+        return Step(limit)
+    reached = Reason(
+        code="ALG1_AGE_LIMIT_REACHED",
+        text_de=f"Kein Anspruch auf Arbeitslosengeld ab dem {fmt(start)}: die Regelaltersgrenze "
+        f"({_years_months(regelaltersgrenze_months(birth_date.year))}) ist im Monat bis zum "
+        f"{fmt(limit)} erreicht; ab dem Folgemonat besteht kein Anspruch.",
+        legal_ref="§ 136 Abs. 2 SGB III, § 235 Abs. 2 SGB VI",
+    )
+    return Step(limit, reasons=(reached,), warnings=_trust_protection(birth_date))
+
+
+def _years_months(months: int) -> str:
+    years, rest = divmod(months, 12)
+    return f"{years} Jahre" + (f" und {rest} Monate" if rest else "")
+
+
+def _trust_protection(birth_date: date) -> tuple[Warning, ...]:
+    # § 235 (2) S. 3 SGB VI keeps 65 years for some born 1947-1954 (Altersteilzeit agreed before
+    # 2007, Anpassungsgeld); the facts cannot say so.
+    if not 1947 <= birth_date.year <= 1954:
+        return ()
+    return (
+        Warning(
+            code="ALG1_AGE_LIMIT_TRUST_PROTECTION_UNSURE",
+            text_de="Geburtsjahr 1947-1954: bei Altersteilzeit vor 2007 oder Anpassungsgeld gilt "
+            "nach § 235 Abs. 2 S. 3 SGB VI die Regelaltersgrenze von 65 Jahren (nicht geprüft).",
+            uncertain=True,
+        ),
+    )
+
+
 def end_date_of(
-    fc: Forecast, walk_days: int, expired: date | None, entitlement: int, start: date
+    fc: Forecast,
+    walk_days: int,
+    expired: date | None,
+    entitlement: int,
+    start: date,
+    limit: date | None,
+    birth_date: date | None,
 ) -> Step[date | None]:
-    """Last day with ALG I: the forecast end, cut by an earlier § 161 expiry."""
+    """Last day with ALG I: the forecast end, cut by a § 161 expiry or the § 136 (2) age limit."""
     end_date = fc.end_date
     # The expiry cuts a claim that still has days to pay; a claim reduced to zero days has no
     # end date, and giving it the expiry date would outlast a claim with days left.
@@ -583,7 +692,37 @@ def end_date_of(
         end_date = expired
     reasons: list[Reason] = []
     warnings: list[Warning] = []
-    if fc.end_date is None and walk_days > 0:
+    lifetime_end = add_months(start, CLAIM_LIFETIME_MONTHS)
+    if walk_days > 0 and (end_date is None or lifetime_end < end_date):
+        end_date = lifetime_end
+        reasons.append(
+            Reason(
+                code="ALG1_CLAIM_LIFETIME_ENDED",
+                text_de=f"Der Anspruch vom {fmt(start)} kann nach dem {fmt(lifetime_end)} nicht "
+                "mehr geltend gemacht werden: seit seiner Entstehung sind vier Jahre verstrichen; "
+                "Ruhen verschiebt die Frist nicht.",
+                legal_ref="§ 161 Abs. 2 SGB III",
+            )
+        )
+    if (
+        limit is not None
+        and birth_date is not None
+        and walk_days > 0
+        and (end_date is None or limit < end_date)
+    ):
+        end_date = limit
+        reasons.append(
+            Reason(
+                code="ALG1_AGE_LIMIT",
+                text_de=f"Arbeitslosengeld längstens bis zum {fmt(limit)}: in diesem Monat "
+                f"wird die Regelaltersgrenze "
+                f"({_years_months(regelaltersgrenze_months(birth_date.year))}) erreicht; "
+                "ab dem Folgemonat besteht kein Anspruch, der Restanspruch verfällt.",
+                legal_ref="§ 136 Abs. 2 SGB III, § 235 Abs. 2 SGB VI",
+            )
+        )
+        warnings.extend(_trust_protection(birth_date))
+    if end_date is None and walk_days > 0:
         warnings.append(
             Warning(
                 code="ALG1_END_DATE_UNKNOWN",
@@ -640,6 +779,11 @@ def compute_alg1(
     trail = Trail()
     age = trail.take(age_at_claim(birth_date, start))
     age_for_rules = age if age is not None else 0
+    limit = trail.take(age_limit(birth_date, start))
+    if limit is not None and start > limit:
+        return Alg1Result(
+            start, False, 0, None, 0, None, tuple(trail.reasons), tuple(trail.warnings), limit
+        )
     m30 = alg1.insured_months_30
     m60 = trail.take(insured_months_60(m30, alg1.insured_months_60))
     qual = trail.take(qualification(alg1, m30, m60, age_for_rules))
@@ -647,7 +791,7 @@ def compute_alg1(
         return Alg1Result(start, None, None, None, None, None, (), tuple(trail.warnings))
     if qual.qualified is False:
         return Alg1Result(
-            start, False, 0, None, None, None, tuple(trail.reasons), tuple(trail.warnings)
+            start, False, 0, None, None, None, tuple(trail.reasons), tuple(trail.warnings), limit
         )
     if not qual.short_contract:
         trail.reasons.append(duration_reason(qual.months, m60, age, start))
@@ -661,12 +805,12 @@ def compute_alg1(
     entitlement = max(0, duration_days - reduction)
     expired = trail.take(sperrzeit_expiry(alg1.sperrzeiten, start, config))
     walk_start, walk_days = trail.take(walk_origin(alg1.paid_days, start, entitlement, as_of))
-    fc = forecast(
-        walk_start, walk_days, timeline_of(alg1), as_of, config, ruleset.alg1_training_extension
-    )
+    fc = forecast(walk_start, walk_days, timeline_of(alg1), as_of, config)
     trail.take(suspension_reasons(alg1.suspensions))
     trail.take(training_reasons(alg1, fc, config))
-    end_date = trail.take(end_date_of(fc, walk_days, expired, entitlement, start))
+    end_date = trail.take(
+        end_date_of(fc, walk_days, expired, entitlement, start, limit, birth_date)
+    )
     return Alg1Result(
         start,
         qual.qualified,
@@ -676,4 +820,5 @@ def compute_alg1(
         expired,
         tuple(trail.reasons),
         tuple(trail.warnings),
+        limit,
     )

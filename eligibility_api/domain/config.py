@@ -34,7 +34,8 @@ class RuleConfig:
     ukraine_lrag: UkraineLragMode = UkraineLragMode.APPLY_PLANNED
     # § 161 (1) Nr. 2 SGB III: "21 weeks" is from memory in domain.md.
     sperrzeit_expiry_weeks: int = 21
-    # § 148 (1) Nr. 7 SGB III: further training never reduces the remainder below this.
+    # § 148 (2) S. 3 SGB III (from 1 Jul 2023; one month before): further training never reduces
+    # the remainder below this.
     training_min_remaining_days: int = 90
     # § 148 (3) SGB III: after training of at least this many months the remainder is raised once.
     training_extension_min_months: int = 6

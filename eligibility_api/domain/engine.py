@@ -82,6 +82,32 @@ def _can_seek_work(facts: PersonFacts, sgb2: Sgb2Assessment, as_of: date) -> boo
     return facts.receives_old_age_pension is not True
 
 
+def _responsibility_change(
+    end: date, age_limit: date | None, ruleset: RuleSet, aufstocker: bool
+) -> Reason:
+    change = end + ONE_DAY
+    benefit = _benefit_on(change, ruleset)
+    if end == age_limit:
+        # § 7a SGB II ends SGB II at the same month end as § 136 (2) SGB III ends ALG I (both
+        # by the Regelaltersgrenze of § 235 SGB VI), so the person does not move to the Jobcenter.
+        return Reason(
+            code="RESPONSIBILITY_CHANGE",
+            text_de=f"Ab dem {fmt(change)} besteht wegen der Regelaltersgrenze weder Anspruch auf "
+            f"Arbeitslosengeld noch auf {benefit}: Regelaltersrente bei der Rentenversicherung, "
+            "bei Bedürftigkeit Grundsicherung im Alter beim Sozialamt.",
+            legal_ref="§ 136 Abs. 2 SGB III, § 7a SGB II, § 41 Abs. 2 SGB XII",
+        )
+    integration = (
+        " Die Eingliederung geht dann von der Agentur auf das Jobcenter über." if aufstocker else ""
+    )
+    return Reason(
+        code="RESPONSIBILITY_CHANGE",
+        text_de=f"Ab dem {fmt(change)} ist bei Hilfebedürftigkeit {benefit} beim Jobcenter "
+        f"zu beantragen; die BA empfiehlt den Antrag 4 bis 6 Wochen vor dem Ende.{integration}",
+        legal_ref="§ 37 SGB II, § 5 Abs. 4 SGB II",
+    )
+
+
 def _alg1_reasons(
     alg: Alg1Result, as_of: date, ruleset: RuleSet, aufstocker: bool, config: RuleConfig
 ) -> list[Reason]:
@@ -100,6 +126,15 @@ def _alg1_reasons(
                 legal_ref="§§ 136, 137 SGB III",
             )
         )
+    elif end is not None and as_of > end and end == alg.age_limit_date:
+        reasons.append(
+            Reason(
+                code="ALG1_ENDED_AGE_LIMIT",
+                text_de=f"Das Arbeitslosengeld endete am {fmt(end)} mit dem Monat, in dem die "
+                "Regelaltersgrenze erreicht wurde; ein Wechsel zum Jobcenter folgt daraus nicht.",
+                legal_ref="§ 136 Abs. 2 SGB III, § 7a SGB II",
+            )
+        )
     elif end is not None and as_of > end:
         reasons.append(
             Reason(
@@ -113,22 +148,7 @@ def _alg1_reasons(
             )
         )
     if end is not None and as_of <= end:
-        change = end + ONE_DAY
-        benefit = _benefit_on(change, ruleset)
-        integration = (
-            " Die Eingliederung geht dann von der Agentur auf das Jobcenter über."
-            if aufstocker
-            else ""
-        )
-        reasons.append(
-            Reason(
-                code="RESPONSIBILITY_CHANGE",
-                text_de=f"Ab dem {fmt(change)} ist bei Hilfebedürftigkeit {benefit} beim Jobcenter "
-                f"zu beantragen; die BA empfiehlt den Antrag 4 bis 6 Wochen vor dem Ende."
-                f"{integration}",
-                legal_ref="§ 37 SGB II, § 5 Abs. 4 SGB II",
-            )
-        )
+        reasons.append(_responsibility_change(end, alg.age_limit_date, ruleset, aufstocker))
         invitation = end - timedelta(days=config.info_session_lead_days)
         reasons.append(
             Reason(

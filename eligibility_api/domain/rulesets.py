@@ -38,7 +38,6 @@ class RuleSet:
     plan_type_switch_date: date | None
     # legal reference of a placement-first rule (Vermittlungsvorrang), None when there is none
     placement_priority_ref: str | None
-    alg1_training_extension: bool
     ukraine_lrag_in_force_date: date | None
 
     def in_force(self, day: date) -> bool:
@@ -75,7 +74,8 @@ _RULESETS: tuple[RuleSet, ...] = (
             "Beginnt mit der Rahmenfrist von 30 Monaten (§ 143 SGB III, seit 1.1.2020).",
             "Eingliederungsvereinbarung (§ 15 SGB II a. F.) und Vermittlungsvorrang "
             "(§ 3 SGB II a. F.).",
-            "Keine Verlängerung des Restanspruchs nach Weiterbildung (§ 148 Abs. 3 SGB III fehlt).",
+            "Weiterbildung mindert den Anspruch nie unter einen Monat (§ 148 Abs. 2 S. 3 SGB III "
+            "a. F.); keine Verlängerung des Restanspruchs (§ 148 Abs. 3 SGB III fehlt).",
         ),
         uncertain=False,
         sgb2_benefit_name="Arbeitslosengeld II",
@@ -84,7 +84,6 @@ _RULESETS: tuple[RuleSet, ...] = (
         plan_type_before=None,
         plan_type_switch_date=None,
         placement_priority_ref="§ 3 Abs. 1 S. 3 SGB II a. F.",
-        alg1_training_extension=False,
         ukraine_lrag_in_force_date=None,
     ),
     RuleSet(
@@ -103,8 +102,10 @@ _RULESETS: tuple[RuleSet, ...] = (
             "ALG II/Sozialgeld heißen Bürgergeld; der Vermittlungsvorrang entfällt.",
             "Kooperationsplan nach Potenzialanalyse ab 1.7.2023; alte EinV enden spätestens "
             "31.12.2023.",
-            "§ 148 Abs. 3 SGB III: Restanspruch nach mindestens 6 Monaten Weiterbildung "
-            "mindestens 3 Monate (Inkrafttreten innerhalb 2023 ungeprüft).",
+            "Ab 1.7.2023: Weiterbildung mindert nie unter 3 Monate (§ 148 Abs. 2 S. 3 SGB III), "
+            "nach mindestens 6 Monaten Weiterbildung wird ein kürzerer Rest einmalig auf 3 "
+            "Monate verlängert (§ 148 Abs. 3 SGB III); bis 30.6.2023 ein Monat, keine "
+            "Verlängerung (Stichtag der Änderung von S. 3 ungeprüft).",
             "LRAG (Ukraine, § 24 nach dem 31.3.2025 → AsylbLG) nur geplant, nicht angewandt.",
         ),
         uncertain=False,
@@ -116,7 +117,6 @@ _RULESETS: tuple[RuleSet, ...] = (
         plan_type_before=PlanType.EINGLIEDERUNGSVEREINBARUNG,
         plan_type_switch_date=date(2023, 7, 1),
         placement_priority_ref=None,
-        alg1_training_extension=True,
         ukraine_lrag_in_force_date=None,
     ),
     RuleSet(
@@ -149,7 +149,6 @@ _RULESETS: tuple[RuleSet, ...] = (
         plan_type_before=None,
         plan_type_switch_date=None,
         placement_priority_ref="§ 3a SGB II n. F.",
-        alg1_training_extension=True,
         ukraine_lrag_in_force_date=LRAG_PLANNED_DATE,
     ),
 )

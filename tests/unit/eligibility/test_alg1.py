@@ -318,10 +318,14 @@ class TestSuspensionAndTraining:
         assert ("ALG1_TRAINING_EXTENSION" in codes(result)) is extended
 
     def test_no_extension_before_buergergeld_gesetz(self) -> None:
+        """§ 148 (2) S. 3 SGB III a. F.: before 1 Jul 2023 training keeps only one month, and
+        § 148 (3) does not exist yet."""
         training = TrainingPeriod(date(2021, 5, 1), date(2021, 10, 31))
         facts = Alg1Facts(date(2021, 1, 1), 12, 12, training_periods=(training,))
         result = run(facts, as_of=date(2021, 6, 1))
-        assert result.end_date == date(2021, 12, 31)
+        # 60 days left on 1 May; 60 training days take 30 of them, the last 30 pay November
+        assert result.end_date == date(2021, 11, 30)
+        assert "ALG1_TRAINING_EXTENSION" not in codes(result)
 
 
 class TestQualifyingAndMissingFacts:
