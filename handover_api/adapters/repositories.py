@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Collection, Sequence
+import weakref
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Engine, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handover_api.adapters.tables import AuditEntry, Case, Document, Handover, Organisation
@@ -28,15 +31,74 @@ async def _one(session: AsyncSession, stmt: Select[T], for_update: bool) -> T | 
     return (await session.scalars(stmt)).one_or_none()
 
 
+@dataclass(frozen=True)
+class KnownOrganisation:
+    """An organisation as the request path needs it, detached from any session."""
+
+    id: str
+    name: str
+    type: str
+    legal_domain: str
+
+
+class OrganisationDirectory:
+    """The organisations of one database, read at most once per `TTL_SECONDS` per process.
+
+    They are seeded by migration and change only with one, so a handover start looks them up
+    here instead of reading them twice per request. An id missing from a fresh copy stays
+    missing until the copy expires: an unknown `to_org` never forces a re-read.
+    """
+
+    TTL_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._by_id: Mapping[str, KnownOrganisation] = {}
+        self._loaded_at: float | None = None
+
+    def _fresh(self) -> bool:
+        loaded_at = self._loaded_at
+        return loaded_at is not None and time.monotonic() - loaded_at < self.TTL_SECONDS
+
+    async def get(self, session: AsyncSession, org_id: str) -> KnownOrganisation | None:
+        """The organisation `org_id`, from the copy or, once it expired, from `session`."""
+        if not self._fresh():
+            rows = (await session.scalars(select(Organisation))).all()
+            self._by_id = {
+                r.id: KnownOrganisation(r.id, r.name, r.type, r.legal_domain) for r in rows
+            }
+            self._loaded_at = time.monotonic()
+        return self._by_id.get(org_id)
+
+    def expire(self) -> None:
+        """Read the organisations again on the next lookup."""
+        self._loaded_at = None
+
+
+# One directory per engine (per database), so processes or tests that serve several
+# databases never see each other's organisations; it goes with its engine.
+_directories: weakref.WeakKeyDictionary[Engine, OrganisationDirectory] = weakref.WeakKeyDictionary()
+
+
+def organisation_directory(session: AsyncSession) -> OrganisationDirectory:
+    """The directory of the database `session` is bound to."""
+    engine = session.bind.sync_engine if session.bind is not None else None
+    if not isinstance(engine, Engine):
+        raise TypeError("the session is not bound to an engine")
+    directory = _directories.get(engine)
+    if directory is None:
+        directory = _directories[engine] = OrganisationDirectory()
+    return directory
+
+
 class OrganisationRepository:
     """Organisations known to the broker."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, org_id: str) -> Organisation | None:
-        """One organisation by id."""
-        return await self._session.get(Organisation, org_id)
+    async def get(self, org_id: str) -> KnownOrganisation | None:
+        """One organisation by id, from the process's copy of the static organisations."""
+        return await organisation_directory(self._session).get(self._session, org_id)
 
     async def list(self) -> Sequence[Organisation]:
         """All organisations, by id."""
@@ -64,6 +126,25 @@ class CaseRepository:
     async def get_unscoped(self, case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
         """For event handlers acting on the broker's own behalf."""
         return await _one(self._session, select(Case).where(Case.id == case_id), for_update)
+
+    async def lock_for_handover(self, case_id: uuid.UUID, org: str) -> tuple[Case, bool] | None:
+        """The case locked if `org` is responsible for it, and whether it has an active handover.
+
+        One statement instead of two; the case lock keeps the answer true until commit.
+        """
+        active = select(Handover.id).where(Handover.active_case_id == Case.id).exists()
+        stmt = (
+            self._readable(org)
+            .add_columns(active)
+            .where(Case.id == case_id)
+            .with_for_update(of=Case)
+            .execution_options(populate_existing=True)
+        )
+        row = (await self._session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        case, has_active = row
+        return case, bool(has_active)
 
 
 class DocumentRepository:

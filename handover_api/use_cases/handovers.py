@@ -9,7 +9,7 @@ re-evaluates the handover, and two inputs never deadlock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -89,10 +89,11 @@ async def start_handover(
         replay = await claim(uow.session, idempotency)
         if replay is not None:
             return replay
-        case = await uow.cases.get(case_id, actor.org, for_update=True)
-        if case is None:
+        locked = await uow.cases.lock_for_handover(case_id, actor.org)
+        if locked is None:
             raise NotFound("case not found")
-        if await uow.handovers.active_for_case(case.id) is not None:
+        case, has_active_handover = locked
+        if has_active_handover:
             raise ActiveHandoverExists("the case already has an active handover")
         source = await uow.organisations.get(actor.org)
         target = await uow.organisations.get(cmd.to_org)
@@ -146,9 +147,9 @@ async def start_handover(
             ),
             case.id,
         )
-        await advance(uow, handover, case, ctx)
+        present = await advance(uow, handover, case, ctx)
         await _save(uow, actor, handover)
-        created = answer(await _view(uow, handover))
+        created = answer(_view_of(handover, present))
         await record_answer(uow.session, idempotency, created)
         await uow.commit()
     return created
@@ -238,11 +239,15 @@ async def blocking_states(
     """What still blocks each pre-transfer handover; one documents query for all of them."""
     waiting = [h for h in handovers if h.before_transfer]
     types = await uow.documents.types_by_case({h.case_id for h in waiting})
-    states: dict[uuid.UUID, Blocking] = {h.id: ([], []) for h in handovers}
-    for handover in waiting:
-        readiness = handover.readiness(DocumentType(t) for t in types[handover.case_id])
-        states[handover.id] = (list(readiness.missing_documents), list(readiness.blocking))
-    return states
+    return {h.id: _blocking(h, types.get(h.case_id, set())) for h in handovers}
+
+
+def _blocking(handover: Handover, present: Collection[str]) -> Blocking:
+    """What still blocks `handover` given the document types of its case."""
+    if not handover.before_transfer:
+        return ([], [])
+    readiness = handover.readiness(DocumentType(t) for t in present)
+    return (list(readiness.missing_documents), list(readiness.blocking))
 
 
 @dataclass(frozen=True)
@@ -293,16 +298,28 @@ async def _view(uow: HandoverUnitOfWork, handover: Handover) -> HandoverView:
     return HandoverView(handover, states[handover.id])
 
 
+def _view_of(handover: Handover, present: Collection[str]) -> HandoverView:
+    """The changed handover and its blocking state from the document types `advance` read.
+
+    The case is locked, so no document can have arrived since: no flush and no second read.
+    """
+    return HandoverView(handover, _blocking(handover, present))
+
+
 async def advance(
     uow: HandoverUnitOfWork, handover: Handover, case: Case, ctx: TransferContext
-) -> None:
-    """Move a pre-transfer handover to the status its conditions allow."""
+) -> set[str]:
+    """Move a pre-transfer handover to the status its conditions allow.
+
+    Returns the document types of the case, which it read for that.
+    """
     documents = list(await uow.documents.list_for_case(handover.case_id))
-    readiness = handover.readiness(DocumentType(d.type) for d in documents)
+    present = {d.type for d in documents}
+    readiness = handover.readiness(DocumentType(t) for t in present)
     now = utcnow()
     if readiness.status is not S.TRANSFERRED:
         handover.settle(readiness, now)
-        return
+        return present
     reason = HandoverReason(handover.reason)
     released = [d for d in documents if travels_with(reason, DocumentType(d.type))]
     handover.transfer(_release(handover, case, released, ctx), now)
@@ -310,6 +327,7 @@ async def advance(
     # access to the handover (not to later changes of the case).
     case.hand_to(handover.to_org, now)
     log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
+    return present
 
 
 def _release(
@@ -375,10 +393,9 @@ async def _change(
         if if_match is not None:
             check_if_match(if_match, handover.version)
         change(handover, case, utcnow())
-        if ctx is not None:
-            await advance(uow, handover, case, ctx)
+        present = await advance(uow, handover, case, ctx) if ctx is not None else None
         await _save(uow, actor, handover)
-        view = await _view(uow, handover)
+        view = _view_of(handover, present) if present is not None else await _view(uow, handover)
         await uow.commit()
     return view
 
