@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +60,65 @@ class _FileJwks:
         raise jwt.PyJWKClientError(f"unknown key id {kid!r}")
 
 
-class TokenVerifier:
-    """Verifies access tokens; keys come from a JWKS URL or file."""
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires_at: float  # the token's `exp` (seconds since the epoch)
+    kid: str
+    key: Any  # the public key that verified the signature
 
-    def __init__(self, settings: AuthSettings) -> None:
+
+class VerifiedTokens:
+    """Tokens whose signature and claims were verified, each until its `exp`.
+
+    Bounded (the least recently used entry goes first), keyed by the token's sha256, and
+    holding successes only: a refused token is verified again every time it is presented.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[bytes, _Verified] = OrderedDict()
+        # The URL-backed verifier verifies in worker threads.
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes, now: float) -> _Verified | None:
+        """The entry of a token that has not expired yet, else None (and it is dropped)."""
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if now >= entry.expires_at:
+                del self._entries[digest]
+                return None
+            self._entries.move_to_end(digest)
+            return entry
+
+    def put(self, digest: bytes, entry: _Verified) -> None:
+        """Remember a verified token, evicting the least recently used beyond the bound."""
+        with self._lock:
+            self._entries[digest] = entry
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+
+class TokenVerifier:
+    """Verifies access tokens; keys come from a JWKS URL or file.
+
+    A token's signature is verified once: until its `exp` the verifier answers from
+    `VerifiedTokens`, after checking that the key which verified it is still the key the JWKS
+    publishes under its `kid`. So a key removed from (or replaced in) the JWKS refuses the
+    tokens it signed as soon as it would refuse a new one: within a second for a file, after
+    PyJWKClient's key cache for a URL. After `exp` the token is verified in full again, so the
+    leeway applies exactly as without the cache.
+    """
+
+    def __init__(self, settings: AuthSettings, max_cached_tokens: int = 10_000) -> None:
         self._settings = settings
+        self._verified = VerifiedTokens(max_cached_tokens)
         url = settings.JWKS_URL
         self._jwks: _FileJwks | PyJWKClient
         if url.startswith(("http://", "https://")):
@@ -69,14 +126,49 @@ class TokenVerifier:
         else:
             self._jwks = _FileJwks(Path(url.removeprefix("file://")))
 
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens are remembered."""
+        return len(self._verified)
+
     async def verify_async(self, token: str) -> Principal:
         """`verify` without blocking the event loop: fetching a JWKS URL is blocking I/O."""
+        digest = hashlib.sha256(token.encode()).digest()
         if isinstance(self._jwks, PyJWKClient):
-            return await anyio.to_thread.run_sync(self.verify, token)
-        return self.verify(token)
+            # A remembered token's key was fetched already: PyJWKClient answers from its
+            # key cache, so only a miss goes to a worker thread.
+            remembered = self._remembered(digest)
+            if remembered is not None:
+                return remembered
+            return await anyio.to_thread.run_sync(self._verify, token, digest)
+        return self._verify(token, digest)
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token or raise Unauthorized."""
+        return self._verify(token, hashlib.sha256(token.encode()).digest())
+
+    def _remembered(self, digest: bytes) -> Principal | None:
+        entry = self._verified.get(digest, time.time())
+        if entry is None:
+            return None
+        try:
+            current = self._jwks.get_signing_key(entry.kid)
+        except (jwt.PyJWTError, OSError, ValueError):
+            return None  # the full verification refuses it with the reason
+        if current.key != entry.key:
+            return None
+        return entry.principal
+
+    def _verify(self, token: str, digest: bytes) -> Principal:
+        remembered = self._remembered(digest)
+        if remembered is not None:
+            return remembered
+        principal, expires_at, kid, key = self._verify_signature(token)
+        self._verified.put(digest, _Verified(principal, expires_at, kid, key))
+        return principal
+
+    def _verify_signature(self, token: str) -> tuple[Principal, float, str, Any]:
+        """Verify signature and claims in full: the principal, `exp`, key id and key."""
         try:
             header = jwt.get_unverified_header(token)
             alg = header.get("alg")
@@ -105,7 +197,8 @@ class TokenVerifier:
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
             raise Unauthorized("scope claim must be a space separated string")
-        return Principal(subject=str(claims["sub"]), org=org, scopes=frozenset(scope.split()))
+        principal = Principal(subject=str(claims["sub"]), org=org, scopes=frozenset(scope.split()))
+        return principal, float(claims["exp"]), kid, key.key
 
 
 def principal_dependency(
