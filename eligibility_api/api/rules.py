@@ -1,4 +1,4 @@
-"""The rule set versions the engine knows, with validity and legal sources."""
+"""The rule set versions the engine knows, with validity, legal sources and rules."""
 
 from __future__ import annotations
 
@@ -18,5 +18,6 @@ router = APIRouter(prefix="/v1", tags=["rules"])
     responses=problem_responses(401, 403),
 )
 async def list_rules(principal: EligibilityRead) -> RuleSetList:
-    """Every legal version, oldest first, with valid_from/valid_to and sources."""
+    """Every legal version, oldest first, with valid_from/valid_to, sources and the rules in
+    force in it, each with its provisions and sources."""
     return RuleSetList(items=[RuleSetRead.of(r) for r in list_rulesets()])

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from eligibility_api.domain.facts import ResidenceStatus
-from eligibility_api.domain.rulesets import RuleSet
+from eligibility_api.domain.rulesets import Rule, RuleSet, rules_for
 from eligibility_api.use_cases.checks import CheckResult
 from eligibility_api.use_cases.decisions import OrgTypeCode
 from shared.events.eligibility import KeyDatesV1, ReasonV1, WarningV1
@@ -127,6 +127,45 @@ class CheckRead(BaseModel):
         )
 
 
+class RuleRead(BaseModel):
+    """One rule of the engine with the provisions it applies and their sources."""
+
+    code: str = Field(
+        description="Reason code the rule gives in a decision", examples=["ALG1_AGE_LIMIT"]
+    )
+    title_de: str
+    legal_refs: tuple[str, ...] = Field(
+        description="Provisions applied (and decisions where one decides the question)"
+    )
+    sources: tuple[str, ...] = Field(description="Where the statute text was checked")
+    uncertain: bool = Field(
+        description="True while a reading is unchecked; decisions then carry a warning"
+    )
+    valid_from: date | None = Field(
+        default=None, description="First day in force, when later than the version's start"
+    )
+    valid_to: date | None = Field(
+        default=None, description="Last day in force, when earlier than the version's end"
+    )
+    other_codes: tuple[str, ...] = Field(
+        default=(), description="Further reason codes the same rule gives"
+    )
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleRead:
+        """The DTO of a domain rule."""
+        return cls(
+            code=rule.code,
+            title_de=rule.title_de,
+            legal_refs=rule.legal_refs,
+            sources=rule.sources,
+            uncertain=rule.uncertain,
+            valid_from=rule.valid_from,
+            valid_to=rule.valid_to,
+            other_codes=rule.other_codes,
+        )
+
+
 class RuleSetRead(BaseModel):
     """One legal version of the rules with its validity and sources."""
 
@@ -137,6 +176,9 @@ class RuleSetRead(BaseModel):
     sources: tuple[str, ...]
     notes: tuple[str, ...]
     uncertain: bool = Field(description="True while the version is not confirmed in the BGBl.")
+    rules: tuple[RuleRead, ...] = Field(
+        default=(), description="The rules in force on some day of this version, with sources"
+    )
 
     @classmethod
     def of(cls, ruleset: RuleSet) -> RuleSetRead:
@@ -149,6 +191,7 @@ class RuleSetRead(BaseModel):
             sources=ruleset.sources,
             notes=ruleset.notes,
             uncertain=ruleset.uncertain,
+            rules=tuple(RuleRead.of(rule) for rule in rules_for(ruleset)),
         )
 
 

@@ -185,3 +185,194 @@ PLAN_TYPE_TEXT_DE: dict[PlanType, str] = {
         "Potenzialanalyse und Kooperationsplan mit persönlichem Angebot (§ 15 SGB II n. F.)"
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the engine: the reason code it gives, the provisions it applies and where
+    their text was checked; valid_from/valid_to bound a rule that exists only for a time."""
+
+    code: str
+    title_de: str
+    legal_refs: tuple[str, ...]
+    sources: tuple[str, ...]
+    uncertain: bool = False
+    valid_from: date | None = None
+    valid_to: date | None = None
+    # further reason codes the same rule gives (its negative or follow-up outcomes)
+    other_codes: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every reason code of the rule."""
+        return (self.code, *self.other_codes)
+
+    def applies_within(self, ruleset: RuleSet) -> bool:
+        """Whether the rule is in force on any day of `ruleset`'s validity."""
+        starts_before_end = ruleset.valid_to is None or (
+            self.valid_from is None or self.valid_from <= ruleset.valid_to
+        )
+        ends_after_start = self.valid_to is None or self.valid_to >= ruleset.valid_from
+        return starts_before_end and ends_after_start
+
+
+_SGB3_TEXT = "SGB III: https://www.gesetze-im-internet.de/sgb_3/"
+_AOK_148 = (
+    "§ 148 SGB III mit Änderungshistorie (BGBl. I 2022 S. 2328): https://aok.de/fk/bw/"
+    "sozialversicherung/rechtsdatenbank/ (Dokument 1617205)"
+)
+_AGE_SOURCES = (
+    "§ 136 Abs. 2 SGB III: https://www.gesetze-im-internet.de/sgb_3/__136.html",
+    "§ 235 SGB VI (Tabelle, Vertrauensschutz Abs. 2 S. 3): https://aok.de/fk/rps/tools/"
+    "rechtsdatenbank/ (Dokument 1618617)",
+    "Vollendung des Lebensjahres (§§ 187 Abs. 2, 188 Abs. 2 BGB): https://haufe.de "
+    "(Jansen, SGB VI § 235 Rz. 6)",
+    "LSG NRW, Urteil L 20 AL 127/23 (Alg über die Regelaltersgrenze hinaus): "
+    "https://www.sozialgerichtsbarkeit.de/node/178403",
+)
+
+# The rules of ALG I and of the engine's own steps (the SGB II, refugee and facts rules are
+# listed with their rule modules); GET /v1/rules shows them per version.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "ALG1_QUALIFYING_PERIOD_MET",
+        "Anwartschaftszeit: 12 Monate Versicherungspflicht in 30 Monaten Rahmenfrist",
+        ("§ 142 Abs. 1 SGB III", "§ 143 SGB III"),
+        ("§§ 142, 143, 147 SGB III: https://justiz-nrw.wolterskluwer-online.de", _SGB3_TEXT),
+        other_codes=("ALG1_NO_QUALIFYING_PERIOD",),
+    ),
+    Rule(
+        "ALG1_SHORT_CONTRACT",
+        "Verkürzte Anwartschaftszeit für überwiegend kurz befristet Beschäftigte",
+        ("§ 142 Abs. 2 SGB III", "§ 147 Abs. 3 SGB III"),
+        (_SGB3_TEXT,),
+        uncertain=True,
+    ),
+    Rule(
+        "ALG1_ENTITLEMENT_DURATION",
+        "Anspruchsdauer nach Versicherungsmonaten (60 Monate) und Alter bei Entstehung",
+        ("§ 147 Abs. 1 und 2 SGB III",),
+        ("§ 147 SGB III (Änderung 1.1.2020): https://www.buzer.de", _SGB3_TEXT),
+    ),
+    Rule(
+        "ALG1_REMAINING_ENTITLEMENT_ADDED",
+        "Restanspruch eines erloschenen Anspruchs (weniger als 5 Jahre), bis zur Höchstdauer",
+        ("§ 147 Abs. 4 SGB III",),
+        (_SGB3_TEXT,),
+        other_codes=("ALG1_REMAINING_ENTITLEMENT_LAPSED",),
+    ),
+    Rule(
+        "ALG1_REDUCTION_PARTIAL_ALG",
+        "Minderung um einen Tag je zwei Tage Teilarbeitslosengeld",
+        ("§ 148 Abs. 1 Nr. 2 SGB III",),
+        (_AOK_148,),
+    ),
+    Rule(
+        "ALG1_REDUCTION_SPERRZEIT",
+        "Minderung um Sperrzeiten, bei Arbeitsaufgabe mindestens ein Viertel; Wegfall nach "
+        "einem Jahr nur bei Abbruch einer Maßnahme oder Arbeitsaufgabe",
+        ("§ 148 Abs. 1 Nr. 3 und 4, Abs. 2 S. 2 SGB III", "§ 159 SGB III"),
+        (_AOK_148, "§ 148 SGB III: https://dejure.org/gesetze/SGB_III/148.html"),
+        uncertain=True,
+        other_codes=("ALG1_REDUCTION_QUIT_JOB", "ALG1_REDUCTION_LAPSED"),
+    ),
+    Rule(
+        "ALG1_REDUCTION_TRAINING",
+        "Weiterbildung mindert um einen halben Tag je Tag, nie unter einen Monat (bis "
+        "30.6.2023) bzw. drei Monate (seit 1.7.2023)",
+        ("§ 148 Abs. 1 Nr. 7, Abs. 2 S. 3 SGB III",),
+        (
+            _AOK_148,
+            "BSG, Urteil vom 3.5.2018, B 11 AL 6/17 R (Restanspruch von 30 Tagen nach "
+            "Weiterbildung): https://ra.de/urteil/bsg/b-11-al-617-r-2018-05-03",
+        ),
+        uncertain=True,
+    ),
+    Rule(
+        "ALG1_TRAINING_EXTENSION",
+        "Nach mindestens 6 Monaten Weiterbildung einmalig Verlängerung auf 3 Monate",
+        ("§ 148 Abs. 3 SGB III",),
+        (_AOK_148, "https://haufe.de (Sauer, SGB III § 148 Rz. 42: gilt seit 1.7.2023)"),
+        valid_from=date(2023, 7, 1),
+    ),
+    Rule(
+        "ALG1_SUSPENSION",
+        "Ruhen verschiebt das Ende, mindert den Anspruch nicht",
+        ("§§ 156-159 SGB III",),
+        (_SGB3_TEXT,),
+    ),
+    Rule(
+        "ALG1_EXPIRED_SPERRZEITEN",
+        "Erlöschen nach Sperrzeiten von insgesamt mindestens 21 Wochen",
+        ("§ 161 Abs. 1 Nr. 2 SGB III",),
+        ("§ 161 SGB III: https://mein.kiehl.de/Dokument/126756_161/",),
+        uncertain=True,
+    ),
+    Rule(
+        "ALG1_CLAIM_LIFETIME_ENDED",
+        "Kein Geltendmachen vier Jahre nach Entstehung des Anspruchs; Ruhen verschiebt die "
+        "Frist nicht",
+        ("§ 161 Abs. 2 SGB III",),
+        (
+            "§ 161 SGB III: https://mein.kiehl.de/Dokument/126756_161/",
+            "https://haufe.de (Sauer, SGB III § 161 Rz. 23-25)",
+            "Hessisches LSG, Urteil L 7 AL 87/15: https://www.sozialgerichtsbarkeit.de",
+        ),
+    ),
+    Rule(
+        "ALG1_AGE_LIMIT",
+        "Kein Arbeitslosengeld ab dem Monat nach Erreichen der Regelaltersgrenze",
+        (
+            "§ 136 Abs. 2 SGB III",
+            "§§ 35 S. 2, 235 Abs. 2 SGB VI",
+            "§ 26 Abs. 1 SGB X, §§ 187 Abs. 2 S. 2, 188 Abs. 2 BGB",
+        ),
+        _AGE_SOURCES,
+        other_codes=("ALG1_AGE_LIMIT_REACHED", "ALG1_ENDED_AGE_LIMIT"),
+    ),
+    Rule(
+        "ALG1_END_DATE",
+        "Ende: voller Kalendermonat 30 Tage, Teilmonate kalendertäglich",
+        ("§ 148 Abs. 1 Nr. 1 SGB III", "§ 154 S. 2 SGB III"),
+        (_SGB3_TEXT,),
+        uncertain=True,
+        other_codes=("ALG1_PAID_DAYS", "ALG1_ACTIVE", "ALG1_EXHAUSTED"),
+    ),
+    Rule(
+        "RESPONSIBILITY_CHANGE",
+        "Nach dem Ende des Arbeitslosengeldes: Antrag beim Jobcenter, wirkt auf den Monats"
+        "ersten zurück; bei Ende durch die Regelaltersgrenze Rente oder SGB XII",
+        ("§ 37 SGB II", "§ 5 Abs. 4 SGB II", "§ 7a SGB II", "§ 41 Abs. 2 SGB XII"),
+        ("§ 7a SGB II: https://www.urteile-gesetze.de", *_AGE_SOURCES[:2]),
+    ),
+    Rule(
+        "AUFSTOCKER",
+        "Arbeitslosengeld und SGB II zugleich: Eingliederung bleibt bei der Agentur",
+        ("§ 5 Abs. 4 SGB II", "§ 22 Abs. 4 S. 5 SGB III"),
+        (_SGB3_TEXT,),
+    ),
+    Rule(
+        "INFO_SESSION_INVITATION",
+        "Einladung zur gemeinsamen Informationsveranstaltung etwa drei Monate vor dem Ende",
+        ("Kooperationsvereinbarung Agentur–Jobcenter (R1)",),
+        ("Agentur Hagen – Jobcenter EN: https://www.derwesten.de",),
+    ),
+    Rule(
+        "AGENTUR_JOB_SEEKER",
+        "Ohne Leistungsanspruch bleibt die Person arbeitsuchend bei der Agentur",
+        ("§§ 35, 38 SGB III",),
+        (_SGB3_TEXT,),
+    ),
+    Rule(
+        "U25_CAREER_GUIDANCE",
+        "Berufsberatung der Agentur für alle unter 25 in jedem Rechtskreis",
+        ("§§ 29 ff. SGB III", "§ 18 SGB II", "§ 22 Abs. 5 SGB II"),
+        (_SGB3_TEXT,),
+        other_codes=("U25_JOINT_CASE_MANAGEMENT",),
+    ),
+)
+
+
+def rules_for(ruleset: RuleSet) -> tuple[Rule, ...]:
+    """The rules in force on some day of `ruleset`, in catalogue order."""
+    return tuple(rule for rule in RULES if rule.applies_within(ruleset))
