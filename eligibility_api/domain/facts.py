@@ -33,12 +33,33 @@ class ResidenceStatus(StrEnum):
     AUFENTHG_25_2_FLUECHTLING = "AUFENTHG_25_2_FLUECHTLING"
     AUFENTHG_25_2_SUBSIDIAER = "AUFENTHG_25_2_SUBSIDIAER"
     AUFENTHG_25_3_ABSCHIEBUNGSVERBOT = "AUFENTHG_25_3_ABSCHIEBUNGSVERBOT"
+    # further titles of AufenthG Kap. 2 Abschn. 5 that § 1 (1) Nr. 3 AsylbLG does not list
+    AUFENTHG_22 = "AUFENTHG_22"
+    AUFENTHG_23_1 = "AUFENTHG_23_1"
+    AUFENTHG_23_2 = "AUFENTHG_23_2"
+    AUFENTHG_23_4 = "AUFENTHG_23_4"
+    AUFENTHG_23A = "AUFENTHG_23A"
+    AUFENTHG_25_4_S2 = "AUFENTHG_25_4_S2"
+    AUFENTHG_25A = "AUFENTHG_25A"
+    AUFENTHG_25B = "AUFENTHG_25B"
+    AUFENTHG_26_4 = "AUFENTHG_26_4"
+    # Chancen-Aufenthaltsrecht (Kap. 10, not Abschn. 5)
+    AUFENTHG_104C = "AUFENTHG_104C"
+    # family reunion with a German (§ 28 AufenthG); with a foreigner it is RESIDENCE_PERMIT_FAMILY
+    AUFENTHG_28_FAMILY_GERMAN = "AUFENTHG_28_FAMILY_GERMAN"
     # temporary protection for people from Ukraine (§ 24 AufenthG); see the first-granted date
     UKRAINE_24 = "UKRAINE_24"
     # EU citizens (FreizügG/EU)
     EU_WORKER = "EU_WORKER"
     EU_JOB_SEEKER = "EU_JOB_SEEKER"
     EU_PERMANENT_RESIDENCE = "EU_PERMANENT_RESIDENCE"
+    EU_SELF_EMPLOYED = "EU_SELF_EMPLOYED"
+    # worker status kept after involuntary unemployment (§ 2 (3) FreizügG/EU)
+    EU_RETAINED_WORKER = "EU_RETAINED_WORKER"
+    # family member of a Union citizen with a right of free movement (§ 3 FreizügG/EU)
+    EU_FAMILY_MEMBER = "EU_FAMILY_MEMBER"
+    # not economically active, right only with sufficient means (§ 4 FreizügG/EU)
+    EU_NOT_ECONOMICALLY_ACTIVE = "EU_NOT_ECONOMICALLY_ACTIVE"
     # settled or other third-country titles
     SETTLEMENT_PERMIT = "SETTLEMENT_PERMIT"
     RESIDENCE_PERMIT_EMPLOYMENT = "RESIDENCE_PERMIT_EMPLOYMENT"
@@ -56,6 +77,18 @@ class AsylumDecisionKind(StrEnum):
     SUBSIDIAER_4 = "SUBSIDIAER_4"
     ABSCHIEBUNGSVERBOT_60 = "ABSCHIEBUNGSVERBOT_60"
     ABGELEHNT = "ABGELEHNT"
+
+
+class InstitutionKind(StrEnum):
+    """Where a person is accommodated, for § 7 (4) SGB II."""
+
+    NONE = "NONE"
+    # stationäre Einrichtung: the provider takes overall responsibility for daily life
+    STATIONARY = "STATIONARY"
+    # hospital in the sense of § 107 SGB V
+    HOSPITAL = "HOSPITAL"
+    # execution of a judicially ordered deprivation of liberty (prison, remand, Maßregelvollzug)
+    DETENTION = "DETENTION"
 
 
 class SperrzeitKind(StrEnum):
@@ -150,6 +183,14 @@ class PersonFacts:
     birth_date: date | None = None
     nationality: Nationality | None = None
     entry_date: date | None = None
+    # first registration with a Meldebehörde in Germany (§ 7 (1) S. 5 SGB II)
+    registered_since: date | None = None
+    # spouse, partner, child or parent of a German citizen (BA FW § 7 Rz. 7.14)
+    family_member_of_german: bool | None = None
+    # the right of residence derives from a family member excluded by § 7 (1) S. 2 Nr. 2 SGB II
+    family_member_of_job_seeker: bool | None = None
+    # § 7 (1) S. 4 Hs. 2 SGB II: the Ausländerbehörde established the loss of free movement
+    freizuegigkeit_loss_established: bool | None = None
     residence_status: ResidenceStatus | None = None
     asylum_decision: AsylumDecision | None = None
     ukraine_24_first_granted_date: date | None = None
@@ -164,7 +205,14 @@ class PersonFacts:
     household_monthly_income_eur: Decimal | None = None
     habitual_residence_de: bool | None = None
     receives_old_age_pension: bool | None = None
+    # legacy summary of § 7 (4); the institution facts below replace it when given
     inpatient_over_6_months: bool | None = None
+    institution: InstitutionKind | None = None
+    institution_admission_date: date | None = None
+    # prognosis made at admission (§ 7 (4) S. 3 Nr. 1 SGB II)
+    hospital_stay_expected_under_6_months: bool | None = None
+    # hours per week of work under the usual conditions of the general labour market
+    weekly_work_hours: Decimal | None = None
     training_bafoeg_eligible: bool | None = None
     lives_with_erwerbsfaehig_person: bool | None = None
     alg1: Alg1Facts | None = None

@@ -36,14 +36,57 @@ PROTECTION_STATUSES = frozenset(
         ResidenceStatus.AUFENTHG_25_3_ABSCHIEBUNGSVERBOT,
     }
 )
+# Titles of AufenthG Kap. 2 Abschn. 5 that § 1 (1) Nr. 3 AsylbLG does not list: SGB II/XII.
+OTHER_HUMANITARIAN_STATUSES = frozenset(
+    {
+        ResidenceStatus.AUFENTHG_22,
+        ResidenceStatus.AUFENTHG_23_1,
+        ResidenceStatus.AUFENTHG_23_2,
+        ResidenceStatus.AUFENTHG_23_4,
+        ResidenceStatus.AUFENTHG_23A,
+        ResidenceStatus.AUFENTHG_25_4_S2,
+        ResidenceStatus.AUFENTHG_25A,
+        ResidenceStatus.AUFENTHG_25B,
+        ResidenceStatus.AUFENTHG_26_4,
+    }
+)
 # Titles of AufenthG Kap. 2 Abschn. 5 (§§ 22-26): exempt from § 7 (1) S. 2 Nr. 1 SGB II.
-HUMANITARIAN_STATUSES = PROTECTION_STATUSES | {
-    ResidenceStatus.AUFENTHG_25_5,
-    ResidenceStatus.AUFENTHG_25_4_S1,
-    ResidenceStatus.AUFENTHG_23_1_WAR,
-    ResidenceStatus.AUFENTHG_24_WAR,
-    ResidenceStatus.UKRAINE_24,
+HUMANITARIAN_STATUSES = (
+    PROTECTION_STATUSES
+    | OTHER_HUMANITARIAN_STATUSES
+    | {
+        ResidenceStatus.AUFENTHG_25_5,
+        ResidenceStatus.AUFENTHG_25_4_S1,
+        ResidenceStatus.AUFENTHG_23_1_WAR,
+        ResidenceStatus.AUFENTHG_24_WAR,
+        ResidenceStatus.UKRAINE_24,
+    }
+)
+_TITLE_TEXT = {
+    ResidenceStatus.AUFENTHG_22: "§ 22 AufenthG (Aufnahme aus dem Ausland)",
+    ResidenceStatus.AUFENTHG_23_1: "§ 23 Abs. 1 AufenthG (Aufnahmeanordnung eines Landes, nicht "
+    "wegen Krieges im Heimatland)",
+    ResidenceStatus.AUFENTHG_23_2: "§ 23 Abs. 2 AufenthG (Aufnahme bei besonders gelagerten "
+    "politischen Interessen)",
+    ResidenceStatus.AUFENTHG_23_4: "§ 23 Abs. 4 AufenthG (Resettlement)",
+    ResidenceStatus.AUFENTHG_23A: "§ 23a AufenthG (Härtefallersuchen)",
+    ResidenceStatus.AUFENTHG_25_4_S2: "§ 25 Abs. 4 S. 2 AufenthG (Verlängerung wegen "
+    "außergewöhnlicher Härte)",
+    ResidenceStatus.AUFENTHG_25A: "§ 25a AufenthG (gut integrierte Jugendliche und junge "
+    "Volljährige)",
+    ResidenceStatus.AUFENTHG_25B: "§ 25b AufenthG (nachhaltige Integration)",
+    ResidenceStatus.AUFENTHG_26_4: "§ 26 Abs. 4 AufenthG (Niederlassungserlaubnis aus "
+    "humanitären Gründen)",
 }
+# § 67 (1) AsylG was renumbered with effect from 12 Jun 2026 (GEAS adaptation).
+ASYLG_RENUMBERED_DATE = date(2026, 6, 12)
+_FINALITY_RULES = frozenset(
+    {
+        ProtectionStartRule.FINALITY_MONTH_END,
+        ProtectionStartRule.PERMIT_ISSUED_MONTH_END,
+        ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END,
+    }
+)
 POSITIVE_DECISIONS = frozenset(
     {
         AsylumDecisionKind.ASYL_16A,
@@ -91,10 +134,6 @@ def protection_basis_date(
     decision: AsylumDecision, rule: ProtectionStartRule
 ) -> tuple[date | None, ProtectionStartRule | None]:
     """Date whose month end ends AsylbLG, and the rule actually used after falling back."""
-    if decision.kind is AsylumDecisionKind.ASYL_16A:
-        # § 1 (3) S. 1 Nr. 2 AsylbLG: the month of the recognition, even if not yet final.
-        basis = decision.decision_date or decision.served_date
-        return basis, ProtectionStartRule.DECISION_MONTH_END if basis else None
     candidates: dict[ProtectionStartRule, date | None] = {
         ProtectionStartRule.DECISION_MONTH_END: decision.decision_date,
         ProtectionStartRule.SERVICE_MONTH_END: decision.served_date,
@@ -105,11 +144,16 @@ def protection_basis_date(
             default=None,
         ),
     }
-    chain = (
-        rule,
-        ProtectionStartRule.SERVICE_MONTH_END,
-        ProtectionStartRule.DECISION_MONTH_END,
-    )
+    if rule in _FINALITY_RULES:
+        # § 67 (1) AsylG, § 1 (2) AsylbLG: the Aufenthaltsgestattung lasts until the decision is
+        # final or a title is issued; an earlier date would end AsylbLG before the law does.
+        chain: tuple[ProtectionStartRule, ...] = (rule,)
+    else:
+        chain = (
+            rule,
+            ProtectionStartRule.SERVICE_MONTH_END,
+            ProtectionStartRule.DECISION_MONTH_END,
+        )
     for candidate in chain:
         found = candidates[candidate]
         if found is not None:
@@ -122,33 +166,96 @@ def asylblg_end_for(basis: date) -> date:
     return month_end(basis)
 
 
+def _start_rule_warnings(
+    decision: AsylumDecision, config: RuleConfig, used: ProtectionStartRule | None
+) -> list[Warning]:
+    label = _DECISION_TEXT[decision.kind]
+    rule = config.protection_start_rule
+    statute = rule is ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
+    reading = (
+        "die Lesart des Gesetzes (§ 1 Abs. 2 und 3 AsylbLG mit § 67 Abs. 1 AsylG: die "
+        "Aufenthaltsgestattung erlischt mit der Unanfechtbarkeit, die Leistungsberechtigung "
+        "entfällt auch mit einem Aufenthaltstitel von mehr als sechs Monaten)"
+        if statute
+        else "eine von § 67 Abs. 1 AsylG abweichende Lesart (nach dem Gesetz zählt erst die "
+        "Unanfechtbarkeit oder die frühere Titelerteilung)"
+    )
+    warnings = [
+        Warning(
+            code="REFUGEE_PROTECTION_START_UNSURE",
+            text_de=f"Ende des AsylbLG nach {label}: Lesart '{rule.value}' (Monatsende der "
+            f"{_RULE_DATE_TEXT[rule]}), {reading}; die Regel ist konfigurierbar.",
+            uncertain=True,
+        )
+    ]
+    if decision.kind is AsylumDecisionKind.ASYL_16A:
+        warnings.append(
+            Warning(
+                code="ASYLBLG_16A_RULE_REMOVED_UNSURE",
+                text_de="Die frühere Sonderregel (AsylbLG endet im Monat der Anerkennung als "
+                "Asylberechtigte/r, auch vor der Unanfechtbarkeit; § 1 Abs. 3 S. 1 Nr. 2 AsylbLG "
+                "a. F.) steht nicht mehr im Gesetz; angewandt wird die allgemeine Regel. Das "
+                "Änderungsgesetz ist nicht im BGBl. geprüft.",
+                uncertain=True,
+            )
+        )
+    if used is not None and used is not rule:
+        warnings.append(
+            Warning(
+                code="REFUGEE_PROTECTION_DATE_FALLBACK",
+                text_de=f"Datum der {_RULE_DATE_TEXT[rule]} fehlt: es wird das Datum der "
+                f"{_RULE_DATE_TEXT[used]} verwendet.",
+                uncertain=True,
+            )
+        )
+    return warnings
+
+
+def _asylblg_end_ref(
+    decision: AsylumDecision, used: ProtectionStartRule | None, basis: date
+) -> tuple[str, list[Warning]]:
+    """Legal reference of the AsylbLG end, citing § 67 AsylG as in force on the basis date."""
+    by_permit = used is ProtectionStartRule.PERMIT_ISSUED_MONTH_END or (
+        used is ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
+        and basis == decision.permit_issued_date
+        and basis != decision.final_date
+    )
+    if by_permit:
+        return "§ 1 Abs. 2 und 3 AsylbLG", []
+    if used not in _FINALITY_RULES:
+        return "§ 1 Abs. 3 AsylbLG", []
+    if basis < ASYLG_RENUMBERED_DATE:
+        return "§ 1 Abs. 3 AsylbLG, § 67 Abs. 1 S. 1 Nr. 6 AsylG", []
+    warning = Warning(
+        code="ASYLG_67_NUMBERING_UNSURE",
+        text_de="§ 67 Abs. 1 AsylG ist seit dem 12.06.2026 neu nummeriert; die Nummer der "
+        "Unanfechtbarkeit in der neuen Fassung ist nicht geprüft.",
+        uncertain=True,
+    )
+    return "§ 1 Abs. 3 AsylbLG, § 67 Abs. 1 AsylG (Fassung ab 12.06.2026)", [warning]
+
+
 def _positive_decision(
     decision: AsylumDecision, as_of: date, config: RuleConfig
 ) -> RefugeeAssessment:
     reasons: list[Reason] = []
-    warnings: list[Warning] = []
     label = _DECISION_TEXT[decision.kind]
     basis, used = protection_basis_date(decision, config.protection_start_rule)
-    if decision.kind is not AsylumDecisionKind.ASYL_16A:
+    warnings = _start_rule_warnings(decision, config, used)
+    if basis is None and config.protection_start_rule in _FINALITY_RULES:
+        # Not yet final and no title issued: the Aufenthaltsgestattung (and AsylbLG) goes on at
+        # least to the end of the month of the decision; after that it is open.
+        known = decision.served_date or decision.decision_date
+        still = True if known is not None and as_of <= month_end(known) else None
         warnings.append(
             Warning(
-                code="REFUGEE_PROTECTION_START_UNSURE",
-                text_de=f"Beginn des SGB II nach {label}: Lesart "
-                f"'{config.protection_start_rule.value}' "
-                f"(Monatsende der {_RULE_DATE_TEXT[config.protection_start_rule]}); ob Zustellung, "
-                f"Unanfechtbarkeit oder Titelerteilung maßgeblich ist, ist ungeklärt.",
-                uncertain=True,
+                code="REFUGEE_FINALITY_DATE_MISSING",
+                text_de=f"{label}: weder Unanfechtbarkeit noch Erteilung eines "
+                "Aufenthaltstitels angegeben; das Ende des AsylbLG (§ 1 Abs. 3 AsylbLG, § 67 "
+                "Abs. 1 AsylG) ist offen.",
             )
         )
-        if used is not None and used is not config.protection_start_rule:
-            warnings.append(
-                Warning(
-                    code="REFUGEE_PROTECTION_DATE_FALLBACK",
-                    text_de=f"Datum der {_RULE_DATE_TEXT[config.protection_start_rule]} fehlt: es "
-                    f"wird das Datum der {_RULE_DATE_TEXT[used]} verwendet.",
-                    uncertain=True,
-                )
-            )
+        return RefugeeAssessment(still, True, None, None, None, (), tuple(warnings))
     if basis is None:
         warnings.append(
             Warning(
@@ -161,19 +268,14 @@ def _positive_decision(
     end = asylblg_end_for(basis)
     start = end + ONE_DAY
     basis_text = _RULE_DATE_TEXT[used] if used is not None else "Entscheidung"
-    final_note = (
-        ", auch wenn die Entscheidung noch nicht unanfechtbar ist"
-        if decision.kind is AsylumDecisionKind.ASYL_16A
-        else ""
-    )
+    legal_ref, ref_warnings = _asylblg_end_ref(decision, used, basis)
+    warnings.extend(ref_warnings)
     reasons.append(
         Reason(
             code="REFUGEE_ASYLBLG_END",
             text_de=f"{label} ({basis_text} am {fmt(basis)}): die Leistungen nach dem AsylbLG "
-            f"enden mit Ablauf des {fmt(end)}{final_note}.",
-            legal_ref="§ 1 Abs. 3 S. 1 Nr. 2 AsylbLG"
-            if decision.kind is AsylumDecisionKind.ASYL_16A
-            else "§ 1 Abs. 3 S. 1 Nr. 1 AsylbLG",
+            f"enden mit Ablauf des {fmt(end)}.",
+            legal_ref=legal_ref,
         )
     )
     reasons.append(
@@ -323,4 +425,20 @@ def assess_refugee(
             legal_ref="§ 25 Abs. 1-3 AufenthG, § 7 Abs. 1 SGB II",
         )
         return RefugeeAssessment(False, True, None, None, None, (reason,), ())
+    if status is not None and status in OTHER_HUMANITARIAN_STATUSES:
+        reason = Reason(
+            code="REFUGEE_HUMANITARIAN_TITLE_SGB2",
+            text_de=f"Aufenthaltserlaubnis nach {_TITLE_TEXT[status]}: nicht in § 1 Abs. 1 Nr. 3 "
+            f"AsylbLG genannt, daher SGB II bzw. SGB XII statt AsylbLG; Jobcenter zuständig.",
+            legal_ref="§ 1 Abs. 1 Nr. 3 AsylbLG, § 7 Abs. 1 SGB II",
+        )
+        return RefugeeAssessment(False, True, None, None, None, (reason,), ())
+    if status is ResidenceStatus.AUFENTHG_104C:
+        reason = Reason(
+            code="REFUGEE_CHANCEN_AUFENTHALT_SGB2",
+            text_de="Chancen-Aufenthaltsrecht (§ 104c AufenthG): nicht in § 1 Abs. 1 AsylbLG "
+            "genannt, daher SGB II bzw. SGB XII statt AsylbLG; Jobcenter zuständig.",
+            legal_ref="§ 104c AufenthG, § 1 Abs. 1 AsylbLG, § 7 Abs. 1 SGB II",
+        )
+        return RefugeeAssessment(False, False, None, None, None, (reason,), ())
     return RefugeeAssessment(False, False, None, None, None, (), ())

@@ -17,7 +17,12 @@ from eligibility_api.domain.dates import (
     period_end,
 )
 from eligibility_api.domain.decision import Reason, Warning
-from eligibility_api.domain.facts import Nationality, PersonFacts, ResidenceStatus
+from eligibility_api.domain.facts import (
+    InstitutionKind,
+    Nationality,
+    PersonFacts,
+    ResidenceStatus,
+)
 from eligibility_api.domain.refugees import RefugeeAssessment
 from eligibility_api.domain.rulesets import RuleSet
 
@@ -25,7 +30,12 @@ MIN_AGE = 15
 FIRST_STAY_MONTHS = 3
 EU_ACCESS_MONTHS = 5 * 12
 _WORKER_STATUSES = frozenset(
-    {ResidenceStatus.EU_WORKER, ResidenceStatus.RESIDENCE_PERMIT_EMPLOYMENT}
+    {
+        ResidenceStatus.EU_WORKER,
+        ResidenceStatus.EU_SELF_EMPLOYED,
+        ResidenceStatus.EU_RETAINED_WORKER,
+        ResidenceStatus.RESIDENCE_PERMIT_EMPLOYMENT,
+    }
 )
 _SETTLED_STATUSES = frozenset(
     {ResidenceStatus.EU_PERMANENT_RESIDENCE, ResidenceStatus.SETTLEMENT_PERMIT}
@@ -34,6 +44,10 @@ _SETTLED_STATUSES = frozenset(
 _JOB_SEEKING_STATUSES = frozenset(
     {ResidenceStatus.EU_JOB_SEEKER, ResidenceStatus.RESIDENCE_PERMIT_JOB_SEARCH}
 )
+# statuses that carry a right of residence of their own, so no family member's Nr. 2 reaches them
+_OWN_RIGHT_STATUSES = _WORKER_STATUSES | _SETTLED_STATUSES
+# § 7 (4) S. 3 Nr. 2 SGB II: work of at least 15 hours a week keeps SGB II in an institution
+INSTITUTION_WORK_HOURS = Decimal(15)
 
 
 class Sgb2Outcome(StrEnum):
@@ -126,106 +140,221 @@ def hilfebeduerftigkeit(
     return needy, [reason], [warning]
 
 
-def foreigner_exclusions(
-    facts: PersonFacts, as_of: date, humanitarian: bool
-) -> tuple[bool | None, bool | None, list[Reason], list[Warning]]:
-    """§ 7 (1) S. 2 Nr. 1 (first three months) and Nr. 2 (job seeking / no right), with S. 4."""
-    reasons: list[Reason] = []
-    warnings: list[Warning] = []
-    if facts.nationality is Nationality.GERMAN:
-        return False, False, reasons, warnings
-    if facts.nationality is None:
-        warnings.append(
-            Warning(
-                code="NATIONALITY_MISSING",
-                text_de="Staatsangehörigkeit fehlt: Leistungsausschlüsse für Ausländer sind nicht "
-                "geprüft.",
-            )
-        )
-        return None, None, reasons, warnings
+def _five_years_after(start: date) -> date:
+    """First day after five years counted from `start` (§§ 187, 188 BGB)."""
+    return period_end(start, EU_ACCESS_MONTHS) + ONE_DAY
+
+
+def first_stay_step(
+    facts: PersonFacts, as_of: date, humanitarian: bool, non_erwerbsfaehig: bool
+) -> tuple[bool | None, list[Reason], list[Warning]]:
+    """§ 7 (1) S. 2 Nr. 1 SGB II: the first three months of the stay, and whom they spare.
+
+    Spared are workers, the self-employed and those with a § 2 (3) FreizügG/EU status, their
+    family members (LSG Bayern 27.06.2012 - L 16 AS 449/11), holders of an AufenthG Kap. 2
+    Abschn. 5 title (S. 3), family members of Germans (BA FW § 7 Rz. 7.14) and whoever is not
+    erwerbsfähig (BSG 17.07.2024 - B 7 AS 3/23 R).
+    """
     status = facts.residence_status
     entry = facts.entry_date
-    nr1: bool | None
-    if humanitarian or status in _WORKER_STATUSES or status in _SETTLED_STATUSES:
-        nr1 = False
-    elif entry is None:
-        nr1 = None
-        warnings.append(
-            Warning(
-                code="ENTRY_DATE_MISSING",
-                text_de="Einreisedatum fehlt: Ausschluss in den ersten drei Monaten des "
-                "Aufenthalts nicht geprüft.",
-            )
+    if status in _SETTLED_STATUSES:
+        # a settled status presupposes years of prior residence, never the first three months
+        return False, [], []
+    if entry is None:
+        if humanitarian or status in _WORKER_STATUSES:
+            return False, [], []
+        warning = Warning(
+            code="ENTRY_DATE_MISSING",
+            text_de="Einreisedatum fehlt: Ausschluss in den ersten drei Monaten des "
+            "Aufenthalts nicht geprüft.",
         )
-    else:
-        first_stay_end = period_end(entry, FIRST_STAY_MONTHS)
-        nr1 = as_of <= first_stay_end
-        if nr1:
-            reasons.append(
-                Reason(
-                    code="SGB2_EXCLUDED_FIRST_3_MONTHS",
-                    text_de=f"Einreise am {fmt(entry)}: in den ersten drei Monaten des Aufenthalts "
-                    f"(bis {fmt(first_stay_end)}) "
-                    f"besteht kein Anspruch, weil weder Arbeitnehmer- noch Selbständigenstatus "
-                    f"noch ein humanitärer Aufenthaltstitel vorliegt.",
-                    legal_ref="§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
-                )
-            )
-    nr2: bool | None
+        return None, [], [warning]
+    first_stay_end = period_end(entry, FIRST_STAY_MONTHS)
+    if as_of > first_stay_end:
+        return False, [], []
+    window = (
+        f"in den ersten drei Monaten nach der Einreise am {fmt(entry)} (bis {fmt(first_stay_end)})"
+    )
+    exemption = _first_stay_exemption(facts, humanitarian, non_erwerbsfaehig)
+    if exemption is not None:
+        code, why, ref = exemption
+        reason = Reason(
+            code=code,
+            text_de=f"Kein Ausschluss {window}: {why}.",
+            legal_ref=ref,
+        )
+        return False, [reason], []
+    reason = Reason(
+        code="SGB2_EXCLUDED_FIRST_3_MONTHS",
+        text_de=f"Einreise am {fmt(entry)}: in den ersten drei Monaten des Aufenthalts "
+        f"(bis {fmt(first_stay_end)}) "
+        f"besteht kein Anspruch, weil weder Arbeitnehmer- noch Selbständigenstatus "
+        f"noch ein humanitärer Aufenthaltstitel vorliegt.",
+        legal_ref="§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
+    )
+    return True, [reason], []
+
+
+def _first_stay_exemption(
+    facts: PersonFacts, humanitarian: bool, non_erwerbsfaehig: bool
+) -> tuple[str, str, str] | None:
+    status = facts.residence_status
+    if status in _WORKER_STATUSES:
+        return (
+            "SGB2_NR1_WORKER",
+            "Arbeitnehmer, Selbständige oder nach § 2 Abs. 3 FreizügG/EU freizügigkeitsberechtigt",
+            "§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
+        )
+    if status is ResidenceStatus.EU_FAMILY_MEMBER:
+        return (
+            "SGB2_NR1_FAMILY_OF_WORKER",
+            "Familienangehörige eines freizügigkeitsberechtigten Unionsbürgers (§ 3 FreizügG/EU)",
+            "§ 7 Abs. 1 S. 2 Nr. 1 SGB II, LSG Bayern 27.06.2012 - L 16 AS 449/11",
+        )
     if humanitarian:
-        nr2 = False
-    elif status is None:
-        nr2 = None
+        return (
+            "SGB2_NR1_HUMANITARIAN",
+            "Aufenthaltstitel nach Kapitel 2 Abschnitt 5 des Aufenthaltsgesetzes",
+            "§ 7 Abs. 1 S. 3 SGB II",
+        )
+    if facts.family_member_of_german is True or status is ResidenceStatus.AUFENTHG_28_FAMILY_GERMAN:
+        return (
+            "SGB2_NR1_FAMILY_OF_GERMAN",
+            "Familienangehörige einer deutschen Staatsangehörigen oder eines deutschen "
+            "Staatsangehörigen",
+            "§ 7 Abs. 1 S. 2 Nr. 1 SGB II, BA FW § 7 Rz. 7.14, "
+            "LSG Bayern 27.06.2012 - L 16 AS 449/11",
+        )
+    if non_erwerbsfaehig:
+        return (
+            "SGB2_NR1_NOT_ERWERBSFAEHIG",
+            "der Ausschluss trifft nur erwerbsfähige Ausländer, nicht nicht erwerbsfähige "
+            "Angehörige der Bedarfsgemeinschaft",
+            "§ 7 Abs. 1 S. 2 Nr. 1 SGB II, BSG 17.07.2024 - B 7 AS 3/23 R",
+        )
+    return None
+
+
+def job_seeking_step(
+    facts: PersonFacts, as_of: date, humanitarian: bool
+) -> tuple[bool | None, list[Reason], list[Warning]]:
+    """§ 7 (1) S. 2 Nr. 2 SGB II with the five-year rule of S. 4-5 (BSG 20.09.2023 - B 4 AS 8/22 R).
+
+    Excluded: no right of residence, or one for job seeking only, and their family members.
+    Five years of habitual residence lift the exclusion; they count from the first
+    registration with a Meldebehörde (S. 5), not from entry, unless the loss of free movement
+    was established (S. 4 Hs. 2).
+    """
+    reasons: list[Reason] = []
+    warnings: list[Warning] = []
+    status = facts.residence_status
+    if humanitarian:
+        return False, reasons, warnings
+    derived = facts.family_member_of_job_seeker is True and status not in _OWN_RIGHT_STATUSES
+    if status is None and not derived:
+        warning = Warning(
+            code="RESIDENCE_STATUS_MISSING",
+            text_de="Aufenthaltsstatus fehlt: Ausschlüsse nach § 7 Abs. 1 S. 2 Nr. 2 und 3 SGB "
+            "II nicht geprüft.",
+        )
+        return None, reasons, [warning]
+    own = status in _JOB_SEEKING_STATUSES or status is ResidenceStatus.NONE
+    if not own and not derived:
+        if status is ResidenceStatus.EU_NOT_ECONOMICALLY_ACTIVE:
+            warnings.append(
+                Warning(
+                    code="SGB2_EU_SECTION_4_UNSURE",
+                    text_de="Aufenthaltsrecht nach § 4 FreizügG/EU setzt ausreichende "
+                    "Existenzmittel voraus; fehlen sie, kann es entfallen und der Ausschluss nach "
+                    "§ 7 Abs. 1 S. 2 Nr. 2 SGB II greifen. Geprüft als bestehendes Recht.",
+                    uncertain=True,
+                )
+            )
+        return False, reasons, warnings
+    if status in _JOB_SEEKING_STATUSES:
+        right = "nur ein Aufenthaltsrecht zur Arbeitsuche"
+        code = "SGB2_EXCLUDED_JOB_SEEKING"
+    elif own:
+        right = "kein Aufenthaltsrecht"
+        code = "SGB2_EXCLUDED_NO_RIGHT_OF_RESIDENCE"
+    else:
+        right = (
+            "ein Aufenthaltsrecht nur als Familienangehörige einer Person ohne Aufenthaltsrecht "
+            "oder mit einem Aufenthaltsrecht allein zur Arbeitsuche"
+        )
+        code = "SGB2_EXCLUDED_FAMILY_OF_JOB_SEEKER"
+    rescued, since, f_reasons, f_warnings = _five_year_rule(facts, as_of, right)
+    reasons.extend(f_reasons)
+    warnings.extend(f_warnings)
+    if rescued is not False:
+        return None if rescued is None else False, reasons, warnings
+    reasons.append(
+        Reason(
+            code=code,
+            text_de=f"Ausgeschlossen, weil {right} besteht{since}; auch Sozialhilfe ist "
+            f"ausgeschlossen (nur Überbrückungsleistungen nach § 23 Abs. 3 SGB XII).",
+            legal_ref="§ 7 Abs. 1 S. 2 Nr. 2 SGB II",
+        )
+    )
+    return True, reasons, warnings
+
+
+def _five_year_rule(
+    facts: PersonFacts, as_of: date, right: str
+) -> tuple[bool | None, str, list[Reason], list[Warning]]:
+    """§ 7 (1) S. 4-5 SGB II: whether five years since registration lift the exclusion."""
+    if facts.freizuegigkeit_loss_established is True:
+        return False, " (Verlust der Freizügigkeit festgestellt, § 7 Abs. 1 S. 4 Hs. 2)", [], []
+    registered = facts.registered_since
+    if registered is None:
+        warning = Warning(
+            code="REGISTRATION_DATE_MISSING",
+            text_de="Datum der ersten Anmeldung bei der Meldebehörde fehlt: die Fünfjahresfrist "
+            "des § 7 Abs. 1 S. 4 SGB II beginnt mit ihr (S. 5), nicht mit der Einreise.",
+        )
+        entry = facts.entry_date
+        if entry is not None and as_of < _five_years_after(entry):
+            # the first registration cannot precede the entry, so five years are not reached
+            since = f" (fünf Jahre frühestens am {fmt(_five_years_after(entry))})"
+            return False, since, [], [warning]
+        return None, "", [], [warning]
+    five_years = _five_years_after(registered)
+    if as_of < five_years:
+        return False, f" (fünf Jahre seit der Anmeldung erst am {fmt(five_years)})", [], []
+    reason = Reason(
+        code="SGB2_FIVE_YEAR_RESIDENCE",
+        text_de=f"Trotz {right}: seit der Anmeldung bei der Meldebehörde am {fmt(registered)} "
+        f"mindestens fünf Jahre gewöhnlicher Aufenthalt in Deutschland, daher kein Ausschluss.",
+        legal_ref="§ 7 Abs. 1 S. 4 und 5 SGB II, BSG 20.09.2023 - B 4 AS 8/22 R",
+    )
+    warnings: list[Warning] = []
+    if facts.freizuegigkeit_loss_established is None:
         warnings.append(
             Warning(
-                code="RESIDENCE_STATUS_MISSING",
-                text_de="Aufenthaltsstatus fehlt: Ausschlüsse nach § 7 Abs. 1 S. 2 Nr. 2 und 3 SGB "
-                "II nicht "
-                "geprüft.",
+                code="FREIZUEGIGKEIT_LOSS_UNKNOWN",
+                text_de="Ob die Ausländerbehörde den Verlust der Freizügigkeit festgestellt hat "
+                "(§ 7 Abs. 1 S. 4 Hs. 2 SGB II), ist nicht angegeben; angenommen: nein.",
             )
         )
-    elif status in _JOB_SEEKING_STATUSES or status is ResidenceStatus.NONE:
-        # first day after five years of habitual residence
-        five_years = period_end(entry, EU_ACCESS_MONTHS) + ONE_DAY if entry is not None else None
-        right = (
-            "nur ein Aufenthaltsrecht zur Arbeitsuche"
-            if status in _JOB_SEEKING_STATUSES
-            else "kein Aufenthaltsrecht"
+    return True, "", [reason], warnings
+
+
+def foreigner_exclusions(
+    facts: PersonFacts, as_of: date, humanitarian: bool, non_erwerbsfaehig: bool = False
+) -> tuple[bool | None, bool | None, list[Reason], list[Warning]]:
+    """§ 7 (1) S. 2 Nr. 1 (first three months) and Nr. 2 (job seeking / no right), with S. 4."""
+    if facts.nationality is Nationality.GERMAN:
+        return False, False, [], []
+    if facts.nationality is None:
+        warning = Warning(
+            code="NATIONALITY_MISSING",
+            text_de="Staatsangehörigkeit fehlt: Leistungsausschlüsse für Ausländer sind nicht "
+            "geprüft.",
         )
-        if entry is not None and five_years is not None and as_of >= five_years:
-            nr2 = False
-            reasons.append(
-                Reason(
-                    code="SGB2_FIVE_YEAR_RESIDENCE",
-                    text_de=f"Trotz {right}: seit {fmt(entry)} mindestens fünf Jahre gewöhnlicher "
-                    f"Aufenthalt in Deutschland, daher kein Ausschluss.",
-                    legal_ref="§ 7 Abs. 1 S. 4 SGB II",
-                )
-            )
-        else:
-            nr2 = True
-            since = f" (fünf Jahre Aufenthalt erst am {fmt(five_years)})" if five_years else ""
-            reasons.append(
-                Reason(
-                    code="SGB2_EXCLUDED_JOB_SEEKING"
-                    if status in _JOB_SEEKING_STATUSES
-                    else "SGB2_EXCLUDED_NO_RIGHT_OF_RESIDENCE",
-                    text_de=f"Ausgeschlossen, weil {right} besteht{since}; auch Sozialhilfe ist "
-                    f"ausgeschlossen (nur Überbrückungsleistungen nach § 23 Abs. 3 SGB XII).",
-                    legal_ref="§ 7 Abs. 1 S. 2 Nr. 2 SGB II",
-                )
-            )
-            if entry is None:
-                warnings.append(
-                    Warning(
-                        code="ENTRY_DATE_MISSING",
-                        text_de="Einreisedatum fehlt: die Fünfjahresfrist (§ 7 Abs. 1 S. 4 SGB II) "
-                        "ist nicht geprüft.",
-                    )
-                )
-    else:
-        nr2 = False
-    return nr1, nr2, reasons, warnings
+        return None, None, [], [warning]
+    nr1, reasons, warnings = first_stay_step(facts, as_of, humanitarian, non_erwerbsfaehig)
+    nr2, reasons2, warnings2 = job_seeking_step(facts, as_of, humanitarian)
+    return nr1, nr2, reasons + reasons2, warnings + warnings2
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,23 +463,123 @@ def asylblg_exclusion_step(refugee: RefugeeAssessment, benefit: str) -> Reason |
     )
 
 
-def para_7_4_step(facts: PersonFacts, benefit: str) -> Reason | None:
-    """§ 7 (4) SGB II: old-age pension or a stay in an institution excludes (SGB XII instead)."""
-    if facts.receives_old_age_pension is True:
-        return Reason(
-            code="SGB2_EXCLUDED_OLD_AGE_PENSION",
-            text_de=f"Bezug einer Altersrente schließt {benefit} aus; bei Bedarf Sozialhilfe "
-            f"nach dem SGB XII.",
-            legal_ref="§ 7 Abs. 4 S. 1 SGB II",
+def old_age_pension_step(facts: PersonFacts, benefit: str) -> Reason | None:
+    """§ 7 (4) S. 1 SGB II: any old-age pension, Knappschaftsausgleichsleistung or the like.
+
+    Every kind counts (full or partial, early or standard, also foreign public old-age
+    pensions: BSG 16.05.2012 - B 4 AS 105/11 R).
+    """
+    if facts.receives_old_age_pension is not True:
+        return None
+    return Reason(
+        code="SGB2_EXCLUDED_OLD_AGE_PENSION",
+        text_de=f"Bezug einer Altersrente (jeder Art, auch Teil- oder vorgezogene Altersrente, "
+        f"Knappschaftsausgleichsleistung oder ähnliche öffentlich-rechtliche Leistung) schließt "
+        f"{benefit} aus; bei Bedarf Sozialhilfe nach dem SGB XII.",
+        legal_ref="§ 7 Abs. 4 S. 1 SGB II",
+    )
+
+
+def institution_step(
+    facts: PersonFacts, as_of: date, benefit: str
+) -> tuple[bool | None, list[Reason], list[Warning]]:
+    """§ 7 (4) S. 1-3 SGB II: accommodation in an institution excludes from the first day.
+
+    A stationäre Einrichtung is one whose provider takes overall responsibility for daily
+    life (BSG 05.06.2014 - B 4 AS 32/13 R); prison and every judicially ordered deprivation of
+    liberty count as one (S. 2), without the 15-hour exception (BSG 24.02.2011 - B 14 AS 81/09 R).
+    A hospital stay expected at admission to last under six months keeps SGB II (S. 3 Nr. 1;
+    BSG 12.11.2015 - B 14 AS 6/15 R), as does work of 15 hours a week or more (S. 3 Nr. 2).
+    """
+    kind = facts.institution
+    if kind is None:
+        return _legacy_inpatient(facts, benefit)
+    admitted = facts.institution_admission_date
+    if kind is InstitutionKind.NONE or (admitted is not None and as_of < admitted):
+        return False, [], []
+    since = f" seit dem {fmt(admitted)}" if admitted is not None else ""
+    if kind is InstitutionKind.DETENTION:
+        reason = Reason(
+            code="SGB2_EXCLUDED_DETENTION",
+            text_de=f"Aufenthalt in einer Einrichtung zum Vollzug richterlich angeordneter "
+            f"Freiheitsentziehung{since}: ab dem ersten Tag kein {benefit}, auch nicht bei "
+            f"Erwerbstätigkeit als Freigänger; bei Bedarf Sozialhilfe nach dem SGB XII.",
+            legal_ref="§ 7 Abs. 4 S. 2 SGB II, BSG 24.02.2011 - B 14 AS 81/09 R",
         )
+        return True, [reason], []
+    if kind is InstitutionKind.HOSPITAL:
+        expected_short = facts.hospital_stay_expected_under_6_months
+        if expected_short is True:
+            reason = Reason(
+                code="SGB2_HOSPITAL_UNDER_6_MONTHS",
+                text_de=f"Krankenhausaufenthalt{since}, bei der Aufnahme voraussichtlich kürzer "
+                f"als sechs Monate: kein Ausschluss.",
+                legal_ref="§ 7 Abs. 4 S. 3 Nr. 1 SGB II, BSG 12.11.2015 - B 14 AS 6/15 R",
+            )
+            return False, [reason], []
+        if expected_short is None:
+            warning = Warning(
+                code="HOSPITAL_PROGNOSIS_MISSING",
+                text_de="Krankenhausaufenthalt ohne Prognose bei der Aufnahme: ob er "
+                "voraussichtlich kürzer als sechs Monate dauert (§ 7 Abs. 4 S. 3 Nr. 1 SGB II), "
+                "ist offen.",
+            )
+            return None, [], [warning]
+    hours = facts.weekly_work_hours
+    if hours is not None and hours >= INSTITUTION_WORK_HOURS:
+        reason = Reason(
+            code="SGB2_INSTITUTION_WORK_15H",
+            text_de=f"Stationär untergebracht{since}, aber {hours} Stunden wöchentlich unter den "
+            f"üblichen Bedingungen des allgemeinen Arbeitsmarktes erwerbstätig: kein Ausschluss.",
+            legal_ref="§ 7 Abs. 4 S. 3 Nr. 2 SGB II",
+        )
+        return False, [reason], []
+    warnings: list[Warning] = []
+    if hours is None:
+        warnings.append(
+            Warning(
+                code="WEEKLY_WORK_HOURS_MISSING",
+                text_de="Wochenarbeitszeit fehlt: die Ausnahme für mindestens 15 Stunden "
+                "Erwerbstätigkeit (§ 7 Abs. 4 S. 3 Nr. 2 SGB II) ist nicht geprüft.",
+            )
+        )
+    if kind is InstitutionKind.HOSPITAL:
+        code = "SGB2_EXCLUDED_HOSPITAL"
+        what = "Krankenhausaufenthalt, bei der Aufnahme voraussichtlich sechs Monate oder länger"
+        ref = "§ 7 Abs. 4 S. 1 und 3 Nr. 1 SGB II, BSG 06.09.2007 - B 14/7b AS 60/06 R"
+    else:
+        code = "SGB2_EXCLUDED_INSTITUTION"
+        what = "Unterbringung in einer stationären Einrichtung"
+        ref = "§ 7 Abs. 4 S. 1 SGB II, BSG 05.06.2014 - B 4 AS 32/13 R"
+    reason = Reason(
+        code=code,
+        text_de=f"{what}{since}: ab dem ersten Tag kein {benefit}; bei Bedarf Sozialhilfe nach "
+        f"dem SGB XII.",
+        legal_ref=ref,
+    )
+    return True, [reason], warnings
+
+
+def _legacy_inpatient(
+    facts: PersonFacts, benefit: str
+) -> tuple[bool | None, list[Reason], list[Warning]]:
     if facts.inpatient_over_6_months is True:
-        return Reason(
+        reason = Reason(
             code="SGB2_EXCLUDED_INPATIENT",
             text_de="Voraussichtlich mehr als sechs Monate in einer stationären Einrichtung: "
             f"kein {benefit}; bei Bedarf Sozialhilfe nach dem SGB XII.",
             legal_ref="§ 7 Abs. 4 S. 1 und 3 SGB II",
         )
-    return None
+        return True, [reason], []
+    if facts.inpatient_over_6_months is False:
+        warning = Warning(
+            code="INSTITUTION_LEGACY_FACT",
+            text_de="Nur 'nicht länger als sechs Monate stationär' angegeben: eine stationäre "
+            "Einrichtung schließt ab dem ersten Tag aus (§ 7 Abs. 4 S. 1 SGB II); die Art der "
+            "Unterbringung (institution) fehlt.",
+        )
+        return False, [], [warning]
+    return False, [], []
 
 
 def non_erwerbsfaehig_step(
@@ -478,11 +707,17 @@ def assess_sgb2(
     trail.add(warnings=e_warnings)
     residence, r_warnings = habitual_residence_step(facts)
     trail.add(warnings=r_warnings)
-    nr1, nr2, f_reasons, f_warnings = foreigner_exclusions(facts, as_of, refugee.humanitarian)
+    non_erwerbsfaehig = erw is False or age.under_15
+    nr1, nr2, f_reasons, f_warnings = foreigner_exclusions(
+        facts, as_of, refugee.humanitarian, non_erwerbsfaehig
+    )
     trail.add(f_reasons, f_warnings)
 
+    institution, i_reasons, i_warnings = institution_step(facts, as_of, ruleset.sgb2_benefit_name)
+    trail.add(i_reasons, i_warnings)
+
     outcome, excluded_foreigner = _outcome(
-        facts, age, hilfe, erw, residence, nr1, nr2, refugee, ruleset, trail
+        facts, age, hilfe, erw, residence, nr1, nr2, institution, refugee, ruleset, trail
     )
     return Sgb2Assessment(
         outcome,
@@ -502,6 +737,7 @@ def _outcome(
     residence: bool | None,
     nr1: bool | None,
     nr2: bool | None,
+    institution: bool | None,
     refugee: RefugeeAssessment,
     ruleset: RuleSet,
     trail: _Trail,
@@ -514,9 +750,11 @@ def _outcome(
         return Sgb2Outcome.ASYLBLG, False
     if nr1 is True or nr2 is True:
         return Sgb2Outcome.NONE, True
-    para_7_4 = para_7_4_step(facts, benefit)
-    if para_7_4 is not None:
-        trail.add([para_7_4])
+    pension = old_age_pension_step(facts, benefit)
+    if pension is not None:
+        trail.add([pension])
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+    if institution is True:
         return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
     if age.over_limit:
         return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
@@ -529,6 +767,8 @@ def _outcome(
     if hilfe is False:
         return Sgb2Outcome.NONE, False
     unknown = unknown_conditions(age, erw, hilfe, residence, refugee, nr1, nr2)
+    if institution is None:
+        unknown.append("Unterbringung (§ 7 Abs. 4)")
     if unknown:
         trail.add(
             warnings=[

@@ -29,16 +29,32 @@ ResidenceStatusCode = Literal[
     "AUFENTHG_25_2_FLUECHTLING",
     "AUFENTHG_25_2_SUBSIDIAER",
     "AUFENTHG_25_3_ABSCHIEBUNGSVERBOT",
+    "AUFENTHG_22",
+    "AUFENTHG_23_1",
+    "AUFENTHG_23_2",
+    "AUFENTHG_23_4",
+    "AUFENTHG_23A",
+    "AUFENTHG_25_4_S2",
+    "AUFENTHG_25A",
+    "AUFENTHG_25B",
+    "AUFENTHG_26_4",
+    "AUFENTHG_104C",
+    "AUFENTHG_28_FAMILY_GERMAN",
     "UKRAINE_24",
     "EU_WORKER",
     "EU_JOB_SEEKER",
     "EU_PERMANENT_RESIDENCE",
+    "EU_SELF_EMPLOYED",
+    "EU_RETAINED_WORKER",
+    "EU_FAMILY_MEMBER",
+    "EU_NOT_ECONOMICALLY_ACTIVE",
     "SETTLEMENT_PERMIT",
     "RESIDENCE_PERMIT_EMPLOYMENT",
     "RESIDENCE_PERMIT_FAMILY",
     "RESIDENCE_PERMIT_JOB_SEARCH",
     "NONE",
 ]
+InstitutionKind = Literal["NONE", "STATIONARY", "HOSPITAL", "DETENTION"]
 SperrzeitKind = Literal[
     "QUIT_JOB",
     "REFUSAL",
@@ -111,6 +127,10 @@ class EligibilityFactsV1(_Facts):
     birth_date: RangedDate | None = None
     nationality: Nationality | None = None
     entry_date: RangedDate | None = None
+    registered_since: RangedDate | None = None
+    family_member_of_german: bool | None = None
+    family_member_of_job_seeker: bool | None = None
+    freizuegigkeit_loss_established: bool | None = None
     residence_status: str | None = Field(default=None, max_length=60)
     asylum_decision: AsylumDecisionV1 | None = None
     ukraine_24_first_granted_date: RangedDate | None = None
@@ -123,6 +143,10 @@ class EligibilityFactsV1(_Facts):
     habitual_residence_de: bool | None = None
     receives_old_age_pension: bool | None = None
     inpatient_over_6_months: bool | None = None
+    institution: InstitutionKind | None = None
+    institution_admission_date: RangedDate | None = None
+    hospital_stay_expected_under_6_months: bool | None = None
+    weekly_work_hours: Decimal | None = Field(default=None, ge=0, le=168)
     training_bafoeg_eligible: bool | None = None
     lives_with_erwerbsfaehig_person: bool | None = None
     alg1: Alg1HistoryV1 | None = None

@@ -108,36 +108,62 @@ class TestStatusTable:
 
 class TestAsylumDecision:
     @pytest.mark.parametrize(
-        ("decided", "served", "as_of", "domain"),
+        ("decided", "served", "as_of", "domain", "start"),
         [
             pytest.param(
-                date(2026, 3, 25), None, date(2026, 3, 31), LegalDomain.ASYLBLG, id="m-end"
+                date(2026, 3, 25),
+                None,
+                date(2026, 3, 31),
+                LegalDomain.ASYLBLG,
+                date(2026, 4, 1),
+                id="m-end",
             ),
             pytest.param(
-                date(2026, 3, 25), None, date(2026, 4, 1), LegalDomain.SGB_II, id="next-1st"
+                date(2026, 3, 25),
+                None,
+                date(2026, 4, 1),
+                LegalDomain.SGB_II,
+                date(2026, 4, 1),
+                id="next-1st",
             ),
-            # Art. 16a: the month of the decision counts, not a later service
+            # no special month-of-recognition rule any more: the configured date counts
             pytest.param(
                 date(2026, 3, 25),
                 date(2026, 4, 2),
                 date(2026, 4, 1),
-                LegalDomain.SGB_II,
+                LegalDomain.ASYLBLG,
+                date(2026, 5, 1),
                 id="served",
             ),
-            pytest.param(date(2024, 2, 29), None, date(2024, 3, 1), LegalDomain.SGB_II, id="leap"),
+            pytest.param(
+                date(2024, 2, 29),
+                None,
+                date(2024, 3, 1),
+                LegalDomain.SGB_II,
+                date(2024, 3, 1),
+                id="leap",
+            ),
         ],
     )
     def test_art_16a(
-        self, decided: date, served: date | None, as_of: date, domain: LegalDomain
+        self,
+        decided: date,
+        served: date | None,
+        as_of: date,
+        domain: LegalDomain,
+        start: date,
     ) -> None:
+        """Art. 16a GG is no longer special (§ 1 (3) AsylbLG as domain.md re-read it), flagged."""
         decision_facts = AsylumDecision(AsylumDecisionKind.ASYL_16A, decided, served)
         person = make_refugee(
             residence_status=ResidenceStatus.AUFENTHALTSGESTATTUNG, asylum_decision=decision_facts
         )
         decision = evaluate(person, as_of)
         assert decision.legal_domain is domain
-        assert decision.key_dates.sgb2_start_date == date(decided.year, decided.month + 1, 1)
-        assert "REFUGEE_PROTECTION_START_UNSURE" not in decision.warning_codes
+        assert decision.key_dates.sgb2_start_date == start
+        removed = [w for w in decision.warnings if w.code == "ASYLBLG_16A_RULE_REMOVED_UNSURE"]
+        assert len(removed) == 1
+        assert removed[0].uncertain
 
     @pytest.mark.parametrize(
         ("rule", "asylblg_end"),

@@ -385,7 +385,13 @@ class TestForeigners:
         domain: LegalDomain,
         code: str,
     ) -> None:
-        person = make_person(nationality=nationality, residence_status=status, entry_date=entry)
+        # registered with the Meldebehörde on the day of entry (§ 7 (1) S. 5 SGB II)
+        person = make_person(
+            nationality=nationality,
+            residence_status=status,
+            entry_date=entry,
+            registered_since=entry,
+        )
         decision = evaluate(person, as_of)
         assert decision.legal_domain is domain
         assert code in decision.reason_codes

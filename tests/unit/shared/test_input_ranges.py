@@ -33,6 +33,7 @@ FACTS: dict[str, Any] = {
     "birth_date": "1994-03-02",
     "nationality": "THIRD_COUNTRY",
     "entry_date": "2024-09-10",
+    "registered_since": "2024-09-12",
     "residence_status": "AUFENTHALTSGESTATTUNG",
     "asylum_decision": {
         "type": "ASYL_16A",
@@ -45,6 +46,8 @@ FACTS: dict[str, Any] = {
     "sgb2_approval_end_date": "2026-12-31",
     "deportation_suspended_date": "2025-01-15",
     "erwerbsfaehig": True,
+    "institution": "HOSPITAL",
+    "institution_admission_date": "2026-03-02",
     "alg1": {
         "claim_start_date": "2025-02-01",
         "insured_months_30": 30,
@@ -192,7 +195,7 @@ class TestAcceptedFactsNeverPoisonTheEngine:
     @settings(max_examples=300, deadline=None)
     @given(
         days=st.lists(
-            st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE), min_size=15, max_size=15
+            st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE), min_size=17, max_size=17
         ),
         as_of=st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE),
     )
