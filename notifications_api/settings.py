@@ -16,7 +16,9 @@ class WebhookSettings(BaseModel):
     # Delay after the 1st, 2nd, ... failed attempt; the last value repeats.
     BACKOFF_SCHEDULE_SECONDS: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0)
     WORKER_ENABLED: bool = True
-    WORKER_INTERVAL_SECONDS: float = Field(default=1.0, gt=0)
+    # The fallback poll: a stored or requeued delivery wakes the worker (NOTIFY across
+    # processes) and a retry is attempted when due, so this only covers a lost wake-up.
+    WORKER_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     WORKER_BATCH_SIZE: int = Field(default=20, ge=1, le=500)
     # A claimed delivery stays locked this long; it must outlast one HTTP attempt.
     CLAIM_SECONDS: float = Field(default=60.0, gt=0)

@@ -85,10 +85,14 @@ class ConsumerSettings(BaseModel):
     # Off by default like ENABLE_IDEMPOTENCE: the embedded dev broker never expires a static
     # member that went away, so its partitions would stay with it. On for Apache Kafka.
     STATIC_MEMBERSHIP: bool = False
-    # How long the broker may hold a fetch open waiting for new records. Apache Kafka
-    # answers as soon as a record arrives; a broker that waits out the whole time before
-    # answering makes this the floor of every hop (aiokafka's default is 500 ms).
+    # How long the broker may hold a fetch open waiting for records, while records flow.
+    # The broker answers as soon as a record arrives, but a partition whose records are
+    # being handled is fetched again only after the fetch in flight returns, so this is a
+    # floor per hop under load (aiokafka's default, 500 ms, made it 0.36 s p50 on Tansu
+    # with 3 partitions; 10 ms, 4 ms). When nothing came for a poll, the consumer switches
+    # to IDLE_FETCH_MAX_WAIT_MS: no added latency, and a few requests a second, not 100.
     FETCH_MAX_WAIT_MS: int = Field(default=10, ge=1, le=500)
+    IDLE_FETCH_MAX_WAIT_MS: int = Field(default=500, ge=1, le=5000)
     # 6 s is Apache Kafka's default group.min.session.timeout.ms.
     SESSION_TIMEOUT_MS: int = 6000
     HEARTBEAT_INTERVAL_MS: int = 2000

@@ -19,7 +19,7 @@ from shared.events.envelope import Envelope
 from shared.events.registry import UnknownEventType, decode, dlq_topic
 from shared.logging import get_logger
 from shared.messaging.faults import backoff_delay, is_infrastructure_error
-from shared.messaging.kafka import make_consumer
+from shared.messaging.kafka import make_consumer, set_fetch_max_wait
 from shared.messaging.port import Publisher
 from shared.metrics import EVENTS_CONSUMED
 from shared.settings import ConsumerSettings, KafkaSettings
@@ -151,8 +151,18 @@ class ConsumerRunner:
                 _instance_ids_in_use.discard(self.instance_id)
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        busy = False
+        set_fetch_max_wait(consumer, self._settings.IDLE_FETCH_MAX_WAIT_MS)
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=100)
+            if any(batches.values()) != busy:
+                busy = not busy
+                set_fetch_max_wait(
+                    consumer,
+                    self._settings.FETCH_MAX_WAIT_MS
+                    if busy
+                    else self._settings.IDLE_FETCH_MAX_WAIT_MS,
+                )
             if consumer.assignment():
                 self.assigned.set()
                 if self.blocked is not None and self.blocked.reason == "broker":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -125,6 +126,22 @@ def make_consumer(
         heartbeat_interval_ms=heartbeat_interval_ms,
         fetch_max_wait_ms=fetch_max_wait_ms,
     )
+
+
+def set_fetch_max_wait(consumer: AIOKafkaConsumer, milliseconds: int) -> bool:
+    """Change how long the broker may hold the consumer's next fetches; False if unsupported.
+
+    aiokafka has one fetch in flight per broker, and it leaves out partitions whose records
+    are still being handled: their next fetch waits for that one to come back, up to its
+    max wait. A busy consumer therefore wants a short wait; an idle one a long wait, which
+    costs no latency (the broker answers at once when a record arrives) and far fewer
+    requests. aiokafka reads the value for every request but offers no setter.
+    """
+    fetcher: Any = getattr(consumer, "_fetcher", None)
+    if fetcher is None or not hasattr(fetcher, "_fetch_max_wait_ms"):
+        return False
+    fetcher._fetch_max_wait_ms = milliseconds
+    return True
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[str]:

@@ -19,15 +19,10 @@ class PublishedRecord:
 
 @dataclass
 class InMemoryPublisher:
-    """Acknowledges every publish at once, or fails while `down` is set.
-
-    `fail_keys` makes the acknowledgement of each record with one of those keys fail
-    (the record is not kept), as a broker rejecting one batch of a pipeline would.
-    """
+    """Acknowledges every publish at once, or fails while `down` is set."""
 
     records: list[PublishedRecord] = field(default_factory=list)
     down: bool = False
-    fail_keys: set[bytes] = field(default_factory=set)
 
     async def start(self) -> None:
         """Nothing to connect."""
@@ -49,12 +44,9 @@ class InMemoryPublisher:
         """Queue the record; the returned future holds its acknowledgement."""
         if self.down:
             raise ConnectionError("in-memory broker is down")
+        self.records.append(PublishedRecord(topic, key, value, tuple(headers)))
         ack: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        if key in self.fail_keys:
-            ack.set_exception(ConnectionError("in-memory broker rejected the record"))
-        else:
-            self.records.append(PublishedRecord(topic, key, value, tuple(headers)))
-            ack.set_result(None)
+        ack.set_result(None)
         return ack
 
     async def ping(self) -> bool:

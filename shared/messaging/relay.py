@@ -84,7 +84,7 @@ class OutboxRelay:
                         was_holder = True
                         log.info("outbox.relay.active", service=self._service)
                     self.signal.clear()
-                    sent, failed = await self.drain_once()
+                    sent, failed = await self._drain()
                     if failed:
                         failures += 1
                         await self._wait_signal(self._retry_delay(failures))
@@ -164,6 +164,10 @@ class OutboxRelay:
         """
         if not await self.lock.acquire():
             return 0, True
+        return await self._drain()
+
+    async def _drain(self) -> tuple[int, bool]:
+        """`drain_once` for a holder that has just checked its lock."""
         async with self._sessions() as session:
             rows = (
                 await session.execute(

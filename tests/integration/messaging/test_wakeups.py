@@ -22,7 +22,7 @@ from services.postgres import FAST_SETTINGS, EmbeddedPostgres
 from shared.db.notify import OUTBOX_CHANNEL, NotifyListener
 from shared.db.session import create_engine, create_session_factory
 from shared.db.uow import UnitOfWork
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, make_consumer, set_fetch_max_wait
 from shared.messaging.memory import InMemoryPublisher
 from shared.messaging.relay import OutboxRelay
 from shared.settings import DatabaseSettings, RelaySettings
@@ -250,3 +250,22 @@ class TestPipelinedRelayOrder:
         for case in cases:
             expected = [e.model_dump_json().encode() for e in events if e.subject == str(case)]
             assert [v for v in got if v in set(expected)] == expected
+
+
+class TestFetchWait:
+    async def test_the_consumer_can_switch_its_fetch_wait_on_this_aiokafka(
+        self, broker: BrokerHandle
+    ) -> None:
+        consumer = make_consumer(
+            broker.kafka_settings(),
+            ["transition.upcoming"],
+            f"fetch-wait-{uuid.uuid4().hex[:8]}",
+            "fetch-wait",
+            fetch_max_wait_ms=10,
+        )
+        await consumer.start()
+        try:
+            # Without it an idle consumer would keep asking the broker 100 times a second.
+            assert set_fetch_max_wait(consumer, 500) is True
+        finally:
+            await consumer.stop()
