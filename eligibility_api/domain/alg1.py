@@ -422,7 +422,10 @@ def remaining_entitlement(
     if prev is None or prev.remaining_days <= 0:
         return Step(duration_days)
     cap_days = age_maximum_months(age) * DAYS_PER_MONTH
-    if start > period_end(prev.start_date, 12 * RESTANSPRUCH_YEARS):
+    # The arising of a claim is an event (§ 26 (1) SGB X, § 187 (1) BGB): the five years start
+    # the next day and end with the day of the same date (§ 188 (2) BGB), as for § 161 (2).
+    last_day = add_months(prev.start_date, 12 * RESTANSPRUCH_YEARS)
+    if start > last_day:
         lapsed = Reason(
             code="ALG1_REMAINING_ENTITLEMENT_LAPSED",
             text_de=f"Der Restanspruch aus dem Anspruch vom {fmt(prev.start_date)} wird nicht "
@@ -440,7 +443,16 @@ def remaining_entitlement(
         f"das Alter {cap_days} Tage); Anspruchsdauer jetzt {total} Tage.",
         legal_ref="§ 147 Abs. 4 SGB III",
     )
-    return Step(total, reasons=(reason,))
+    if start < last_day:
+        return Step(total, reasons=(reason,))
+    boundary = Warning(
+        code="ALG1_REMAINING_ENTITLEMENT_BOUNDARY_UNSURE",
+        text_de=f"Der neue Anspruch entsteht am letzten Tag der Fünfjahresfrist ({fmt(last_day)}): "
+        "angerechnet nach §§ 187 Abs. 1, 188 Abs. 2 BGB (Frist beginnt am Tag nach der Entstehung "
+        "des erloschenen Anspruchs); die BA-Weisung dazu ist nicht geprüft.",
+        uncertain=True,
+    )
+    return Step(total, reasons=(reason,), warnings=(boundary,))
 
 
 def partial_alg_reduction(partial_days: int) -> Step[int]:

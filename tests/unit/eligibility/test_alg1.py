@@ -167,8 +167,12 @@ class TestRemainingEntitlement:
             pytest.param(
                 BORN_1995, 12, date(2025, 2, 28), date(2020, 3, 1), 100, 280, id="4y-364d-added"
             ),
+            # § 187 (1), § 188 (2) BGB: the five years end with 1 Mar 2025, the day of the same date
             pytest.param(
-                BORN_1995, 12, date(2025, 3, 1), date(2020, 3, 1), 100, 180, id="5y-elapsed"
+                BORN_1995, 12, date(2025, 3, 1), date(2020, 3, 1), 100, 280, id="5y-last-day"
+            ),
+            pytest.param(
+                BORN_1995, 12, date(2025, 3, 2), date(2020, 3, 1), 100, 180, id="5y-elapsed"
             ),
             pytest.param(
                 BORN_1995, 24, date(2025, 3, 1), date(2022, 3, 1), 200, 360, id="capped-360-u50"
@@ -190,6 +194,8 @@ class TestRemainingEntitlement:
         prev_days: int,
         days: int,
     ) -> None:
+        """§ 147 (4) SGB III: the rest of a claim that arose less than five years before is
+        added, up to the maximum for the age."""
         facts = Alg1Facts(
             claim, insured, insured, previous_claim=PreviousClaim(prev_start, prev_days)
         )
