@@ -211,29 +211,43 @@ class StepResult:
 
 
 class ConnectionPool:
-    """Keep-alive connections to one base URL, at most `limit` open."""
+    """Keep-alive connections to one base URL, at most `limit` open.
 
-    def __init__(self, base_url: str, limit: int) -> None:
+    A connection idle for longer than `max_idle` is closed instead of reused: uvicorn closes
+    idle connections after its keep-alive timeout (5 s), and a request written into one that
+    is closing would fail without reaching the app.
+    """
+
+    def __init__(self, base_url: str, limit: int, max_idle: float = 2.0) -> None:
         self._base_url = base_url
-        self._idle: list[Connection] = []
+        self._idle: list[tuple[Connection, float]] = []
         self._slots = asyncio.Semaphore(limit)
+        self._max_idle = max_idle
+
+    async def _take(self) -> Connection:
+        while self._idle:
+            connection, since = self._idle.pop()
+            if time.monotonic() - since < self._max_idle:
+                return connection
+            await connection.close()
+        return await Connection.open(self._base_url)
 
     async def exchange(self, request: bytes, timeout: float) -> Answer:
         """Send on an idle (or new) connection; a failed connection is dropped."""
         async with self._slots:
-            connection = self._idle.pop() if self._idle else await Connection.open(self._base_url)
+            connection = await self._take()
             try:
                 answer = await asyncio.wait_for(connection.exchange(request), timeout)
             except BaseException:
                 await connection.close()
                 raise
-            self._idle.append(connection)
+            self._idle.append((connection, time.monotonic()))
             return answer
 
     async def close(self) -> None:
         """Close every idle connection."""
         while self._idle:
-            await self._idle.pop().close()
+            await self._idle.pop()[0].close()
 
 
 async def offer_handovers(

@@ -76,7 +76,6 @@ class Plan:
     rates: tuple[float, ...]
     idle_seconds: float
     documents: int
-    all_rates: bool
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Plan:
@@ -93,7 +92,6 @@ class Plan:
             rates=tuple(args.rates or RATES),
             idle_seconds=3.0 if quick else 10.0,
             documents=args.documents,
-            all_rates=bool(args.all_rates),
         )
 
 
@@ -481,8 +479,6 @@ async def open_loop(stack: RunningStack, plan: Plan) -> list[StepResult]:
                 blocked = f"the {rate:.0f}/s step did not drain within {DRAIN_LIMIT_SECONDS:.0f}s"
             elif (await wait_quiet(stack, 60))[1]:
                 blocked = f"backlog of the {rate:.0f}/s step left after 60s"
-            elif not step.sustainable and not plan.all_rates:
-                blocked = f"{rate:.0f}/s was not sustainable (--all-rates runs it anyway)"
         if sink.bad_signatures:
             say(f"receiver: {sink.bad_signatures} webhook(s) with a bad signature")
     finally:
@@ -525,15 +521,18 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         {"target": name, "measured": f"{value:.3f} x hello", "met": value >= goal}
         for name, value, goal in rows
     ]
+    latency_target = "POST -> webhook at 50/s: p50 <= 60 ms, p99 <= 250 ms"
     if at_50 is not None and at_50["latency_ms"]:
         p50, p99 = at_50["latency_ms"]["p50"], at_50["latency_ms"]["p99"]
         out.append(
             {
-                "target": "POST -> webhook at 50/s: p50 <= 60 ms, p99 <= 250 ms",
+                "target": latency_target,
                 "measured": f"p50 {_ms(p50)}, p99 {_ms(p99)}",
                 "met": p50 <= 60 and p99 <= 250,
             }
         )
+    else:
+        out.append({"target": latency_target, "measured": "not offered", "met": False})
     out.append(
         {
             "target": "sustainable rate >= 100 handovers/s",
@@ -614,11 +613,6 @@ def parser() -> argparse.ArgumentParser:
         help="embedded Tansu, or the local 3-broker Apache Kafka (default from TEST_BROKER)",
     )
     root.add_argument("--rates", type=float, nargs="+", help="open-loop rates per second")
-    root.add_argument(
-        "--all-rates",
-        action="store_true",
-        help="offer every rate; by default a rate above an unsustainable one is skipped",
-    )
     root.add_argument("--step-seconds", type=float, help="seconds per open-loop rate (30)")
     root.add_argument("--concurrency", type=int, default=16, help="closed-loop connections")
     root.add_argument(
