@@ -687,6 +687,39 @@ def _trust_protection(birth_date: date) -> tuple[Warning, ...]:
     )
 
 
+def lifetime_cut(end_date: date | None, start: date) -> Step[date | None]:
+    """§ 161 (2) SGB III: no claim four years after it arose; Ruhen does not move the period."""
+    # The arising is an event (§ 187 (1) BGB): the period ends with the day of the same date.
+    lifetime_end = add_months(start, CLAIM_LIFETIME_MONTHS)
+    if end_date is not None and end_date <= lifetime_end:
+        return Step(end_date)
+    reason = Reason(
+        code="ALG1_CLAIM_LIFETIME_ENDED",
+        text_de=f"Der Anspruch vom {fmt(start)} kann nach dem {fmt(lifetime_end)} nicht "
+        "mehr geltend gemacht werden: seit seiner Entstehung sind vier Jahre verstrichen; "
+        "Ruhen verschiebt die Frist nicht.",
+        legal_ref="§ 161 Abs. 2 SGB III",
+    )
+    return Step(lifetime_end, reasons=(reason,))
+
+
+def age_limit_cut(
+    end_date: date | None, limit: date | None, birth_date: date | None
+) -> Step[date | None]:
+    """§ 136 (2) SGB III: the claim ends with the month of the Regelaltersgrenze."""
+    if limit is None or birth_date is None or (end_date is not None and end_date <= limit):
+        return Step(end_date)
+    reason = Reason(
+        code="ALG1_AGE_LIMIT",
+        text_de=f"Arbeitslosengeld längstens bis zum {fmt(limit)}: in diesem Monat "
+        f"wird die Regelaltersgrenze "
+        f"({_years_months(regelaltersgrenze_months(birth_date.year))}) erreicht; "
+        "ab dem Folgemonat besteht kein Anspruch, der Restanspruch verfällt.",
+        legal_ref="§ 136 Abs. 2 SGB III, § 235 Abs. 2 SGB VI",
+    )
+    return Step(limit, reasons=(reason,), warnings=_trust_protection(birth_date))
+
+
 def end_date_of(
     fc: Forecast,
     walk_days: int,
@@ -697,52 +730,24 @@ def end_date_of(
     birth_date: date | None,
 ) -> Step[date | None]:
     """Last day with ALG I: the forecast end, cut by a § 161 expiry or the § 136 (2) age limit."""
+    trail = Trail()
     end_date = fc.end_date
-    # The expiry cuts a claim that still has days to pay; a claim reduced to zero days has no
-    # end date, and giving it the expiry date would outlast a claim with days left.
-    if expired is not None and walk_days > 0 and (end_date is None or expired < end_date):
-        end_date = expired
-    reasons: list[Reason] = []
-    warnings: list[Warning] = []
-    lifetime_end = add_months(start, CLAIM_LIFETIME_MONTHS)
-    if walk_days > 0 and (end_date is None or lifetime_end < end_date):
-        end_date = lifetime_end
-        reasons.append(
-            Reason(
-                code="ALG1_CLAIM_LIFETIME_ENDED",
-                text_de=f"Der Anspruch vom {fmt(start)} kann nach dem {fmt(lifetime_end)} nicht "
-                "mehr geltend gemacht werden: seit seiner Entstehung sind vier Jahre verstrichen; "
-                "Ruhen verschiebt die Frist nicht.",
-                legal_ref="§ 161 Abs. 2 SGB III",
-            )
-        )
-    if (
-        limit is not None
-        and birth_date is not None
-        and walk_days > 0
-        and (end_date is None or limit < end_date)
-    ):
-        end_date = limit
-        reasons.append(
-            Reason(
-                code="ALG1_AGE_LIMIT",
-                text_de=f"Arbeitslosengeld längstens bis zum {fmt(limit)}: in diesem Monat "
-                f"wird die Regelaltersgrenze "
-                f"({_years_months(regelaltersgrenze_months(birth_date.year))}) erreicht; "
-                "ab dem Folgemonat besteht kein Anspruch, der Restanspruch verfällt.",
-                legal_ref="§ 136 Abs. 2 SGB III, § 235 Abs. 2 SGB VI",
-            )
-        )
-        warnings.extend(_trust_protection(birth_date))
+    # A claim reduced to zero days has no end date: no cut may give it one, since it would
+    # outlast a claim with days left.
+    if walk_days > 0:
+        if expired is not None and (end_date is None or expired < end_date):
+            end_date = expired
+        end_date = trail.take(lifetime_cut(end_date, start))
+        end_date = trail.take(age_limit_cut(end_date, limit, birth_date))
     if end_date is None and walk_days > 0:
-        warnings.append(
+        trail.warnings.append(
             Warning(
                 code="ALG1_END_DATE_UNKNOWN",
                 text_de="Das Ende des Arbeitslosengeldes ist nicht berechenbar.",
             )
         )
     elif end_date is not None:
-        reasons.append(
+        trail.reasons.append(
             Reason(
                 code="ALG1_END_DATE",
                 text_de=f"Voraussichtlich letzter Tag mit Arbeitslosengeld: {fmt(end_date)} "
@@ -751,7 +756,7 @@ def end_date_of(
             )
         )
     if fc.split_month and end_date is not None:
-        warnings.append(
+        trail.warnings.append(
             Warning(
                 code="ALG1_PARTIAL_MONTH_UNSURE",
                 text_de="Teilmonate (Beginn in der Monatsmitte, Ruhen oder Weiterbildung im Monat) "
@@ -760,7 +765,7 @@ def end_date_of(
                 uncertain=True,
             )
         )
-    return Step(end_date, reasons=tuple(reasons), warnings=tuple(warnings))
+    return Step(end_date, tuple(trail.reasons), tuple(trail.warnings))
 
 
 def remaining_on(as_of: date, end_date: date | None, fc: Forecast) -> int | None:
@@ -779,7 +784,11 @@ def compute_alg1(
     ruleset: RuleSet,
     config: RuleConfig,
 ) -> Alg1Result:
-    """Compute qualifying period, entitlement, forecast end and remaining days of an ALG I claim."""
+    """Compute qualifying period, entitlement, forecast end and remaining days of an ALG I claim.
+
+    `ruleset` is the version in force on `as_of`; the ALG I rules that changed within a version
+    (§ 148 (2) S. 3 and (3) SGB III from 1 Jul 2023) are dated by the day they apply to.
+    """
     start = alg1.claim_start_date
     if start is None:
         missing = Warning(
