@@ -109,11 +109,12 @@ def create_app(
     worker; "worker" runs those with health and metrics only; "serve" does both.
     """
     config = settings or NotificationsSettings()
-    # The delivery worker runs under a lock and records a batch of sends in parallel.
+    # The delivery worker runs without a lock (claims skip locked rows): one connection for
+    # its claim and one per send of a batch, recorded in parallel.
     pool = worker_pool_size(
         consumer_groups=len(CONSUMER_GROUPS),
-        locked_jobs=1,
-        concurrent_work=config.WEBHOOKS.WORKER_BATCH_SIZE,
+        locked_jobs=0,
+        concurrent_work=1 + config.WEBHOOKS.WORKER_BATCH_SIZE,
     )
     config = settings_for_mode(config, mode, worker_pool=pool)
     deliver = config.WEBHOOKS.WORKER_ENABLED and mode != "api"

@@ -37,7 +37,8 @@ def worker_pool_size(*, consumer_groups: int, locked_jobs: int, concurrent_work:
     The relay holds its advisory lock on a connection of its own and publishes over a second
     one; housekeeping and the readiness check take one each; every consumer group handles one
     message at a time; a job under an advisory lock holds the lock's connection and one for
-    its run; `concurrent_work` counts what a job does in parallel (webhook sends of a batch).
+    its run; `concurrent_work` counts the connections of the other jobs (the webhook delivery
+    worker: its claim and the sends of a batch). LISTEN connections are outside the pool.
     """
     return 2 + 1 + 1 + consumer_groups + 2 * locked_jobs + concurrent_work
 
