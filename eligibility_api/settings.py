@@ -23,9 +23,10 @@ class EligibilitySettings(ServiceSettings):
     SCHEDULER_ENABLED: bool = True
     SCHEDULER_INTERVAL_SECONDS: float = 30
     SCHEDULER_BATCH_SIZE: int = 200
-    # Which date ends AsylbLG after refugee/subsidiary protection (domain.md §1.3: UNSURE, so
-    # configurable); the SGB II start is the first day of the following month.
-    PROTECTION_START_RULE: ProtectionStartRule = ProtectionStartRule.SERVICE_MONTH_END
+    # Which date ends AsylbLG after refugee/subsidiary protection: by default the statute's
+    # reading (§ 1 (3) AsylbLG with § 67 (1) AsylG, finality or an earlier title); the others
+    # stay configurable and flagged. The SGB II start is the first day of the following month.
+    PROTECTION_START_RULE: ProtectionStartRule = ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
     # Whether the planned LRAG (Ukraine § 24 after 31 Mar 2025 → AsylbLG) is applied.
     UKRAINE_LRAG: UkraineLragMode = UkraineLragMode.APPLY_PLANNED
 

@@ -222,7 +222,8 @@ CHECK_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "asylum_recognised": {
         "summary": "Art. 16a recognition (Münster)",
-        "description": "AsylbLG ends with the month of the decision; SGB II from 2026-04-01.",
+        "description": "Final on 2026-03-27 (two weeks after service, § 74 (1) AsylG): "
+        "AsylbLG ends with that month (§ 1 (3) AsylbLG, § 67 (1) AsylG); SGB II from 2026-04-01.",
         "value": {
             "as_of": "2026-04-01",
             "facts": {
@@ -232,8 +233,9 @@ CHECK_EXAMPLES: dict[str, dict[str, Any]] = {
                 "residence_status": "AUFENTHALTSGESTATTUNG",
                 "asylum_decision": {
                     "type": "ASYL_16A",
-                    "decision_date": "2026-03-25",
-                    "served_date": "2026-03-27",
+                    "decision_date": "2026-03-10",
+                    "served_date": "2026-03-13",
+                    "final_date": "2026-03-27",
                 },
                 "erwerbsfaehig": True,
                 "hilfebeduerftig": True,

@@ -28,9 +28,11 @@ class RuleConfig:
     """Switchable legal readings; the defaults are documented in the module that uses them."""
 
     info_session_lead_days: int = 90
-    # Default: the month of service (Bekanntgabe, § 43 VwVfG) of the BAMF decision, falling back
-    # to the decision date; the literal reading of § 67 AsylG would be FINALITY_OR_PERMIT.
-    protection_start_rule: ProtectionStartRule = ProtectionStartRule.SERVICE_MONTH_END
+    # Default: the reading the statute supports. § 1 (3) AsylbLG ends the entitlement at the end
+    # of the month in which its condition ceases; the Aufenthaltsgestattung (§ 1 (1) Nr. 1) lasts
+    # until the decision is final (§ 67 (1) AsylG) and § 1 (2) AsylbLG ends it earlier with a
+    # title of more than six months. The other readings stay configurable and are flagged.
+    protection_start_rule: ProtectionStartRule = ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
     ukraine_lrag: UkraineLragMode = UkraineLragMode.APPLY_PLANNED
     # § 161 (1) Nr. 2 SGB III: "21 weeks" is from memory in domain.md.
     sperrzeit_expiry_weeks: int = 21

@@ -95,7 +95,9 @@ class TestWorkedExamples:
             nationality=Nationality.THIRD_COUNTRY,
             entry_date=date(2024, 5, 1),
             residence_status=ResidenceStatus.AUFENTHALTSGESTATTUNG,
-            asylum_decision=AsylumDecision(AsylumDecisionKind.ASYL_16A, date(2026, 3, 25)),
+            asylum_decision=AsylumDecision(
+                AsylumDecisionKind.ASYL_16A, date(2026, 3, 25), final_date=date(2026, 3, 25)
+            ),
             erwerbsfaehig=True,
             hilfebeduerftig=True,
             habitual_residence_de=True,

@@ -108,11 +108,11 @@ class TestStatusTable:
 
 class TestAsylumDecision:
     @pytest.mark.parametrize(
-        ("decided", "served", "as_of", "domain", "start"),
+        ("decided", "final", "as_of", "domain", "start"),
         [
             pytest.param(
                 date(2026, 3, 25),
-                None,
+                date(2026, 3, 25),
                 date(2026, 3, 31),
                 LegalDomain.ASYLBLG,
                 date(2026, 4, 1),
@@ -120,24 +120,24 @@ class TestAsylumDecision:
             ),
             pytest.param(
                 date(2026, 3, 25),
-                None,
+                date(2026, 3, 25),
                 date(2026, 4, 1),
                 LegalDomain.SGB_II,
                 date(2026, 4, 1),
                 id="next-1st",
             ),
-            # no special month-of-recognition rule any more: the configured date counts
+            # no special month-of-recognition rule any more: the month of finality counts
             pytest.param(
                 date(2026, 3, 25),
-                date(2026, 4, 2),
+                date(2026, 4, 9),
                 date(2026, 4, 1),
                 LegalDomain.ASYLBLG,
                 date(2026, 5, 1),
-                id="served",
+                id="final-next-month",
             ),
             pytest.param(
+                date(2024, 2, 12),
                 date(2024, 2, 29),
-                None,
                 date(2024, 3, 1),
                 LegalDomain.SGB_II,
                 date(2024, 3, 1),
@@ -148,13 +148,17 @@ class TestAsylumDecision:
     def test_art_16a(
         self,
         decided: date,
-        served: date | None,
+        final: date,
         as_of: date,
         domain: LegalDomain,
         start: date,
     ) -> None:
-        """Art. 16a GG is no longer special (§ 1 (3) AsylbLG as domain.md re-read it), flagged."""
-        decision_facts = AsylumDecision(AsylumDecisionKind.ASYL_16A, decided, served)
+        """Art. 16a GG is no longer special: AsylbLG ends with the month of finality.
+
+        § 1 (3) AsylbLG with § 67 (1) AsylG (the Aufenthaltsgestattung ends when the decision
+        becomes final); the removed Art. 16a rule is flagged.
+        """
+        decision_facts = AsylumDecision(AsylumDecisionKind.ASYL_16A, decided, final_date=final)
         person = make_refugee(
             residence_status=ResidenceStatus.AUFENTHALTSGESTATTUNG, asylum_decision=decision_facts
         )
@@ -209,15 +213,41 @@ class TestAsylumDecision:
         assert unsure[0].uncertain
 
     def test_missing_service_date_falls_back_to_decision(self) -> None:
+        """The configurable service reading falls back to the decision date, flagged.
+
+        § 1 (3) AsylbLG; SERVICE_MONTH_END is not the statute's reading (§ 67 (1) AsylG).
+        """
         bamf = AsylumDecision(AsylumDecisionKind.FLUECHTLING_3, decision_date=date(2026, 1, 20))
-        decision = evaluate(make_refugee(asylum_decision=bamf), date(2026, 2, 1))
+        service = RuleConfig(protection_start_rule=ProtectionStartRule.SERVICE_MONTH_END)
+        decision = evaluate(make_refugee(asylum_decision=bamf), date(2026, 2, 1), service)
         assert decision.key_dates.sgb2_start_date == date(2026, 2, 1)
         assert decision.legal_domain is LegalDomain.SGB_II
         assert "REFUGEE_PROTECTION_DATE_FALLBACK" in decision.warning_codes
 
+    def test_default_never_falls_back_to_the_decision_date(self) -> None:
+        """By default AsylbLG ends only with finality or the title (§ 1 (3) AsylbLG, § 67 AsylG).
+
+        A decision of 20 Jan 2026 without finality or title keeps AsylbLG through January; on
+        1 Feb 2026 the end is open, not guessed from the decision date.
+        """
+        bamf = AsylumDecision(AsylumDecisionKind.FLUECHTLING_3, decision_date=date(2026, 1, 20))
+        person = make_refugee(asylum_decision=bamf)
+        in_month = evaluate(person, date(2026, 1, 31))
+        after = evaluate(person, date(2026, 2, 1))
+        assert in_month.legal_domain is LegalDomain.ASYLBLG
+        assert after.legal_domain is LegalDomain.NONE
+        assert after.key_dates.sgb2_start_date is None
+        assert "REFUGEE_FINALITY_DATE_MISSING" in after.warning_codes
+        assert "REFUGEE_PROTECTION_DATE_FALLBACK" not in after.warning_codes
+
     def test_no_dates_at_all_is_undetermined(self) -> None:
+        """Neither finality nor title nor decision date: the AsylbLG end is open (§ 1 (3))."""
         bamf = AsylumDecision(AsylumDecisionKind.SUBSIDIAER_4)
         decision = evaluate(make_refugee(asylum_decision=bamf), date(2026, 2, 1))
+        assert decision.legal_domain is LegalDomain.NONE
+        assert "REFUGEE_FINALITY_DATE_MISSING" in decision.warning_codes
+        service = RuleConfig(protection_start_rule=ProtectionStartRule.SERVICE_MONTH_END)
+        decision = evaluate(make_refugee(asylum_decision=bamf), date(2026, 2, 1), service)
         assert decision.legal_domain is LegalDomain.NONE
         assert "REFUGEE_DECISION_DATE_MISSING" in decision.warning_codes
 
@@ -231,7 +261,11 @@ class TestAsylumDecision:
         assert decision.responsible_org_type is OrgType.SOCIAL_OFFICE
 
     def test_grundsicherungsgeld_after_switch(self) -> None:
-        bamf = AsylumDecision(AsylumDecisionKind.ASYL_16A, decision_date=date(2026, 6, 15))
+        bamf = AsylumDecision(
+            AsylumDecisionKind.ASYL_16A,
+            decision_date=date(2026, 6, 15),
+            final_date=date(2026, 6, 30),
+        )
         decision = evaluate(make_refugee(asylum_decision=bamf), date(2026, 7, 1))
         assert decision.legal_domain is LegalDomain.SGB_II
         assert decision.rules_version == "sgb2-grundsicherung-2026"

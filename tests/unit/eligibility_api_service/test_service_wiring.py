@@ -29,11 +29,11 @@ class TestSettings:
         assert settings.DB.URL == "postgresql+psycopg://postgres@127.0.0.1:15432/eligibility"
         assert settings.TRANSITION_LEAD_DAYS == 90
         assert settings.SCHEDULER_INTERVAL_SECONDS == 30
-        assert settings.PROTECTION_START_RULE is ProtectionStartRule.SERVICE_MONTH_END
+        assert settings.PROTECTION_START_RULE is ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
 
     def test_environment_with_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("ELIGIBILITY_TRANSITION_LEAD_DAYS", "60")
-        monkeypatch.setenv("ELIGIBILITY_PROTECTION_START_RULE", "FINALITY_OR_PERMIT_MONTH_END")
+        monkeypatch.setenv("ELIGIBILITY_PROTECTION_START_RULE", "SERVICE_MONTH_END")
         monkeypatch.setenv("ELIGIBILITY_UKRAINE_LRAG", "IGNORE")
         monkeypatch.setenv("ELIGIBILITY_DB__URL", "postgresql+psycopg://app@db.example/elig")
 
@@ -42,7 +42,7 @@ class TestSettings:
 
         assert settings.DB.URL == "postgresql+psycopg://app@db.example/elig"
         assert config.info_session_lead_days == 60
-        assert config.protection_start_rule is ProtectionStartRule.FINALITY_OR_PERMIT_MONTH_END
+        assert config.protection_start_rule is ProtectionStartRule.SERVICE_MONTH_END
         assert config.ukraine_lrag is UkraineLragMode.IGNORE
 
 
