@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Generic, TypeVar
 
+from eligibility_api.domain.age_limit import age_limit_month_end, regelaltersgrenze_months
 from eligibility_api.domain.config import RuleConfig
 from eligibility_api.domain.dates import (
     ONE_DAY,
     add_months,
     completed_years,
-    completion_date,
     days_in_month,
     fmt,
     month_end,
@@ -104,29 +104,9 @@ def age_maximum_months(age_at_claim: int) -> int:
     )
 
 
-def regelaltersgrenze_months(birth_year: int) -> int:
-    """Age in months at which the Regelaltersgrenze is reached (§§ 35 S. 2, 235 (2) SGB VI).
-
-    65 years before 1947; one month more per year for 1947-1958, two months more per year for
-    1959-1963 (66 years + 2 to 10 months); 67 years from 1964.
-    """
-    if birth_year < 1947:
-        return 65 * 12
-    if birth_year <= 1958:
-        return 65 * 12 + (birth_year - 1946)
-    if birth_year <= 1963:
-        return 66 * 12 + 2 * (birth_year - 1958)
-    return 67 * 12
-
-
 def alg1_age_limit_date(birth_date: date) -> date:
-    """Last day with ALG I: the end of the month in which the Regelaltersgrenze is completed.
-
-    § 136 (2) SGB III: no claim "vom Beginn des folgenden Monats an". The age is completed at the
-    end of the day before the anniversary (§ 26 (1) SGB X with §§ 187 (2) S. 2, 188 (2) BGB), so
-    a person born on the 1st of a month completes it in the month before.
-    """
-    return month_end(completion_date(birth_date, regelaltersgrenze_months(birth_date.year)))
+    """Last day with ALG I: no claim from the month after the Regelaltersgrenze (§ 136 (2))."""
+    return age_limit_month_end(birth_date)
 
 
 def quit_job_reduction_days(sperrzeit_days: int, duration_days: int) -> int:

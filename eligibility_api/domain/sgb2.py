@@ -8,12 +8,11 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from eligibility_api.domain.age_limit import age_limit_month_end
 from eligibility_api.domain.dates import (
     ONE_DAY,
     anniversary,
-    completion_date,
     fmt,
-    month_end,
     period_end,
 )
 from eligibility_api.domain.decision import Reason, Warning
@@ -73,20 +72,9 @@ class Sgb2Assessment:
     warnings: tuple[Warning, ...]
 
 
-def age_limit_months(birth_year: int) -> int:
-    """Age in months at which the § 7a SGB II limit is completed, by birth year."""
-    if birth_year < 1947:
-        return 65 * 12
-    if birth_year <= 1958:
-        return 65 * 12 + (birth_year - 1946)
-    if birth_year <= 1963:
-        return 66 * 12 + 2 * (birth_year - 1958)
-    return 67 * 12
-
-
 def age_limit_date(birth_date: date) -> date:
     """Last day of SGB II: end of the month in which the § 7a limit is completed (§ 7a S. 1)."""
-    return month_end(completion_date(birth_date, age_limit_months(birth_date.year)))
+    return age_limit_month_end(birth_date)
 
 
 def eur(amount: Decimal) -> str:

@@ -6,12 +6,8 @@ from datetime import date
 
 import pytest
 
-from eligibility_api.domain.alg1 import (
-    Alg1Result,
-    alg1_age_limit_date,
-    compute_alg1,
-    regelaltersgrenze_months,
-)
+from eligibility_api.domain.age_limit import regelaltersgrenze_months
+from eligibility_api.domain.alg1 import Alg1Result, alg1_age_limit_date, compute_alg1
 from eligibility_api.domain.config import RuleConfig
 from eligibility_api.domain.facts import Alg1Facts
 from eligibility_api.domain.rulesets import ruleset_for

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from eligibility_api.domain.age_limit import regelaltersgrenze_months
 from eligibility_api.domain.decision import LegalDomain, OrgType
 from eligibility_api.domain.engine import evaluate
 from eligibility_api.domain.facts import (
@@ -16,7 +17,7 @@ from eligibility_api.domain.facts import (
     PersonFacts,
     ResidenceStatus,
 )
-from eligibility_api.domain.sgb2 import age_limit_date, age_limit_months
+from eligibility_api.domain.sgb2 import age_limit_date
 
 AS_OF = date(2026, 3, 2)
 
@@ -60,7 +61,7 @@ class TestAgeLimit:
         ids=["1946", "1952", "1958", "1960", "1963", "1964", "1990"],
     )
     def test_7a_table(self, year: int, months: int) -> None:
-        assert age_limit_months(year) == months
+        assert regelaltersgrenze_months(year) == months
 
     @pytest.mark.parametrize(
         ("as_of", "domain"),
