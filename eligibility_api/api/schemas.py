@@ -52,9 +52,19 @@ class Alg1HistoryIn(Alg1HistoryV1):
 
     model_config = _STRICT
 
-    sperrzeiten: tuple[SperrzeitIn, ...] = ()
-    suspensions: tuple[SuspensionIn, ...] = ()
-    training_periods: tuple[TrainingPeriodIn, ...] = ()
+    sperrzeiten: tuple[SperrzeitIn, ...] = Field(
+        default=(),
+        description="Every Sperrzeit of this claim (§ 159 SGB III); absent means none",
+    )
+    suspensions: tuple[SuspensionIn, ...] = Field(
+        default=(),
+        description="Every period in which the claim rests (§§ 156-158 SGB III); absent means none",
+    )
+    training_periods: tuple[TrainingPeriodIn, ...] = Field(
+        default=(),
+        description="Funded further training while drawing ALG I (§ 148 (1) Nr. 7, (2), (3) "
+        "SGB III); absent means none",
+    )
 
 
 class AsylumDecisionIn(AsylumDecisionV1):
@@ -68,9 +78,18 @@ class FactsIn(EligibilityFactsV1):
 
     model_config = _STRICT
 
-    residence_status: ResidenceStatus | None = None
-    asylum_decision: AsylumDecisionIn | None = None
-    alg1: Alg1HistoryIn | None = None
+    residence_status: ResidenceStatus | None = Field(
+        default=None,
+        description="Residence title or right of residence on `as_of` (AufenthG, AsylG, "
+        "FreizügG/EU)",
+        examples=["AUFENTHG_25_2_FLUECHTLING"],
+    )
+    asylum_decision: AsylumDecisionIn | None = Field(
+        default=None, description="The latest BAMF decision on the asylum application, if any"
+    )
+    alg1: Alg1HistoryIn | None = Field(
+        default=None, description="The ALG I claim, if the person has or had one"
+    )
 
 
 class CheckCreate(BaseModel):
@@ -78,10 +97,16 @@ class CheckCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    facts: FactsIn
-    as_of: RangedDate = Field(description="The day the decision is made for (e.g. a transfer date)")
+    facts: FactsIn = Field(description="The person's facts; leave out what is unknown")
+    as_of: RangedDate = Field(
+        description="The day the decision is made for (e.g. a transfer date); every state in "
+        "`facts` is read as the one on this day",
+        examples=["2026-01-15"],
+    )
     case_id: uuid.UUID | None = Field(
-        default=None, description="Pseudonymous case id, if the check belongs to a case"
+        default=None,
+        description="Pseudonymous case id, if the check belongs to a case",
+        examples=["6f1c2b1e-3d4a-4c59-9a57-0c2f1e8b7d21"],
     )
 
 
@@ -105,6 +130,23 @@ class CheckRead(BaseModel):
     key_dates: KeyDatesV1
     warnings: tuple[WarningV1, ...]
     rules_version: str
+    erwerbsfaehig_leistungsberechtigt: bool | None = Field(
+        default=None,
+        description="Whether the person is an erwerbsfähige/r Leistungsberechtigte/r on `as_of` "
+        "(§ 7 (1) S. 1 SGB II): at least 15 and below the § 7a age limit, erwerbsfähig, "
+        "hilfebedürftig, habitual residence in Germany, and no exclusion of § 7 (1) S. 2, (4) or "
+        "(5) SGB II applies. false when a condition fails or an exclusion applies (also for "
+        "non-erwerbsfähige members of a Bedarfsgemeinschaft); null while a fact it needs is "
+        "missing",
+        examples=[True],
+    )
+    missing_facts: tuple[str, ...] = Field(
+        default=(),
+        description="Paths of the facts (as in `facts`, dotted for nested ones) the engine "
+        "needed but did not get. Each comes with a warning saying what was assumed instead or "
+        "left open; none is silently defaulted",
+        examples=[["receives_old_age_pension", "alg1.paid_days"]],
+    )
 
     @classmethod
     def of(cls, check: CheckResult) -> CheckRead:
@@ -124,6 +166,8 @@ class CheckRead(BaseModel):
             key_dates=d.key_dates,
             warnings=d.warnings,
             rules_version=d.rules_version,
+            erwerbsfaehig_leistungsberechtigt=d.erwerbsfaehig_leistungsberechtigt,
+            missing_facts=d.missing_facts,
         )
 
 

@@ -552,7 +552,14 @@ def walk_origin(
     """Where the forecast starts and with how many days: the claim start, or the evaluation day
     once the days already paid are known (§ 148 (1) Nr. 1 SGB III)."""
     if paid_days is None:
-        return Step((start, entitlement))
+        if as_of <= start:
+            return Step((start, entitlement))
+        forecast = Warning(
+            code="ALG1_PAID_DAYS_MISSING",
+            text_de="Erfüllte Tage (§ 148 Abs. 1 Nr. 1 SGB III) fehlen: angenommen wird ein "
+            "Bezug an jedem Tag seit Beginn, außer in den angegebenen Ruhens- und Sperrzeiten.",
+        )
+        return Step((start, entitlement), warnings=(forecast,))
     if as_of < start:
         ignored = Warning(
             code="ALG1_PAID_DAYS_IGNORED",

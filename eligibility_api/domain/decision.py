@@ -48,6 +48,12 @@ class Decision:
     reasons: tuple[Reason, ...] = ()
     key_dates: KeyDates = field(default_factory=KeyDates)
     warnings: tuple[Warning, ...] = ()
+    # § 7 (1) S. 1 SGB II: whether the person is an erwerbsfähige/r Leistungsberechtigte/r on
+    # the day (every condition met, no exclusion); None while a condition is open.
+    erwerbsfaehig_leistungsberechtigt: bool | None = None
+    # Paths of the facts (as in EligibilityFactsV1) the engine needed and did not get; each
+    # comes with a warning that says what was assumed or left open instead.
+    missing_facts: tuple[str, ...] = ()
 
     @property
     def reason_codes(self) -> frozenset[str]:

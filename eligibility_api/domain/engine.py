@@ -17,6 +17,7 @@ from eligibility_api.domain.decision import (
     Warning,
 )
 from eligibility_api.domain.facts import PersonFacts
+from eligibility_api.domain.missing_facts import missing_facts
 from eligibility_api.domain.refugees import RefugeeAssessment, assess_refugee
 from eligibility_api.domain.rulesets import (
     PLAN_TYPE_TEXT_DE,
@@ -345,6 +346,7 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
     if sgb2.outcome is Sgb2Outcome.ENTITLED and not alg_running:
         trail.reasons.extend(_sgb2_plan_reasons(ruleset, as_of))
     trail.reasons.extend(_u25_reasons(facts, as_of, who.legal))
+    warnings = _dedupe(trail.warnings)
     return Decision(
         legal_domain=who.legal,
         responsible_org_type=_ORG_BY_DOMAIN[who.legal],
@@ -353,5 +355,7 @@ def evaluate(facts: PersonFacts, as_of: date, config: RuleConfig | None = None) 
         parallel_entitlements=who.parallel,
         reasons=tuple(trail.reasons),
         key_dates=key_dates_of(alg, refugee, sgb2, cfg),
-        warnings=_dedupe(trail.warnings),
+        warnings=warnings,
+        erwerbsfaehig_leistungsberechtigt=sgb2.erwerbsfaehig_leistungsberechtigt,
+        missing_facts=missing_facts(facts, warnings),
     )

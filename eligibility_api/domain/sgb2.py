@@ -43,6 +43,10 @@ _SETTLED_STATUSES = frozenset(
 _JOB_SEEKING_STATUSES = frozenset(
     {ResidenceStatus.EU_JOB_SEEKER, ResidenceStatus.RESIDENCE_PERMIT_JOB_SEARCH}
 )
+# rights of residence derived from a family member, whose own right Nr. 2 may reach
+_FAMILY_STATUSES = frozenset(
+    {ResidenceStatus.EU_FAMILY_MEMBER, ResidenceStatus.RESIDENCE_PERMIT_FAMILY}
+)
 # statuses that carry a right of residence of their own, so no family member's Nr. 2 reaches them
 _OWN_RIGHT_STATUSES = _WORKER_STATUSES | _SETTLED_STATUSES
 # § 7 (4) S. 3 Nr. 2 SGB II: work of at least 15 hours a week keeps SGB II in an institution
@@ -70,6 +74,8 @@ class Sgb2Assessment:
     excluded_foreigner: bool
     reasons: tuple[Reason, ...]
     warnings: tuple[Warning, ...]
+    # § 7 (1) S. 1 SGB II: erwerbsfähige/r Leistungsberechtigte/r on the day; None while open
+    erwerbsfaehig_leistungsberechtigt: bool | None = None
 
 
 def age_limit_date(birth_date: date) -> date:
@@ -180,7 +186,17 @@ def first_stay_step(
         f"noch ein humanitärer Aufenthaltstitel vorliegt.",
         legal_ref="§ 7 Abs. 1 S. 2 Nr. 1 SGB II",
     )
-    return True, [reason], []
+    warnings: list[Warning] = []
+    if facts.family_member_of_german is None:
+        warnings.append(
+            Warning(
+                code="FAMILY_OF_GERMAN_UNKNOWN",
+                text_de="Ob die Person Familienangehörige einer oder eines Deutschen ist, ist "
+                "nicht angegeben; angenommen: nein. Familienangehörige Deutscher trifft der "
+                "Ausschluss der ersten drei Monate nicht (§ 7 Abs. 1 S. 2 Nr. 1 SGB II).",
+            )
+        )
+    return True, [reason], warnings
 
 
 def _first_stay_exemption(
@@ -239,13 +255,22 @@ def job_seeking_step(
     if humanitarian:
         return False, reasons, warnings
     derived = facts.family_member_of_job_seeker is True and status not in _OWN_RIGHT_STATUSES
+    if facts.family_member_of_job_seeker is None and status in _FAMILY_STATUSES:
+        warnings.append(
+            Warning(
+                code="FAMILY_OF_JOB_SEEKER_UNKNOWN",
+                text_de="Aufenthaltsrecht als Familienangehörige: ob es von einer Person ohne "
+                "Aufenthaltsrecht oder nur zur Arbeitsuche abgeleitet ist (§ 7 Abs. 1 S. 2 Nr. 2 "
+                "Buchst. c SGB II), ist nicht angegeben; angenommen: nein.",
+            )
+        )
     if status is None and not derived:
         warning = Warning(
             code="RESIDENCE_STATUS_MISSING",
             text_de="Aufenthaltsstatus fehlt: Ausschlüsse nach § 7 Abs. 1 S. 2 Nr. 2 und 3 SGB "
             "II nicht geprüft.",
         )
-        return None, reasons, [warning]
+        return None, reasons, [*warnings, warning]
     own = status in _JOB_SEEKING_STATUSES or status is ResidenceStatus.NONE
     if not own and not derived:
         if status is ResidenceStatus.EU_NOT_ECONOMICALLY_ACTIVE:
@@ -468,6 +493,24 @@ def old_age_pension_step(facts: PersonFacts, benefit: str) -> Reason | None:
     )
 
 
+def pension_unknown_warning() -> Warning:
+    """§ 7 (4) S. 1 SGB II checked without the fact: assumed no old-age pension."""
+    return Warning(
+        code="OLD_AGE_PENSION_UNKNOWN",
+        text_de="Ob eine Altersrente oder ähnliche Leistung bezogen wird (§ 7 Abs. 4 S. 1 SGB II), "
+        "ist nicht angegeben; angenommen: nein.",
+    )
+
+
+def training_unknown_warning() -> Warning:
+    """§ 7 (5) SGB II checked without the fact: assumed no BAföG/BAB-eligible training."""
+    return Warning(
+        code="TRAINING_BAFOEG_UNKNOWN",
+        text_de="Ob eine dem Grunde nach BAföG- oder BAB-förderfähige Ausbildung läuft (§ 7 "
+        "Abs. 5 SGB II), ist nicht angegeben; angenommen: nein.",
+    )
+
+
 def institution_step(
     facts: PersonFacts, as_of: date, benefit: str
 ) -> tuple[bool | None, list[Reason], list[Warning]]:
@@ -486,6 +529,16 @@ def institution_step(
     if kind is InstitutionKind.NONE or (admitted is not None and as_of < admitted):
         return False, [], []
     since = f" seit dem {fmt(admitted)}" if admitted is not None else ""
+    admission: list[Warning] = []
+    if admitted is None:
+        admission.append(
+            Warning(
+                code="INSTITUTION_ADMISSION_DATE_MISSING",
+                text_de="Aufnahmedatum der Einrichtung fehlt; angenommen: am Entscheidungstag "
+                "bereits aufgenommen (der Ausschluss nach § 7 Abs. 4 SGB II gilt ab dem ersten "
+                "Tag).",
+            )
+        )
     if kind is InstitutionKind.DETENTION:
         reason = Reason(
             code="SGB2_EXCLUDED_DETENTION",
@@ -494,7 +547,7 @@ def institution_step(
             f"Erwerbstätigkeit als Freigänger; bei Bedarf Sozialhilfe nach dem SGB XII.",
             legal_ref="§ 7 Abs. 4 S. 2 SGB II, BSG 24.02.2011 - B 14 AS 81/09 R",
         )
-        return True, [reason], []
+        return True, [reason], admission
     if kind is InstitutionKind.HOSPITAL:
         expected_short = facts.hospital_stay_expected_under_6_months
         if expected_short is True:
@@ -504,7 +557,7 @@ def institution_step(
                 f"als sechs Monate: kein Ausschluss.",
                 legal_ref="§ 7 Abs. 4 S. 3 Nr. 1 SGB II, BSG 12.11.2015 - B 14 AS 6/15 R",
             )
-            return False, [reason], []
+            return False, [reason], admission
         if expected_short is None:
             warning = Warning(
                 code="HOSPITAL_PROGNOSIS_MISSING",
@@ -512,7 +565,7 @@ def institution_step(
                 "voraussichtlich kürzer als sechs Monate dauert (§ 7 Abs. 4 S. 3 Nr. 1 SGB II), "
                 "ist offen.",
             )
-            return None, [], [warning]
+            return None, [], [*admission, warning]
     hours = facts.weekly_work_hours
     if hours is not None and hours >= INSTITUTION_WORK_HOURS:
         reason = Reason(
@@ -521,8 +574,8 @@ def institution_step(
             f"üblichen Bedingungen des allgemeinen Arbeitsmarktes erwerbstätig: kein Ausschluss.",
             legal_ref="§ 7 Abs. 4 S. 3 Nr. 2 SGB II",
         )
-        return False, [reason], []
-    warnings: list[Warning] = []
+        return False, [reason], admission
+    warnings: list[Warning] = list(admission)
     if hours is None:
         warnings.append(
             Warning(
@@ -567,7 +620,12 @@ def _legacy_inpatient(
             "Unterbringung (institution) fehlt.",
         )
         return False, [], [warning]
-    return False, [], []
+    warning = Warning(
+        code="INSTITUTION_UNKNOWN",
+        text_de="Art der Unterbringung (institution) nicht angegeben; angenommen: keine "
+        "stationäre Einrichtung, kein Krankenhaus und kein Freiheitsentzug (§ 7 Abs. 4 SGB II).",
+    )
+    return False, [], [warning]
 
 
 def non_erwerbsfaehig_step(
@@ -704,7 +762,7 @@ def assess_sgb2(
     institution, i_reasons, i_warnings = institution_step(facts, as_of, ruleset.sgb2_benefit_name)
     trail.add(i_reasons, i_warnings)
 
-    outcome, excluded_foreigner = _outcome(
+    outcome, excluded_foreigner, elb = _outcome(
         facts, age, hilfe, erw, residence, nr1, nr2, institution, refugee, ruleset, trail
     )
     return Sgb2Assessment(
@@ -714,6 +772,7 @@ def assess_sgb2(
         excluded_foreigner,
         tuple(trail.reasons),
         tuple(trail.warnings),
+        elb,
     )
 
 
@@ -729,31 +788,40 @@ def _outcome(
     refugee: RefugeeAssessment,
     ruleset: RuleSet,
     trail: _Trail,
-) -> tuple[Sgb2Outcome, bool]:
-    """The findings in the order of precedence; the first exclusion that applies decides."""
+) -> tuple[Sgb2Outcome, bool, bool | None]:
+    """The findings in the order of precedence; the first exclusion that applies decides.
+
+    Also whether the person is an erwerbsfähige/r Leistungsberechtigte/r (§ 7 (1) S. 1 SGB II):
+    yes only when every condition holds and no exclusion applies, open while a condition is
+    unknown and nothing else excludes, no in every other case.
+    """
     benefit = ruleset.sgb2_benefit_name
     asylblg = asylblg_exclusion_step(refugee, benefit)
     if asylblg is not None:
         trail.add([asylblg])
-        return Sgb2Outcome.ASYLBLG, False
+        return Sgb2Outcome.ASYLBLG, False, False
     if nr1 is True or nr2 is True:
-        return Sgb2Outcome.NONE, True
+        return Sgb2Outcome.NONE, True, False
     pension = old_age_pension_step(facts, benefit)
     if pension is not None:
         trail.add([pension])
-        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False, False
+    if facts.receives_old_age_pension is None:
+        trail.add(warnings=[pension_unknown_warning()])
     if institution is True:
-        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False, False
     if age.over_limit:
-        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False
+        return by_need(hilfe, Sgb2Outcome.SGB_XII, trail), False, False
     if age.under_15 or erw is False:
-        return non_erwerbsfaehig_step(facts, age, hilfe, ruleset, trail), False
+        return non_erwerbsfaehig_step(facts, age, hilfe, ruleset, trail), False, False
     other = other_exclusion_step(facts, residence, benefit)
     if other is not None:
         trail.add([other])
-        return Sgb2Outcome.NONE, False
+        return Sgb2Outcome.NONE, False, False
+    if facts.training_bafoeg_eligible is None:
+        trail.add(warnings=[training_unknown_warning()])
     if hilfe is False:
-        return Sgb2Outcome.NONE, False
+        return Sgb2Outcome.NONE, False, False
     unknown = unknown_conditions(age, erw, hilfe, residence, refugee, nr1, nr2)
     if institution is None:
         unknown.append("Unterbringung (§ 7 Abs. 4)")
@@ -767,6 +835,6 @@ def _outcome(
                 )
             ]
         )
-        return Sgb2Outcome.UNDETERMINED, False
+        return Sgb2Outcome.UNDETERMINED, False, None
     trail.add([entitled_reason(benefit, age.limit)])
-    return Sgb2Outcome.ENTITLED, False
+    return Sgb2Outcome.ENTITLED, False, True

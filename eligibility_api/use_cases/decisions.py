@@ -37,6 +37,9 @@ class DecisionSnapshot(BaseModel):
     key_dates: KeyDatesV1
     warnings: tuple[WarningV1, ...] = ()
     rules_version: str
+    # stored rows from before these fields read as unknown / none reported
+    erwerbsfaehig_leistungsberechtigt: bool | None = None
+    missing_facts: tuple[str, ...] = ()
 
     def confirms(self, legal_domain_to: LegalDomainCode) -> bool:
         """Whether the decision backs a handover into `legal_domain_to`.
@@ -60,6 +63,8 @@ def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) ->
         key_dates=decision.key_dates,
         warnings=(*decision.warnings, *extra_warnings),
         rules_version=decision.rules_version,
+        erwerbsfaehig_leistungsberechtigt=decision.erwerbsfaehig_leistungsberechtigt,
+        missing_facts=decision.missing_facts,
     )
 
 

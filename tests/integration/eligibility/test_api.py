@@ -83,6 +83,21 @@ class TestCreateCheck:
 
         assert response.status_code == 201, response.text
 
+    async def test_answer_names_elb_and_missing_facts_and_reads_them_back(
+        self, client: httpx.AsyncClient, issuer: DevIssuer
+    ) -> None:
+        """§ 7 (1) S. 1 SGB II: the answer says whether the person is an erwerbsfähige
+        Leistungsberechtigte and which facts it lacked (§ 9 SGB II: hilfebedürftig unknown)."""
+        body = (await client.post(CHECKS, json=EXAMPLE, headers=auth(issuer))).json()
+
+        assert body["erwerbsfaehig_leistungsberechtigt"] is None
+        assert "hilfebeduerftig" in body["missing_facts"]
+        assert "receives_old_age_pension" in body["missing_facts"]
+        assert "alg1.paid_days" in body["missing_facts"]
+        read = await client.get(f"{CHECKS}/{body['id']}", headers=auth(issuer))
+        assert read.json()["missing_facts"] == body["missing_facts"]
+        assert read.json()["erwerbsfaehig_leistungsberechtigt"] is None
+
     async def test_refugee_recognised_moves_to_the_jobcenter_next_month(
         self, client: httpx.AsyncClient, issuer: DevIssuer
     ) -> None:

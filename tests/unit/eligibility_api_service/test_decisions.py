@@ -99,6 +99,32 @@ class TestSnapshotOf:
 
         assert DecisionSnapshot.model_validate_json(result.model_dump_json()) == result
 
+    def test_carries_elb_and_missing_facts(self) -> None:
+        """§ 7 (1) S. 1 SGB II and the facts the engine needed: stored with the answer."""
+        facts = EligibilityFactsV1(
+            birth_date=date(1985, 7, 14),
+            nationality="GERMAN",
+            erwerbsfaehig=True,
+            hilfebeduerftig=True,
+            habitual_residence_de=True,
+            institution="NONE",
+            training_bafoeg_eligible=False,
+        )
+        result = evaluate_facts(facts, date(2026, 3, 2), RuleConfig())
+
+        assert result.erwerbsfaehig_leistungsberechtigt is True
+        assert result.missing_facts == ("receives_old_age_pension",)
+        assert "OLD_AGE_PENSION_UNKNOWN" in {w.code for w in result.warnings}
+
+    def test_a_row_stored_before_the_fields_reads_as_unknown(self) -> None:
+        stored = snapshot("SGB_II").model_dump(
+            mode="json", exclude={"erwerbsfaehig_leistungsberechtigt", "missing_facts"}
+        )
+        read = DecisionSnapshot.model_validate(stored)
+
+        assert read.erwerbsfaehig_leistungsberechtigt is None
+        assert read.missing_facts == ()
+
 
 class TestWorkedExamples:
     def test_2_age_at_claim_start_counts(self) -> None:
