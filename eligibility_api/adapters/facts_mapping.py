@@ -22,6 +22,8 @@ from eligibility_api.domain.facts import (
 )
 from shared.events.facts import Alg1HistoryV1, AsylumDecisionV1, EligibilityFactsV1
 
+PREVIOUS_CLAIM_INCOMPLETE = "ALG1_PREVIOUS_CLAIM_INCOMPLETE"
+
 
 @dataclass(frozen=True, slots=True)
 class MappedFacts:
@@ -29,6 +31,8 @@ class MappedFacts:
 
     person: PersonFacts
     warnings: tuple[Warning, ...] = ()
+    # fact paths given only in part, so the engine did without them (see `warnings`)
+    missing_facts: tuple[str, ...] = ()
 
 
 def to_person_facts(facts: EligibilityFactsV1) -> MappedFacts:
@@ -49,9 +53,16 @@ def to_person_facts(facts: EligibilityFactsV1) -> MappedFacts:
                 )
             )
     alg1: Alg1Facts | None = None
+    missing: list[str] = []
     if facts.alg1 is not None:
         alg1, alg1_warnings = _alg1(facts.alg1)
         warnings.extend(alg1_warnings)
+        if any(w.code == PREVIOUS_CLAIM_INCOMPLETE for w in alg1_warnings):
+            missing.extend(
+                f"alg1.{name}"
+                for name in ("previous_claim_start_date", "previous_remaining_days")
+                if getattr(facts.alg1, name) is None
+            )
     person = PersonFacts(
         birth_date=facts.birth_date,
         nationality=Nationality(facts.nationality) if facts.nationality is not None else None,
@@ -80,7 +91,7 @@ def to_person_facts(facts: EligibilityFactsV1) -> MappedFacts:
         lives_with_erwerbsfaehig_person=facts.lives_with_erwerbsfaehig_person,
         alg1=alg1,
     )
-    return MappedFacts(person=person, warnings=tuple(warnings))
+    return MappedFacts(person=person, warnings=tuple(warnings), missing_facts=tuple(missing))
 
 
 def _asylum(decision: AsylumDecisionV1 | None) -> AsylumDecision | None:
@@ -109,7 +120,7 @@ def _alg1(history: Alg1HistoryV1) -> tuple[Alg1Facts, list[Warning]]:
     elif history.previous_claim_start_date is not None or history.previous_remaining_days:
         warnings.append(
             Warning(
-                code="ALG1_PREVIOUS_CLAIM_INCOMPLETE",
+                code=PREVIOUS_CLAIM_INCOMPLETE,
                 text_de="Für den Restanspruch (§ 147 Abs. 4 SGB III) fehlen Beginn oder Resttage "
                 "des früheren Anspruchs: er wurde nicht angerechnet.",
                 uncertain=True,

@@ -27,7 +27,12 @@ from eligibility_api.domain.rulesets import (
     plan_type_on,
     ruleset_for,
 )
-from eligibility_api.domain.sgb2 import Sgb2Assessment, Sgb2Outcome, assess_sgb2
+from eligibility_api.domain.sgb2 import (
+    Sgb2Assessment,
+    Sgb2Outcome,
+    assess_sgb2,
+    pension_unknown_warning,
+)
 
 __all__ = ["compute_alg1", "evaluate"]
 
@@ -290,6 +295,9 @@ def responsibility_without_alg1(
     if legal is LegalDomain.ASYLBLG:
         return Step(Responsibility(legal, OrgType.AGENTUR))
     if legal is LegalDomain.NONE and _can_seek_work(facts, sgb2, as_of):
+        # § 7 (4) S. 1 SGB II is not reached when § 7 (1) S. 2 excludes first, yet an old-age
+        # pensioner is no job seeker either: say that a pension was assumed not to be drawn.
+        assumed = (pension_unknown_warning(),) if facts.receives_old_age_pension is None else ()
         reason = Reason(
             code="AGENTUR_JOB_SEEKER",
             text_de="Kein Anspruch auf Leistungen zum Lebensunterhalt nach SGB II, SGB XII "
@@ -297,7 +305,7 @@ def responsibility_without_alg1(
             "arbeitsuchend gemeldet (Beratung und Vermittlung).",
             legal_ref="§§ 35, 38 SGB III",
         )
-        return Step(Responsibility(legal, OrgType.AGENTUR), reasons=(reason,))
+        return Step(Responsibility(legal, OrgType.AGENTUR), reasons=(reason,), warnings=assumed)
     return Step(Responsibility(legal, OrgType.NONE))
 
 

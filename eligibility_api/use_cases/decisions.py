@@ -52,8 +52,12 @@ class DecisionSnapshot(BaseModel):
         return legal_domain_to == "SGB_II" and "SGB_II" in self.parallel_entitlements
 
 
-def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) -> DecisionSnapshot:
-    """The snapshot of an engine decision, with warnings raised while mapping the facts."""
+def snapshot_of(
+    decision: Decision,
+    extra_warnings: tuple[Warning, ...] = (),
+    extra_missing_facts: tuple[str, ...] = (),
+) -> DecisionSnapshot:
+    """The snapshot of an engine decision, with warnings and gaps found while mapping the facts."""
     return DecisionSnapshot(
         legal_domain=decision.legal_domain.value,
         parallel_entitlements=tuple(d.value for d in decision.parallel_entitlements),
@@ -64,7 +68,7 @@ def snapshot_of(decision: Decision, extra_warnings: tuple[Warning, ...] = ()) ->
         warnings=(*decision.warnings, *extra_warnings),
         rules_version=decision.rules_version,
         erwerbsfaehig_leistungsberechtigt=decision.erwerbsfaehig_leistungsberechtigt,
-        missing_facts=decision.missing_facts,
+        missing_facts=tuple(dict.fromkeys((*decision.missing_facts, *extra_missing_facts))),
     )
 
 
@@ -81,6 +85,7 @@ def evaluate_facts(facts: EligibilityFactsV1, as_of: date, config: RuleConfig) -
         raise FactsOutOfRange(f"dates outside {EARLIEST_DATE}..{LATEST_DATE}: {', '.join(outside)}")
     mapped = to_person_facts(facts)
     try:
-        return snapshot_of(evaluate(mapped.person, as_of, config), mapped.warnings)
+        decision = evaluate(mapped.person, as_of, config)
+        return snapshot_of(decision, mapped.warnings, mapped.missing_facts)
     except OverflowError as exc:
         raise FactsOutOfRange("the facts lead to a date outside the calendar") from exc

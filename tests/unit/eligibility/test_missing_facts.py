@@ -230,6 +230,22 @@ class TestDefaultsBecomeMissingFacts:
         assert decision.legal_domain is LegalDomain.SGB_II
         assert decision.missing_facts == ("family_member_of_job_seeker",)
 
+    def test_excluded_job_seeker_pension_assumed_no(self) -> None:
+        """§§ 35, 38 SGB III: excluded from SGB II by § 7 (1) S. 2 Nr. 2 SGB II, the person stays
+        with the Agentur as a job seeker, which assumes no old-age pension (§ 7 (4) S. 1 SGB II
+        is not reached); the answer says so."""
+        person = complete(
+            nationality=Nationality.EU,
+            entry_date=date(2025, 6, 1),
+            registered_since=date(2025, 6, 2),
+            residence_status=ResidenceStatus.EU_JOB_SEEKER,
+            receives_old_age_pension=None,
+        )
+        decision = evaluate(person, AS_OF)
+        assert "AGENTUR_JOB_SEEKER" in decision.reason_codes
+        assert decision.missing_facts == ("receives_old_age_pension",)
+        assert "OLD_AGE_PENSION_UNKNOWN" in decision.warning_codes
+
     @pytest.mark.parametrize(
         ("as_of", "missing"),
         [

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from eligibility_api.adapters.facts_mapping import to_person_facts
+from eligibility_api.domain.config import RuleConfig
 from eligibility_api.domain.facts import (
     AsylumDecisionKind,
     Nationality,
@@ -14,6 +15,7 @@ from eligibility_api.domain.facts import (
     SperrzeitKind,
     SuspensionCause,
 )
+from eligibility_api.use_cases.decisions import evaluate_facts
 from shared.events.facts import (
     Alg1HistoryV1,
     AsylumDecisionV1,
@@ -114,3 +116,22 @@ class TestToPersonFacts:
         assert mapped.person.alg1 is not None
         assert mapped.person.alg1.previous_claim is None
         assert [w.code for w in mapped.warnings] == ["ALG1_PREVIOUS_CLAIM_INCOMPLETE"]
+        assert mapped.missing_facts == ("alg1.previous_claim_start_date",)
+
+    def test_half_a_previous_claim_is_a_missing_fact_of_the_answer(self) -> None:
+        """§ 147 (4) SGB III: the remainder of an earlier claim needs its start and its days;
+        with the start alone the answer names the days as missing."""
+        facts = EligibilityFactsV1(
+            birth_date=date(1980, 4, 2),
+            alg1=Alg1HistoryV1(
+                claim_start_date=date(2025, 10, 1),
+                insured_months_30=24,
+                insured_months_60=24,
+                previous_claim_start_date=date(2023, 1, 1),
+            ),
+        )
+
+        result = evaluate_facts(facts, date(2025, 10, 1), RuleConfig())
+
+        assert "alg1.previous_remaining_days" in result.missing_facts
+        assert "alg1.previous_claim_start_date" not in result.missing_facts
