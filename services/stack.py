@@ -266,7 +266,8 @@ def _die_with_parent() -> None:
 
 
 # PR_SET_PDEATHSIG follows the forking *thread*, so it is only safe from the main thread.
-def _preexec() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that stops the child when its parent dies (None where unsafe)."""
     on_main = threading.current_thread() is threading.main_thread()
     return _die_with_parent if sys.platform == "linux" and on_main else None
 
@@ -317,7 +318,7 @@ class AppProcess:
             env=self.env,
             cwd=self.cwd,
             start_new_session=True,
-            preexec_fn=_preexec(),
+            preexec_fn=die_with_parent(),
         )
 
     def returncode(self) -> int | None:

@@ -33,7 +33,7 @@ import httpx
 from services.broker import free_port
 from services.issuer import DevIssuer
 from services.postgres import SUPERUSER
-from services.stack import SERVICES
+from services.stack import SERVICES, die_with_parent
 from shared.settings import KafkaSettings
 from tests.bench import ceilings
 from tests.bench.event_path import (
@@ -153,6 +153,7 @@ def launched_stack(broker: str, var_dir: Path, ready_timeout: float) -> Iterator
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=die_with_parent(),  # no stack outlives a killed benchmark
     )
     stack = RunningStack(
         process=process,
@@ -233,6 +234,7 @@ def hello_ceiling(plan: Plan) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent(),  # no stack outlives a killed benchmark
     )
     base = f"http://{HOST}:{port}"
     try:
