@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, principal_dependency
 from shared.db.uow import UnitOfWork
+from shared.events.asyncapi import service_asyncapi
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
@@ -256,6 +257,19 @@ def health_router() -> APIRouter:
     return router
 
 
+def asyncapi_router(service: str) -> APIRouter:
+    """`GET /asyncapi.json`: the AsyncAPI 3.0 document of what the service sends and receives."""
+    document = service_asyncapi(service)
+    router = APIRouter()
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """The service's events on Kafka: channels, messages, schemas (self-contained)."""
+        return JSONResponse(document)
+
+    return router
+
+
 def build_app(
     settings: ServiceSettings,
     *,
@@ -279,6 +293,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.include_router(health_router())
+    app.include_router(asyncapi_router(settings.SERVICE_NAME))
     install_problem_handlers(app, problems)
     app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
     app.add_middleware(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from eligibility_api.consumers import CONSUMER_GROUPS as ELIGIBILITY_GROUPS
@@ -117,3 +118,17 @@ def test_a_message_carries_the_key_and_the_cloudevents_attributes() -> None:
     assert operations["deadLetterEligibilityDeterminedV1"]["channel"]["$ref"] == (
         "#/channels/eligibilityDeterminedDlq"
     )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_service_serves_its_document(service: str) -> None:
+    """`GET /asyncapi.json` answers the pinned document (no server, no database)."""
+    from tests.contract.test_openapi import _apps
+
+    app = _apps()[service]()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        response = await client.get("/asyncapi.json")
+    assert response.status_code == 200
+    assert response.json() == service_asyncapi(service)
+    assert "/asyncapi.json" not in app.openapi()["paths"]
