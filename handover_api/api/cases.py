@@ -6,7 +6,16 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from handover_api.api.deps import AuditRead, CasesRead, CasesWrite, IfMatch, TransferDep, UowDep
+from handover_api.api.deps import (
+    NOT_MODIFIED,
+    AuditRead,
+    CasesRead,
+    CasesWrite,
+    IfMatch,
+    IfNoneMatch,
+    TransferDep,
+    UowDep,
+)
 from handover_api.api.schemas import AuditEntryRead, CaseCreate, CaseRead, CaseUpdate
 from handover_api.use_cases.cases import (
     RegisterCase,
@@ -16,7 +25,7 @@ from handover_api.use_cases.cases import (
     register_case,
     update_case,
 )
-from shared.etag import etag_for
+from shared.etag import etag_for, not_modified
 from shared.idempotency import Answer, IdempotencyRequest
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, int_after, next_page
 from shared.problems import problem_responses
@@ -60,14 +69,21 @@ async def create_case(
     "/cases/{case_id}",
     summary="Read a case",
     response_model=CaseRead,
-    responses=problem_responses(401, 403, 404),
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 404)},
 )
 async def get_case(
-    case_id: uuid.UUID, response: Response, principal: CasesRead, uow: UowDep
-) -> CaseRead:
+    case_id: uuid.UUID,
+    response: Response,
+    principal: CasesRead,
+    uow: UowDep,
+    if_none_match: IfNoneMatch = None,
+) -> CaseRead | Response:
     """The case with contact data; every read is written to the audit trail."""
     case = await read_case(uow, principal, case_id)
-    response.headers["ETag"] = etag_for(case.version)
+    etag = etag_for(case.version)
+    if not_modified(if_none_match, case.version):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
     return CaseRead.model_validate(case)
 
 

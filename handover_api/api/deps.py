@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Security
 
@@ -54,6 +54,13 @@ TransferDep = Annotated[TransferContext, Depends(get_transfer_context)]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="ETag of the version you read")
 ]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="ETag you hold: 304 while it is current"),
+]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag in If-None-Match is the current version"}
+}
 
 
 CasesRead = Annotated[Principal, Security(current_principal, scopes=["cases:read"])]

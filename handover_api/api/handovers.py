@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from handover_api.api.deps import HandoversRead, HandoversWrite, IfMatch, TransferDep, UowDep
+from handover_api.api.deps import (
+    NOT_MODIFIED,
+    HandoversRead,
+    HandoversWrite,
+    IfMatch,
+    IfNoneMatch,
+    TransferDep,
+    UowDep,
+)
 from handover_api.api.schemas import (
     CancelIn,
     HandoverCreate,
@@ -18,7 +26,7 @@ from handover_api.api.schemas import (
 )
 from handover_api.domain.lifecycle import HandoverStatus
 from handover_api.use_cases import handovers as uc
-from shared.etag import etag_for
+from shared.etag import etag_for, not_modified
 from shared.idempotency import Answer, IdempotencyRequest
 from shared.pagination import CursorQuery, LimitQuery, Page, id_cursor, next_page, uuid_after
 from shared.problems import problem_responses
@@ -85,13 +93,20 @@ async def start_handover(
     "/handovers/{handover_id}",
     summary="Read a handover",
     response_model=HandoverRead,
-    responses=problem_responses(401, 403, 404),
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 404)},
 )
 async def get_handover(
-    handover_id: uuid.UUID, response: Response, principal: HandoversRead, uow: UowDep
-) -> HandoverRead:
+    handover_id: uuid.UUID,
+    response: Response,
+    principal: HandoversRead,
+    uow: UowDep,
+    if_none_match: IfNoneMatch = None,
+) -> HandoverRead | Response:
     """Visible to the source (until completed) and, once released, to the receiver."""
-    return _with_etag(response, await uc.read_handover(uow, principal, handover_id))
+    view = await uc.read_handover(uow, principal, handover_id)
+    if not_modified(if_none_match, view.handover.version):
+        return Response(status_code=304, headers={"ETag": etag_for(view.handover.version)})
+    return _with_etag(response, view)
 
 
 @router.get(

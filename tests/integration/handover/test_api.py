@@ -454,6 +454,37 @@ class TestHttpConventions:
         assert updated.data.facts.erwerbsfaehig is False
         assert "Erika" not in updated.model_dump_json(), "no personal data in events"
 
+    async def test_reads_answer_304_while_if_none_match_is_current(
+        self, harness: HandoverHarness
+    ) -> None:
+        """RFC 9110 §13.1.2: If-None-Match compares weakly; a change makes the read 200."""
+        h = harness
+        case_id = await create_case(h)
+        handover = await start(h, case_id)
+        for path in (f"/v1/cases/{case_id}", f"/v1/handovers/{handover['id']}"):
+            first = await h.client.get(path, headers=h.auth(AGENCY))
+            etag = first.headers["etag"]
+            for held in (etag, f"W/{etag}", f'"0", {etag}'):
+                again = await h.client.get(path, headers={**h.auth(AGENCY), "If-None-Match": held})
+                assert (again.status_code, again.headers["etag"]) == (304, etag), (path, held)
+                assert again.content == b""
+            stale = await h.client.get(path, headers={**h.auth(AGENCY), "If-None-Match": '"0"'})
+            assert stale.status_code == 200
+            assert stale.json() == first.json()
+        # After a change the held ETag is stale: the read answers the new version.
+        path = f"/v1/cases/{case_id}"
+        etag = (await h.client.get(path, headers=h.auth(AGENCY))).headers["etag"]
+        changed = await h.client.patch(
+            path, json={"municipality": "Gevelsberg"}, headers={**h.auth(AGENCY), "If-Match": etag}
+        )
+        assert changed.status_code == 200
+        fresh = await h.client.get(path, headers={**h.auth(AGENCY), "If-None-Match": etag})
+        assert fresh.status_code == 200
+        assert fresh.json()["municipality"] == "Gevelsberg"
+        # Another organisation learns nothing from a 304: it gets 404 as always.
+        other = await h.client.get(path, headers={**h.auth(JOBCENTER), "If-None-Match": etag})
+        assert other.status_code == 404
+
     async def test_unknown_fields_are_validation_problems(self, harness: HandoverHarness) -> None:
         body = {**CASE_EXAMPLE, "facts": {"alg1": {"claim_start_date": "2025-01-01", "x": 1}}}
         response = await harness.client.post("/v1/cases", json=body, headers=harness.auth(AGENCY))
