@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -13,19 +16,35 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
 
+def _create_key(key_path: Path) -> None:
+    """Write a new private key to `key_path` unless another process got there first.
+
+    The API and the worker of the service start together and may both find no key: each
+    writes a complete file under a temporary name, and only the first hard link to
+    `key_path` wins, so neither ever reads a half-written file and both sign with one key.
+    """
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd, temporary = tempfile.mkstemp(prefix=f".{key_path.name}.", dir=key_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:  # mkstemp creates it readable by the owner only
+            file.write(pem)
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, key_path)
+    finally:
+        os.unlink(temporary)
+
+
 class ManifestSigner:
     """Loads (or, on first start, creates) the service's signing key."""
 
     def __init__(self, key_path: Path) -> None:
         if not key_path.exists():
-            key_path.parent.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            key_path.write_bytes(pem)
-            key_path.chmod(0o600)
+            _create_key(key_path)
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("manifest key must be an Ed25519 private key")
