@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,11 +22,6 @@ log = get_logger(__name__)
 def lock_key(name: str) -> int:
     """The signed 64-bit key of a named lock (stable across processes and versions)."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def notify_channel(name: str) -> str:
-    """A LISTEN/NOTIFY channel name for `name` (a plain identifier, at most 63 bytes)."""
-    return re.sub(r"[^a-z0-9_]", "_", name.lower())[:63]
 
 
 def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
@@ -52,7 +45,6 @@ class AdvisoryLock:
         self.key = lock_key(name)
         self._check_timeout = check_timeout
         self._conn: AsyncConnection | None = None
-        self._listening: set[str] = set()
         self.backend_pid: int | None = None
 
     @property
@@ -99,40 +91,14 @@ class AdvisoryLock:
             return False
         return True
 
-    async def listen(self, channel: str) -> None:
-        """LISTEN on the lock's connection, so the holder can wait for NOTIFY."""
-        if self._conn is None or channel in self._listening:
-            return
-        await asyncio.wait_for(
-            self._conn.execute(text(f"LISTEN {notify_channel(channel)}")),
-            timeout=self._check_timeout,
-        )
-        self._listening.add(channel)
-
-    async def wait_for_notification(self, seconds: float) -> bool:
-        """Wait up to `seconds` for a NOTIFY on a channel listened to; False if none came.
-
-        Raises if the lock's connection fails meanwhile; the next `acquire()` drops it.
-        """
-        if self._conn is None:
-            await asyncio.sleep(seconds)
-            return False
-        raw = await self._conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        async for _ in driver.notifies(timeout=seconds, stop_after=1):
-            return True
-        return False
-
     async def release(self) -> None:
         """Unlock and return the connection; dropped instead if it does not answer."""
         conn = self._conn
         if conn is None:
             return
         self._conn = None
-        self._listening.clear()
         self.backend_pid = None
         try:
-            await asyncio.wait_for(conn.execute(text("UNLISTEN *")), timeout=self._check_timeout)
             await asyncio.wait_for(
                 conn.execute(select(func.pg_advisory_unlock(self.key))),
                 timeout=self._check_timeout,
@@ -151,7 +117,6 @@ class AdvisoryLock:
     async def _drop(self) -> None:
         conn = self._conn
         self._conn = None
-        self._listening.clear()
         self.backend_pid = None
         if conn is not None:
             await _discard(conn)
