@@ -111,7 +111,7 @@ def service_main(
             help=f"port of /health/* and /metrics (default: PORT + {WORKER_PORT_OFFSET})",
         )
     up = sub.add_parser("migrate", help="migrate the database up")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="heads")
     down = sub.add_parser("downgrade", help="migrate the database down")
     down.add_argument("revision")
     rev = sub.add_parser("revision", help="write a new migration")

@@ -26,7 +26,7 @@ def alembic_config(package: str, url: str) -> Config:
     return config
 
 
-def upgrade(package: str, url: str, revision: str = "head") -> None:
+def upgrade(package: str, url: str, revision: str = "heads") -> None:
     """Migrate the service database up to `revision`."""
     command.upgrade(alembic_config(package, url), revision)
 
