@@ -56,14 +56,16 @@ def check_webhook_url(url: str, policy: UrlPolicy) -> None:
         raise InvalidWebhookUrl("URL host must be a public address")
 
 
-# IPv6 forms that carry an IPv4 address: IPv4-compatible and IPv4-mapped (RFC 4291), NAT64
-# (RFC 6052, RFC 8215), 6to4 (RFC 3056) and Teredo (RFC 4380). The IPv4 address inside may be
+# IPv6 forms that carry an IPv4 address: IPv4-compatible and IPv4-mapped (RFC 4291),
+# IPv4-translated (SIIT, RFC 2765), NAT64 (RFC 6052, RFC 8215), 6to4 (RFC 3056) and Teredo
+# (RFC 4380). The IPv4 address inside may be
 # private, a translator may reach it, and no receiver needs them: they are refused.
 _CARRYING_IPV4 = tuple(
     ipaddress.IPv6Network(net)
     for net in (
         "::/96",
         "::ffff:0:0/96",
+        "::ffff:0:0:0/96",
         "64:ff9b::/96",
         "64:ff9b:1::/48",
         "2002::/16",

@@ -52,6 +52,39 @@ class TestProductionPolicy:
             check_webhook_url(url, PROD)
 
     @pytest.mark.parametrize(
+        "url",
+        [
+            # Every IPv6 form that embeds or maps an IPv4 address, in hexadecimal and dotted
+            # notation, with a private and a public IPv4 address inside.
+            "https://[::ffff:127.0.0.1]/x",  # IPv4-mapped (RFC 4291)
+            "https://[::ffff:7f00:1]/x",
+            "https://[0:0:0:0:0:ffff:8.8.8.8]/x",
+            "https://[::127.0.0.1]/x",  # IPv4-compatible (RFC 4291, deprecated)
+            "https://[::8.8.8.8]/x",
+            "https://[::ffff:0:127.0.0.1]/x",  # IPv4-translated (SIIT, RFC 2765)
+            "https://[::ffff:0:808:808]/x",
+            "https://[64:ff9b::127.0.0.1]/x",  # NAT64 well-known prefix (RFC 6052)
+            "https://[64:ff9b::8.8.8.8]/x",
+            "https://[64:ff9b:1::7f00:1]/x",  # NAT64 local-use prefix (RFC 8215)
+            "https://[64:ff9b:1:808:808::]/x",
+            "https://[2002:c0a8:1::1]/x",  # 6to4 (RFC 3056): 192.168.0.1
+            "https://[2002:808:808::1]/x",
+            "https://[2001:0:7f00:1::1]/x",  # Teredo (RFC 4380)
+            "https://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/x",
+            "https://[::5efe:10.0.0.1]/x",  # ISATAP interface identifiers (RFC 5214)
+            "https://[2a00:1450::5efe:8.8.8.8]/x",
+            "https://[2a00:1450::200:5efe:c0a8:1]/x",
+        ],
+    )
+    def test_ipv6_forms_carrying_an_ipv4_address_are_refused(self, url: str) -> None:
+        with pytest.raises(InvalidWebhookUrl):
+            check_webhook_url(url, PROD)
+        # The same address, as a name's DNS answer, is blocked at delivery.
+        address = url.removeprefix("https://[").removesuffix("]/x")
+        with pytest.raises(BlockedWebhookAddress):
+            check_resolved_addresses([address], PROD)
+
+    @pytest.mark.parametrize(
         "addresses",
         [
             ["10.0.0.5"],
