@@ -138,8 +138,9 @@ def problem_response(
     instance: str | None = None,
     errors: Sequence[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    """Build an application/problem+json response."""
+    """Build an application/problem+json response (with extension members, if any)."""
     body = Problem(
         type=PROBLEM_BASE + slug,
         title=title,
@@ -148,8 +149,11 @@ def problem_response(
         instance=instance,
         errors=list(errors) if errors is not None else None,
     )
+    content = body.model_dump(exclude_none=True)
+    for name, value in (extensions or {}).items():
+        content.setdefault(name, value)
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        content,
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers or {}),
@@ -178,8 +182,16 @@ def install_problem_handlers(
         if spec.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         detail = getattr(exc, "detail", None) or str(exc) or None
+        # An error may name RFC 9457 extension members (e.g. the competent organisation).
+        extensions = getattr(exc, "problem_extensions", None)
         return problem_response(
-            spec.status, spec.slug, spec.title, detail, instance=request.url.path, headers=headers
+            spec.status,
+            spec.slug,
+            spec.title,
+            detail,
+            instance=request.url.path,
+            headers=headers,
+            extensions=extensions if isinstance(extensions, Mapping) else None,
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -214,7 +226,16 @@ def install_problem_handlers(
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("http.unhandled_error", path=request.url.path)
+        # The route template, not the path or query, and the exception without its message
+        # (see shared.logging.redact_exc_info): neither may carry data about a person.
+        route = request.scope.get("route")
+        log.error(
+            "http.unhandled_error",
+            method=request.method,
+            route=getattr(route, "path", "unmatched"),
+            error=type(exc).__name__,
+            exc_info=exc,
+        )
         return problem_response(
             500, "internal-error", "Internal server error", instance=request.url.path
         )

@@ -98,6 +98,18 @@ class ConsumerSettings(BaseModel):
     HEARTBEAT_INTERVAL_MS: int = 2000
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces: off unless an exporter is chosen."""
+
+    # "none": no spans are recorded (a W3C `traceparent` received is still passed on);
+    # "otlp": spans go over OTLP/HTTP to OTLP_ENDPOINT; "memory": kept in the process (tests).
+    EXPORTER: Literal["none", "otlp", "memory"] = "none"
+    OTLP_ENDPOINT: str = "http://127.0.0.1:4318/v1/traces"
+    OTLP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    # Share of new traces recorded; a caller's sampling decision is always followed.
+    SAMPLE_RATIO: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; every service subclasses it with its own env prefix."""
 
@@ -115,11 +127,17 @@ class ServiceSettings(BaseSettings):
     LOG_JSON: bool = True
     MAX_REQUEST_BYTES: int = 1_000_000
     MAX_UPLOAD_BYTES: int = 25 * 1024 * 1024
+    # Swagger UI at /docs: on outside prod, in prod only when set to true. /openapi.json is
+    # always served.
+    DOCS_UI: bool | None = None
+    # Strict-Transport-Security on every response in prod (TLS ends in front of the app).
+    HSTS_MAX_AGE_SECONDS: int = Field(default=31_536_000, ge=0)
     DB: DatabaseSettings = DatabaseSettings()
     KAFKA: KafkaSettings = KafkaSettings()
     AUTH: AuthSettings = AuthSettings()
     RELAY: RelaySettings = RelaySettings()
     CONSUMER: ConsumerSettings = ConsumerSettings()
+    TRACING: TracingSettings = TracingSettings()
 
     @model_validator(mode="after")
     def _refuse_dev_issuer_in_prod(self) -> Self:
@@ -127,6 +145,18 @@ class ServiceSettings(BaseSettings):
         if self.ENVIRONMENT == "prod" and self.AUTH.ISSUER == DEV_ISSUER:
             raise ValueError("AUTH__ISSUER names the dev issuer; set the real token issuer")
         return self
+
+    @property
+    def docs_ui_enabled(self) -> bool:
+        """Whether /docs serves Swagger UI."""
+        return self.ENVIRONMENT != "prod" if self.DOCS_UI is None else self.DOCS_UI
+
+    @property
+    def hsts_header(self) -> str | None:
+        """The Strict-Transport-Security value, in prod only."""
+        if self.ENVIRONMENT != "prod" or self.HSTS_MAX_AGE_SECONDS == 0:
+            return None
+        return f"max-age={self.HSTS_MAX_AGE_SECONDS}; includeSubDomains"
 
     @property
     def base_url(self) -> str:

@@ -4,6 +4,7 @@ health and metrics."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -13,12 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Header, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from shared.auth import Principal, principal_dependency
 from shared.db.uow import UnitOfWork
@@ -168,6 +172,45 @@ class _BodyTooLarge(Exception):
         self.limit = limit
 
 
+# What a caller's `X-Request-ID` may be; anything else is replaced by a fresh id, so a log line
+# never carries 4 KB, control characters or text about a person smuggled in as an id.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id_from(headers: Headers) -> str:
+    """The caller's `X-Request-ID` when it is a valid id, otherwise a fresh one."""
+    offered = headers.get("x-request-id")
+    if offered is not None and _REQUEST_ID.fullmatch(offered):
+        return offered
+    return uuid.uuid4().hex
+
+
+class SecurityHeadersMiddleware:
+    """`X-Content-Type-Options: nosniff` on every response, HSTS when configured (prod).
+
+    Outermost, so problems written by other middleware, docs assets and metrics carry them.
+    """
+
+    def __init__(self, app: ASGIApp, hsts: str | None) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-content-type-options"] = "nosniff"
+                if self.hsts is not None:
+                    headers["strict-transport-security"] = self.hsts
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class RequestContextMiddleware:
     """Request id (echoed as `x-request-id`), Prometheus metrics and one log line per request.
 
@@ -183,7 +226,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+        request_id = request_id_from(Headers(scope=scope))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
@@ -270,6 +313,57 @@ def asyncapi_router(service: str) -> APIRouter:
     return router
 
 
+class ServiceApp(FastAPI):
+    """A FastAPI app whose every response, the 500 problem included, carries security headers.
+
+    Starlette answers an unhandled exception in `ServerErrorMiddleware`, outside all user
+    middleware; the headers middleware therefore wraps the whole stack.
+    """
+
+    security_headers_hsts: str | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), self.security_headers_hsts
+        )
+
+
+DOCS_STATIC_PATH = "/docs/static"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the `swagger-ui-bundle` package's files: no CDN, works offline.
+
+    The bundled Swagger UI (4.15) reads OpenAPI 3.0 documents only; it loads the document
+    from /docs/openapi.json, the same document labelled 3.0.3. /openapi.json stays 3.1.
+    ReDoc has no packaged assets here, so /redoc is not served.
+    """
+    app.mount(DOCS_STATIC_PATH, StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/docs/openapi.json", include_in_schema=False)
+    async def docs_openapi() -> JSONResponse:
+        document = dict(app.openapi())
+        document["openapi"] = "3.0.3"
+        return JSONResponse(document)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/docs/openapi.json",
+            title=f"{app.title} – API",
+            swagger_js_url=f"{DOCS_STATIC_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC_PATH}/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            # No call to validator.swagger.io from the browser.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def docs_oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
 def build_app(
     settings: ServiceSettings,
     *,
@@ -282,14 +376,19 @@ def build_app(
     openapi_tags: list[dict[str, Any]] | None = None,
 ) -> FastAPI:
     """Assemble a service app: routers, problem handlers, middleware, health and metrics."""
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         version=version,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         openapi_tags=openapi_tags,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    if settings.docs_ui_enabled:
+        install_docs(app)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router())
@@ -301,4 +400,5 @@ def build_app(
         json_limit=settings.MAX_REQUEST_BYTES,
         upload_limit=settings.MAX_UPLOAD_BYTES,
     )
+    app.security_headers_hsts = settings.hsts_header
     return app

@@ -26,9 +26,12 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     # it, and the callers' infrastructure-error handling (consumer and relay retries, the
     # client's retry of a 5xx with its Idempotency-Key) covers the one failed operation.
     # Recycling bounds a connection's age below the idle timeouts of proxies and firewalls.
+    # hide_parameters: a statement's bound values (names, Kundennummer, ...) never appear in
+    # an error message or a log line, only the statement with its placeholders.
     return create_async_engine(
         url,
         echo=settings.ECHO,
+        hide_parameters=True,
         pool_size=settings.POOL_SIZE,
         pool_pre_ping=False,
         pool_recycle=POOL_RECYCLE_SECONDS,
