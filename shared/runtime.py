@@ -25,6 +25,7 @@ from shared.messaging.kafka import KafkaPublisher
 from shared.messaging.port import Publisher
 from shared.messaging.relay import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.tracing import DISABLED, Tracing, context_for
 
 log = get_logger(__name__)
 
@@ -44,6 +45,8 @@ class Runtime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The service's own tracer provider; background tasks run with it as current_tracing().
+    tracing: Tracing = DISABLED
 
     def consumer_checks(self) -> dict[str, str]:
         """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
@@ -92,6 +95,7 @@ async def start_runtime(
     signal = asyncio.Event()
     pub: Publisher = publisher or KafkaPublisher(settings.KAFKA, client_id=settings.SERVICE_NAME)
     await pub.start()
+    tracing = Tracing(settings.SERVICE_NAME, settings.TRACING, environment=settings.ENVIRONMENT)
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -100,10 +104,17 @@ async def start_runtime(
         verifier=TokenVerifier(settings.AUTH),
         outbox_signal=signal,
         make_uow=lambda: uow_class(sessions, signal),
+        tracing=tracing,
     )
     if settings.RELAY.ENABLED:
-        runtime.relay = OutboxRelay(settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal)
-        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        runtime.relay = OutboxRelay(
+            settings.SERVICE_NAME, sessions, pub, settings.RELAY, signal, tracing=tracing
+        )
+        runtime.tasks.append(
+            asyncio.create_task(
+                runtime.relay.run(), name="outbox-relay", context=context_for(tracing)
+            )
+        )
         runtime.jobs["outbox-housekeeping"] = housekeeping_job(runtime.relay, settings)
     if settings.CONSUMER.ENABLED:
         for group_id, handlers in (consumer_groups or {}).items():
@@ -118,14 +129,21 @@ async def start_runtime(
                 # The port tells apart replicas that share a host; both survive a restart.
                 instance_id=settings.CONSUMER.GROUP_INSTANCE_ID
                 or default_instance_id(settings.SERVICE_NAME, group_id, settings.PORT),
+                tracing=tracing,
             )
             runtime.consumers.append(runner)
-            runtime.tasks.append(asyncio.create_task(runner.run(), name=f"consumer:{group_id}"))
+            runtime.tasks.append(
+                asyncio.create_task(
+                    runner.run(), name=f"consumer:{group_id}", context=context_for(tracing)
+                )
+            )
     for make_job in jobs:
         job = make_job(runtime)
         runtime.jobs[job.name] = job
     for job in runtime.jobs.values():
-        runtime.tasks.append(asyncio.create_task(job.run(), name=f"job:{job.name}"))
+        runtime.tasks.append(
+            asyncio.create_task(job.run(), name=f"job:{job.name}", context=context_for(tracing))
+        )
     log.info("runtime.started", tasks=[t.get_name() for t in runtime.tasks])
     try:
         yield runtime
@@ -149,4 +167,6 @@ async def start_runtime(
                 await task
         await pub.stop()
         await engine.dispose()
+        # Off the loop: the OTLP exporter flushes what is pending with blocking HTTP calls.
+        await asyncio.to_thread(tracing.shutdown)
         log.info("runtime.stopped")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
@@ -32,6 +33,13 @@ from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.tracing import (
+    DISABLED,
+    TRACEPARENT,
+    Tracing,
+    context_from_traceparent,
+    correlation,
+)
 
 if TYPE_CHECKING:
     from shared.idempotency import Answer
@@ -257,6 +265,62 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+class TracingMiddleware:
+    """An HTTP server span per request, child of the caller's `traceparent` if it sent one.
+
+    Inside the request-context middleware: the request id it bound becomes the correlation
+    id of every event the request stages. The span is named by method and route template
+    and carries the status code; never the path or query, which may hold personal data.
+    """
+
+    def __init__(self, app: ASGIApp, tracing: Callable[[], Tracing]) -> None:
+        self.app = app
+        # Read per request: the service's tracing is built in the lifespan, after the app.
+        self.tracing = tracing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        parent = context_from_traceparent(Headers(scope=scope).get(TRACEPARENT))
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        status: int | None = None
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with (
+            correlation(request_id if isinstance(request_id, str) else None),
+            self.tracing().span(
+                method,
+                kind=SpanKind.SERVER,
+                parent=parent,
+                attributes={"http.request.method": method, "url.scheme": scope["scheme"]},
+            ) as span,
+        ):
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                route = scope.get("route")
+                if isinstance(route, APIRoute):
+                    span.update_name(f"{method} {route.path}")
+                    span.set_attribute("http.route", route.path)
+                if status is not None:
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+
+
+def runtime_tracing(app: FastAPI) -> Tracing:
+    """The tracing of the runtime the app's lifespan started (disabled before it)."""
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return runtime.tracing if runtime is not None else DISABLED
+
+
 def health_router() -> APIRouter:
     """Liveness, readiness (database and broker) and Prometheus metrics."""
     router = APIRouter(tags=["operations"])
@@ -394,6 +458,7 @@ def build_app(
     app.include_router(health_router())
     app.include_router(asyncapi_router(settings.SERVICE_NAME))
     install_problem_handlers(app, problems)
+    app.add_middleware(TracingMiddleware, tracing=lambda: runtime_tracing(app))
     app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Date,
@@ -11,15 +11,17 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    Time,
     UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db.base import BigIntId, JSONType, UTCDateTime, make_metadata
-from shared.db.tables import add_infrastructure_tables
+from shared.db.tables import TRACEPARENT_LENGTH, add_infrastructure_tables
 
 metadata = make_metadata()
 add_infrastructure_tables(metadata)
@@ -79,6 +81,9 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The trace context of the consumer that stored it: every attempt's client span is its
+    # child and sends its own `traceparent` to the receiver.
+    traceparent: Mapped[str | None] = mapped_column(String(TRACEPARENT_LENGTH))
 
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id", name="uq_deliveries_subscription_event"),
@@ -116,8 +121,40 @@ class InfoSession(Base):
     jobcenter_org: Mapped[str] = mapped_column(String(100))
     created_by_org: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set for sessions materialised from a series; one session per series and day.
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("info_session_series.id"))
+    place: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_info_sessions_location_starts", "location", "starts_at"),)
+    __table_args__ = (
+        Index("ix_info_sessions_location_starts", "location", "starts_at"),
+        UniqueConstraint("series_id", "starts_at", name="uq_info_sessions_series_start"),
+    )
+
+
+class InfoSessionSeries(Base):
+    """A rule that materialises joint info sessions (e.g. 2nd and 4th Tuesday, 09:30)."""
+
+    __tablename__ = "info_session_series"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    location: Mapped[str] = mapped_column(String(50))
+    place: Mapped[str] = mapped_column(String(200))
+    weekday: Mapped[str] = mapped_column(String(2))
+    weeks_of_month: Mapped[list[int]] = mapped_column(JSONType)
+    start_time: Mapped[time] = mapped_column(Time)
+    capacity: Mapped[int] = mapped_column(Integer)
+    agentur_org: Mapped[str] = mapped_column(String(100))
+    jobcenter_org: Mapped[str] = mapped_column(String(100))
+    # Staff of each host (role and contact), not data about the invited people.
+    co_hosts: Mapped[list[dict[str, str]]] = mapped_column(JSONType)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # Sessions exist up to this day; the scheduler moves it forward.
+    materialised_until: Mapped[date] = mapped_column(Date)
+    created_by_org: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_info_session_series_until", "materialised_until"),)
 
 
 class Invitation(Base):
@@ -138,8 +175,100 @@ class Invitation(Base):
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # attended | no_show | excused, recorded by either host (domain.consultations).
+    attendance: Mapped[str | None] = mapped_column(String(20))
+    attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance_recorded_by: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # When consultation.overdue was staged for it: at most once per invitation.
+    consultation_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_invitations_owner_case", "owner_org", "case_id"),
         Index("ix_invitations_status_location", "status", "location"),
+        Index("ix_invitations_session", "session_id"),
     )
+
+
+class Consultation(Base):
+    """The individual consultation after an attended info session (domain.md R2)."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    invitation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invitations.id"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("info_sessions.id"))
+    owner_org: Mapped[str] = mapped_column(String(100))
+    agentur_org: Mapped[str] = mapped_column(String(100))
+    jobcenter_org: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    place: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    created_by_org: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_consultations_invitation", "invitation_id"),
+        Index("ix_consultations_case_created", "case_id", "created_at", "id"),
+    )
+
+
+class Notice(Base):
+    """A notice to the person (domain.notices): the rendered letter and how it was sent.
+
+    The document holds personal data (name, address); the row's other columns do not, so
+    only reading the document is audited (`notice_reads`).
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # The organisation that sends it and may read it.
+    org: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    # email | letter; None until the contact data was read.
+    channel: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # What the template needs besides the contact data: dates, organisations, types.
+    facts: Mapped[dict[str, object]] = mapped_column(JSONType)
+    # The event that triggered it (one notice per event and kind); None when requested.
+    source_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    template_version: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    html: Mapped[str | None] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "kind", name="uq_notices_source_event_kind"),
+        Index("ix_notices_org_case_created", "org", "case_id", "created_at", "id"),
+        Index("ix_notices_due", "status", "next_attempt_at"),
+    )
+
+
+class NoticeRead(Base):
+    """Audit trail of reads of a notice's document (it carries personal data)."""
+
+    __tablename__ = "notice_reads"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notices.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    org: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from notifications_api.domain.deliveries import SendResult, WebhookRequest
 from notifications_api.domain.errors import BlockedWebhookAddress, InvalidWebhookUrl
 from notifications_api.domain.signing import webhook_headers
 from notifications_api.domain.urls import UrlPolicy, check_resolved_addresses, check_webhook_url
 from shared.events.envelope import CLOUDEVENTS_CONTENT_TYPE
+from shared.tracing import TRACEPARENT, Tracing, current_tracing, traceparent_of_span
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -62,6 +64,9 @@ class HttpxWebhookSender:
     Redirects are not followed and the response body is never read. The host is resolved
     once; outside dev every address must be public; the request then goes to a checked
     address (the next one if connecting fails), never to a second resolution.
+
+    Each attempt is a client span (of `tracing`, else of the runtime running the worker)
+    in the current trace, and the receiver gets its `traceparent`.
     """
 
     def __init__(
@@ -73,8 +78,10 @@ class HttpxWebhookSender:
         user_agent: str,
         resolver: Resolver = resolve_host,
         now: Callable[[], float] = time.time,
+        tracing: Tracing | None = None,
     ) -> None:
         self._client = client
+        self._tracing = tracing
         self._policy = policy
         self._timeout = timeout_seconds
         self._user_agent = user_agent
@@ -83,6 +90,24 @@ class HttpxWebhookSender:
 
     async def send(self, request: WebhookRequest) -> SendResult:
         """One attempt; failures come back as a result, never as an exception."""
+        tracing = self._tracing or current_tracing()
+        parts = urlsplit(request.url)
+        # The receiver's host and port only: a path or query may hold a receiver's token.
+        attributes: dict[str, str | int] = {
+            "http.request.method": "POST",
+            "server.address": parts.hostname or "",
+            "webhook.id": request.message_id,
+        }
+        with tracing.span("POST", kind=SpanKind.CLIENT, attributes=attributes) as span:
+            result = await self._send(request, traceparent_of_span(span))
+            if result.status_code is not None:
+                span.set_attribute("http.response.status_code", result.status_code)
+            if result.error is not None:
+                span.set_attribute("error.type", result.error)
+                span.set_status(Status(StatusCode.ERROR))
+            return result
+
+    async def _send(self, request: WebhookRequest, traceparent: str | None) -> SendResult:
         started = time.perf_counter()
 
         def result(status_code: int | None, error: str | None) -> SendResult:
@@ -102,6 +127,8 @@ class HttpxWebhookSender:
             "content-type": CLOUDEVENTS_CONTENT_TYPE,
             "user-agent": self._user_agent,
         }
+        if traceparent is not None:
+            headers[TRACEPARENT] = traceparent
         try:
             async with asyncio.timeout(self._timeout * 2):
                 status = await self._post(targets, request.body, headers)

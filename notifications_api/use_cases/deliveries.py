@@ -35,6 +35,7 @@ from notifications_api.domain.errors import (
     SubscriptionDisabled,
     SubscriptionGone,
 )
+from notifications_api.domain.payloads import webhook_body
 from notifications_api.domain.routing import recipient_orgs
 from shared.auth import Principal
 from shared.db.base import utcnow
@@ -44,6 +45,7 @@ from shared.jobs import PeriodicJob
 from shared.logging import get_logger
 from shared.messaging.faults import backoff_delay
 from shared.problems import NotFound
+from shared.tracing import continue_trace, current_traceparent
 
 log = get_logger(__name__)
 
@@ -62,7 +64,10 @@ async def enqueue_deliveries(
     if not subscriptions:
         return 0
     at = now or utcnow()
-    body = event.model_dump_json()
+    # The receiver learns only what the law allows at this step (domain/payloads.py).
+    body = webhook_body(event)
+    # The consumer's span: each attempt's client span continues the event's trace.
+    traceparent = current_traceparent()
     for subscription in subscriptions:
         uow.deliveries.add(
             Delivery(
@@ -80,6 +85,7 @@ async def enqueue_deliveries(
                 next_attempt_at=at,
                 created_at=at,
                 updated_at=at,
+                traceparent=traceparent,
             )
         )
     return len(subscriptions)
@@ -305,14 +311,15 @@ class DeliveryWorker:
             )
             return
         started = self._clock()
-        result = await self._sender.send(
-            WebhookRequest(
-                url=target.url,
-                message_id=str(delivery.id),
-                body=delivery.payload.encode(),
-                secret=target.secret,
+        with continue_trace(delivery.traceparent):
+            result = await self._sender.send(
+                WebhookRequest(
+                    url=target.url,
+                    message_id=str(delivery.id),
+                    body=delivery.payload.encode(),
+                    secret=target.secret,
+                )
             )
-        )
         tries = 0
 
         async def settle() -> AttemptOutcome:

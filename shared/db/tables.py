@@ -14,11 +14,20 @@ from sqlalchemy import (
 )
 
 from shared.db.base import BigIntId, JSONType, UTCDateTime
+from shared.tracing import current_traceparent
+
+# A W3C traceparent of version 00 has 55 characters; later versions may append fields.
+TRACEPARENT_LENGTH = 128
 
 
-def outbox_table(metadata: MetaData) -> Table:
+def staging_traceparent() -> str | None:
+    """The trace context a row is staged in (a column default, called without arguments)."""
+    return current_traceparent()
+
+
+def outbox_table(metadata: MetaData, *, traceparent: bool = True) -> Table:
     """Events staged in the same transaction as the state change they describe."""
-    return Table(
+    table = Table(
         "outbox",
         metadata,
         Column("id", BigIntId, primary_key=True, autoincrement=True),
@@ -33,6 +42,18 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("last_error", Text, nullable=True),
         Index("ix_outbox_unsent", "sent_at", "id"),
     )
+    if traceparent:
+        # The trace context of the transaction that staged the event (filled in on insert):
+        # the relay publishes it as a child of this, so the consumers continue the trace.
+        table.append_column(
+            Column(
+                "traceparent",
+                String(TRACEPARENT_LENGTH),
+                nullable=True,
+                default=staging_traceparent,
+            )
+        )
+    return table
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -91,4 +112,10 @@ IDEMPOTENCY = idempotency_table(_INFRA)
 def create_infrastructure_tables_v1(metadata: MetaData) -> list[Table]:
     """The v1 infrastructure tables as a migration creates them; frozen: add a v2, never edit."""
     fresh = MetaData(naming_convention=metadata.naming_convention)
-    return [outbox_table(fresh), inbox_table(fresh), leases_table(fresh), idempotency_table(fresh)]
+    # v1 had no traceparent; each service's revision adds it later.
+    return [
+        outbox_table(fresh, traceparent=False),
+        inbox_table(fresh),
+        leases_table(fresh),
+        idempotency_table(fresh),
+    ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,13 @@ from shared.messaging.kafka import make_consumer, set_fetch_max_wait
 from shared.messaging.port import Publisher
 from shared.metrics import EVENTS_CONSUMED
 from shared.settings import ConsumerSettings, KafkaSettings
+from shared.tracing import (
+    DISABLED,
+    Tracing,
+    context_from_traceparent,
+    correlation,
+    traceparent_from_headers,
+)
 
 log = get_logger(__name__)
 
@@ -80,6 +88,10 @@ class ConsumerRunner:
     transaction; the offset is committed only afterwards, or after dead-lettering.
     Infrastructure failures never dead-letter: the record is retried in place until they
     pass (or the runner stops), and `blocked` says so meanwhile.
+
+    Each record is handled in a consumer span, a child of the record's `traceparent`
+    header, with the event's `correlationid` bound: what the handler stages continues the
+    trace and carries the same correlation id.
     """
 
     def __init__(
@@ -93,8 +105,10 @@ class ConsumerRunner:
         kafka: KafkaSettings,
         settings: ConsumerSettings,
         instance_id: str | None = None,
+        tracing: Tracing = DISABLED,
     ) -> None:
         self._service = service
+        self._tracing = tracing
         self.group_id = group_id
         self._handlers = dict(handlers)
         self._uow_factory = uow_factory
@@ -186,6 +200,27 @@ class ConsumerRunner:
 
         Raises `ConsumerStopped` if stop() came while an infrastructure failure was retried.
         """
+        parent = context_from_traceparent(traceparent_from_headers(record.headers))
+        with self._tracing.span(
+            f"{record.topic} process",
+            kind=SpanKind.CONSUMER,
+            parent=parent,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.group_id,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+            },
+        ) as span:
+            outcome = await self._handle_record(record, span)
+            span.set_attribute("handover.consumer.outcome", outcome)
+            if outcome == "dead_lettered":
+                span.set_status(Status(StatusCode.ERROR))
+            return outcome
+
+    async def _handle_record(self, record: ConsumerRecord[bytes, bytes], span: Span) -> str:
         topic = record.topic
         try:
             if record.value is None:
@@ -194,6 +229,14 @@ class ConsumerRunner:
         except (ValidationError, UnknownEventType, ValueError) as exc:
             await self._dead_letter(record, exc, attempts=0)
             return self._count(topic, "dead_lettered")
+        span.set_attribute("messaging.message.id", str(envelope.id))
+        with correlation(envelope.correlationid):
+            return await self._apply_with_retries(record, envelope)
+
+    async def _apply_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Any]
+    ) -> str:
+        topic = record.topic
         handler = self._handlers[topic]
         attempts = 0
         infra_failures = 0

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +21,13 @@ from shared.messaging.faults import backoff_delay
 from shared.messaging.port import Publisher
 from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from shared.settings import RelaySettings
+from shared.tracing import (
+    DISABLED,
+    TRACEPARENT,
+    Tracing,
+    context_from_traceparent,
+    traceparent_of_span,
+)
 
 log = get_logger(__name__)
 
@@ -37,6 +45,10 @@ class OutboxRelay:
     notification lost in a database outage. A standby replica tries the lock once per
     `LOCK_RETRY_SECONDS`; PostgreSQL frees it when the holder's connection dies, so a
     crash is taken over within about that time.
+
+    Each record is published in a producer span, a child of the trace context stored with
+    its row; the record's `traceparent` header names that span, so consumers continue the
+    trace (with tracing off, the stored context is passed on as it is).
     """
 
     def __init__(
@@ -46,8 +58,10 @@ class OutboxRelay:
         publisher: Publisher,
         settings: RelaySettings,
         signal: asyncio.Event | None = None,
+        tracing: Tracing = DISABLED,
     ) -> None:
         self._service = service
+        self._tracing = tracing
         self._sessions = session_factory
         self._publisher = publisher
         self._settings = settings
@@ -173,10 +187,12 @@ class OutboxRelay:
                 await session.execute(
                     select(
                         OUTBOX.c.id,
+                        OUTBOX.c.event_id,
                         OUTBOX.c.topic,
                         OUTBOX.c.key,
                         OUTBOX.c.payload,
                         OUTBOX.c.headers,
+                        OUTBOX.c.traceparent,
                     )
                     .where(OUTBOX.c.sent_at.is_(None))
                     .order_by(OUTBOX.c.id)
@@ -186,10 +202,11 @@ class OutboxRelay:
         if not rows:
             return 0, False
         sent: list[tuple[int, str, str, Awaitable[object]]] = []
+        spans: list[Span] = []
         stopped = False
         send_error: Exception | None = None
         checked = time.monotonic()
-        for row_id, topic, key, payload, headers in rows:
+        for row_id, event_id, topic, key, payload, headers, traceparent in rows:
             if time.monotonic() - checked > self._settings.LOCK_RETRY_SECONDS:
                 # A standby may hold the lock one retry interval after ours was lost, and
                 # two publishing relays could reorder a case's events: a send that blocks
@@ -198,26 +215,34 @@ class OutboxRelay:
                     stopped = True
                     break
                 checked = time.monotonic()
+            span = self._publish_span(topic, key, str(event_id), traceparent)
+            record_headers = dict(headers)
+            carried = traceparent_of_span(span)
+            if carried is not None:
+                record_headers[TRACEPARENT] = carried
             try:
                 ack = await self._publisher.send(
                     topic,
                     key.encode(),
                     payload.encode(),
-                    [(k, v.encode()) for k, v in sorted(headers.items())],
+                    [(k, v.encode()) for k, v in sorted(record_headers.items())],
                 )
             except Exception as exc:
                 # Not queued: this row and every later one wait for the next batch.
+                _end_span(span, exc)
                 send_error = exc
                 await self._record_failures([row_id], exc)
                 stopped = True
                 break
             sent.append((row_id, topic, key, ack))
+            spans.append(span)
         results = await asyncio.gather(*(ack for *_, ack in sent), return_exceptions=True)
         acked: list[int] = []
         failed: list[int] = []
         blocked_keys: set[str] = set()
         first_error: BaseException | None = send_error
-        for (row_id, topic, key, _), result in zip(sent, results, strict=True):
+        for (row_id, topic, key, _), result, span in zip(sent, results, spans, strict=True):
+            _end_span(span, result if isinstance(result, BaseException) else None)
             if isinstance(result, BaseException):
                 blocked_keys.add(key)
                 failed.append(row_id)
@@ -241,6 +266,21 @@ class OutboxRelay:
             log.warning("outbox.publish.failed", error=type(send_error).__name__)
         return len(acked), stopped or bool(failed)
 
+    def _publish_span(self, topic: str, key: str, event_id: str, traceparent: str | None) -> Span:
+        """A producer span for one record, ended when the broker answered."""
+        return self._tracing.tracer.start_span(
+            f"{topic} publish",
+            context=context_from_traceparent(traceparent),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.message.id": event_id,
+                "messaging.kafka.message.key": key,
+            },
+        )
+
     async def _mark_sent(self, row_ids: list[int]) -> None:
         if not row_ids:
             return
@@ -258,3 +298,10 @@ class OutboxRelay:
                 .where(OUTBOX.c.id.in_(row_ids))
                 .values(attempts=OUTBOX.c.attempts + 1, last_error=type(exc).__name__)
             )
+
+
+def _end_span(span: Span, error: BaseException | None) -> None:
+    if error is not None:
+        span.set_attribute("error.type", type(error).__name__)
+        span.set_status(Status(StatusCode.ERROR))
+    span.end()
