@@ -19,7 +19,7 @@ from shared.settings import DEV_ISSUER
 DEV_AUDIENCE = "handover-broker"
 
 # Every scope an integration client may hold; the README lists what each allows.
-ALL_SCOPES: tuple[str, ...] = (
+INTEGRATION_SCOPES: tuple[str, ...] = (
     "cases:read",
     "cases:write",
     "documents:read",
@@ -36,7 +36,19 @@ ALL_SCOPES: tuple[str, ...] = (
     "info-sessions:read",
     "info-sessions:write",
     "invitations:read",
+    "invitations:write",
+    "consultations:read",
+    "consultations:write",
+    "notices:read",
+    "notices:write",
 )
+
+# Scopes only the services' own clients hold (a token needs `--scope` for them): reading a
+# person's contact data on handover_api for a notice.
+SERVICE_SCOPES: tuple[str, ...] = ("contact:read",)
+
+# Every scope the issuer may put into a token.
+ALL_SCOPES: tuple[str, ...] = INTEGRATION_SCOPES + SERVICE_SCOPES
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,7 @@ class DevIssuer:
         audience: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> str:
-        """A bearer token for `org` with the given scopes (all of them by default)."""
+        """A bearer token for `org` with the given scopes (every integration scope by default)."""
         self.ensure_keys()
         kid = json.loads(self.jwks_path.read_text())["keys"][0]["kid"]
         now = int(time.time())
@@ -93,7 +105,7 @@ class DevIssuer:
             "aud": audience or self.audience,
             "sub": subject or f"client:{org}",
             "org": org,
-            "scope": " ".join(ALL_SCOPES if scopes is None else scopes),
+            "scope": " ".join(INTEGRATION_SCOPES if scopes is None else scopes),
             "iat": now,
             "exp": now + ttl_seconds,
             "jti": uuid.uuid4().hex,

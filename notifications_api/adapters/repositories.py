@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, type_coerce, update
@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from notifications_api.adapters.tables import (
+    Consultation,
     Delivery,
     DeliveryAttempt,
     InfoSession,
+    InfoSessionSeries,
     Invitation,
     Subscription,
 )
+from notifications_api.domain.consultations import Attendance, ConsultationStatus
 from notifications_api.domain.deliveries import (
     SUBSCRIPTION_DISABLED,
     DeliveryStatus,
@@ -361,9 +364,12 @@ class InfoSessionRepository:
         starts_from: datetime | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
+        series_id: uuid.UUID | None = None,
     ) -> Sequence[InfoSession]:
         """Sessions the organisation hosts in start order; `limit + 1` rows."""
         stmt = self._readable(org)
+        if series_id is not None:
+            stmt = stmt.where(InfoSession.series_id == series_id)
         if location is not None:
             stmt = stmt.where(InfoSession.location == location)
         if starts_from is not None:
@@ -436,11 +442,63 @@ class InvitationRepository:
         )
         return result.all()
 
+    @staticmethod
+    def _visible(org: str) -> ColumnElement[bool]:
+        # The case's owner, and both hosts of the session it is seated in.
+        hosted = select(InfoSession.id).where(
+            or_(InfoSession.agentur_org == org, InfoSession.jobcenter_org == org)
+        )
+        return or_(Invitation.owner_org == org, Invitation.session_id.in_(hosted))
+
+    async def get_visible(
+        self, org: str, invitation_id: uuid.UUID, *, for_update: bool = False
+    ) -> Invitation | None:
+        """An invitation the organisation owns or co-hosts (row-locked with `for_update`)."""
+        stmt = select(Invitation).where(Invitation.id == invitation_id, self._visible(org))
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def for_session(
+        self, session_id: uuid.UUID, *, after: Position | None, limit: int
+    ) -> Sequence[Invitation]:
+        """The invitations seated in a session, newest first; `limit + 1` rows."""
+        stmt = select(Invitation).where(Invitation.session_id == session_id)
+        condition = _before(Invitation.created_at, Invitation.id, after)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        return (await self._session.scalars(stmt.limit(limit + 1))).all()
+
+    async def due_for_consultation_overdue(
+        self, due_before: datetime, limit: int
+    ) -> Sequence[Invitation]:
+        """Attended sessions whose four weeks ended before `due_before`, not yet reported,
+        without a held consultation; row-locked, skipping rows another run holds."""
+        held = select(Consultation.id).where(
+            Consultation.invitation_id == Invitation.id,
+            Consultation.status == ConsultationStatus.HELD.value,
+        )
+        result = await self._session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.attendance == Attendance.ATTENDED.value,
+                Invitation.consultation_overdue_at.is_(None),
+                Invitation.status == InvitationStatus.SCHEDULED.value,
+                Invitation.session_starts_at < due_before,
+                ~held.exists(),
+            )
+            .order_by(Invitation.session_starts_at, Invitation.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return result.all()
+
     async def page(
         self, org: str, *, case_id: uuid.UUID | None, after: Position | None, limit: int
     ) -> Sequence[Invitation]:
         """Newest first; `limit + 1` rows."""
-        stmt = select(Invitation).where(Invitation.owner_org == org)
+        stmt = select(Invitation).where(self._visible(org))
         if case_id is not None:
             stmt = stmt.where(Invitation.case_id == case_id)
         condition = _before(Invitation.created_at, Invitation.id, after)
@@ -461,3 +519,88 @@ class InvitationRepository:
             .order_by(Invitation.invitation_date, Invitation.created_at, Invitation.id)
         )
         return result.all()
+
+
+class InfoSessionSeriesRepository:
+    """Session series of the two hosts; the scheduler extends their sessions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, series: InfoSessionSeries) -> None:
+        """Stage a new series."""
+        self._session.add(series)
+
+    async def get(self, org: str, series_id: uuid.UUID) -> InfoSessionSeries | None:
+        """A series the organisation hosts."""
+        result = await self._session.scalars(
+            select(InfoSessionSeries).where(
+                InfoSessionSeries.id == series_id,
+                or_(InfoSessionSeries.agentur_org == org, InfoSessionSeries.jobcenter_org == org),
+            )
+        )
+        return result.one_or_none()
+
+    async def open_ended_before(self, day: date) -> Sequence[InfoSessionSeries]:
+        """Series whose sessions end before `day` and that still run past them, row-locked."""
+        result = await self._session.scalars(
+            select(InfoSessionSeries)
+            .where(
+                InfoSessionSeries.materialised_until < day,
+                or_(
+                    InfoSessionSeries.valid_until.is_(None),
+                    InfoSessionSeries.materialised_until < InfoSessionSeries.valid_until,
+                ),
+            )
+            .order_by(InfoSessionSeries.id)
+            .with_for_update(skip_locked=True)
+        )
+        return result.all()
+
+    async def session_starts(self, series_id: uuid.UUID) -> set[datetime]:
+        """Start times of the sessions the series has already materialised."""
+        result = await self._session.scalars(
+            select(InfoSession.starts_at).where(InfoSession.series_id == series_id)
+        )
+        return set(result)
+
+
+class ConsultationRepository:
+    """Consultations, readable by both institutions of the session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @staticmethod
+    def _visible(org: str) -> ColumnElement[bool]:
+        return or_(
+            Consultation.owner_org == org,
+            Consultation.agentur_org == org,
+            Consultation.jobcenter_org == org,
+        )
+
+    def add(self, consultation: Consultation) -> None:
+        """Stage a new consultation."""
+        self._session.add(consultation)
+
+    async def get(
+        self, org: str, consultation_id: uuid.UUID, *, for_update: bool = False
+    ) -> Consultation | None:
+        """A consultation of one of the organisation's institutions."""
+        stmt = select(Consultation).where(Consultation.id == consultation_id, self._visible(org))
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def page(
+        self, org: str, *, case_id: uuid.UUID | None, after: Position | None, limit: int
+    ) -> Sequence[Consultation]:
+        """Newest first; `limit + 1` rows."""
+        stmt = select(Consultation).where(self._visible(org))
+        if case_id is not None:
+            stmt = stmt.where(Consultation.case_id == case_id)
+        condition = _before(Consultation.created_at, Consultation.id, after)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(Consultation.created_at.desc(), Consultation.id.desc())
+        return (await self._session.scalars(stmt.limit(limit + 1))).all()

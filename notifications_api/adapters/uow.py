@@ -8,9 +8,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications_api.adapters.notice_repository import NoticeRepository
 from notifications_api.adapters.repositories import (
+    ConsultationRepository,
     DeliveryRepository,
     InfoSessionRepository,
+    InfoSessionSeriesRepository,
     InvitationRepository,
     SubscriptionRepository,
 )
@@ -28,6 +31,9 @@ class NotificationsUnitOfWork(UnitOfWork):
     deliveries: DeliveryRepository
     info_sessions: InfoSessionRepository
     invitations: InvitationRepository
+    series: InfoSessionSeriesRepository
+    consultations: ConsultationRepository
+    notices: NoticeRepository
 
     def __init__(
         self,
@@ -59,6 +65,9 @@ class NotificationsUnitOfWork(UnitOfWork):
         self.deliveries = DeliveryRepository(session)
         self.info_sessions = InfoSessionRepository(session)
         self.invitations = InvitationRepository(session)
+        self.series = InfoSessionSeriesRepository(session)
+        self.consultations = ConsultationRepository(session)
+        self.notices = NoticeRepository(session)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Header, Security
 
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.urls import UrlPolicy
@@ -21,6 +21,9 @@ SCOPES: dict[str, str] = {
     "info-sessions:read": "Read the info-session calendar",
     "info-sessions:write": "Schedule info sessions",
     "invitations:read": "Read info-session invitations of the organisation's cases",
+    "invitations:write": "Record attendance at info sessions",
+    "consultations:read": "Read individual consultations after info sessions",
+    "consultations:write": "Book consultations and record whether they took place",
 }
 
 service = ServiceDependencies(NotificationsState, SCOPES)
@@ -49,3 +52,11 @@ InfoSessionsWrite = Annotated[
     Principal, Security(current_principal, scopes=["info-sessions:write"])
 ]
 InvitationsRead = Annotated[Principal, Security(current_principal, scopes=["invitations:read"])]
+InvitationsWrite = Annotated[Principal, Security(current_principal, scopes=["invitations:write"])]
+ConsultationsRead = Annotated[Principal, Security(current_principal, scopes=["consultations:read"])]
+ConsultationsWrite = Annotated[
+    Principal, Security(current_principal, scopes=["consultations:write"])
+]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="ETag of the version you read")
+]

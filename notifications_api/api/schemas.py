@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date, datetime, time
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
+from notifications_api.domain.consultations import (
+    Attendance,
+    ConsultationChannel,
+    ConsultationStatus,
+)
 from notifications_api.domain.deliveries import DeliveryStatus, SubscriptionStatus
 from notifications_api.domain.invitations import LOCATION_PATTERN, InvitationStatus
-from notifications_api.domain.routing import EventTopic
+from notifications_api.domain.notices import NoticeChannel, NoticeKind, NoticeStatus
+from notifications_api.domain.routing import DELIVERABLE_TOPICS, EventTopic
+from notifications_api.domain.series import CoHostRole, Weekday
 from shared.pagination import Page
-from shared.strict import CleanText, RangedAwareDatetime
+from shared.strict import CleanText, RangedAwareDatetime, RangedDate
 
 OrgId = Annotated[str, StringConstraints(min_length=2, max_length=100, pattern=r"^[a-z0-9-]+$")]
 
@@ -38,7 +45,9 @@ class SubscriptionCreate(RequestSchema):
         description="Receiver URL; https only in production, no private addresses",
     )
     event_types: list[EventTopic] = Field(
-        min_length=1, max_length=6, description="Topic names, e.g. `case.transferred`"
+        min_length=1,
+        max_length=len(DELIVERABLE_TOPICS),
+        description="Topic names, e.g. `case.transferred`",
     )
     description: CleanText | None = Field(
         default=None, max_length=500, description="What the endpoint is (no personal data)"
@@ -170,6 +179,10 @@ class InfoSessionRead(Schema):
     agentur_org: str
     jobcenter_org: str
     created_at: datetime
+    series_id: uuid.UUID | None = Field(
+        default=None, description="The series the session was materialised from, if any"
+    )
+    place: str | None = Field(default=None, description="Where exactly, e.g. the address")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -194,9 +207,326 @@ class InvitationRead(Schema):
     alg1_end_date: date
     created_at: datetime
     updated_at: datetime
+    attendance: Attendance | None = Field(
+        default=None, description="Recorded by either host after the session"
+    )
+    attendance_recorded_at: datetime | None = None
+    attendance_recorded_by: str | None = Field(
+        default=None, description="The organisation that recorded the attendance"
+    )
+    version: int = Field(default=1, description="Also the ETag; send it in If-Match")
 
 
 SubscriptionPage = Page[SubscriptionRead]
 DeliveryPage = Page[DeliveryRead]
 InfoSessionPage = Page[InfoSessionRead]
 InvitationPage = Page[InvitationRead]
+
+
+PlaceText = Annotated[CleanText, StringConstraints(min_length=2, max_length=200)]
+
+
+class CoHostIn(RequestSchema):
+    """A host's staff member for the series (a role of the institution, not a client)."""
+
+    org: OrgId
+    role: CoHostRole = Field(
+        description="`placement_officer` for the Agentur, `integration_coach` for the Jobcenter"
+    )
+    name: Annotated[CleanText, StringConstraints(min_length=2, max_length=100)] = Field(
+        description="Name or team of the staff member, e.g. Arbeitsvermittlung Team 421"
+    )
+    contact: Annotated[CleanText, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Office phone or functional mailbox"
+    )
+
+
+class InfoSessionSeriesCreate(RequestSchema):
+    """Joint info sessions by rule, e.g. the 2nd and 4th Tuesday of each month at 09:30."""
+
+    location: Annotated[str, StringConstraints(pattern=LOCATION_PATTERN)] = Field(
+        description="Location code, e.g. WITTEN"
+    )
+    place: PlaceText = Field(description="Where the sessions take place")
+    weekday: Weekday
+    weeks_of_month: list[Annotated[int, Field(ge=-1, le=5)]] = Field(
+        min_length=1, max_length=5, description="Which of the month's weekdays: 1..5, -1 the last"
+    )
+    start_time: time = Field(description="Local time in Germany")
+    capacity: int = Field(ge=1, le=1000)
+    agentur_org: OrgId
+    jobcenter_org: OrgId
+    co_hosts: list[CoHostIn] = Field(
+        min_length=2, max_length=2, description="The placement officer and the integration coach"
+    )
+    valid_from: RangedDate = Field(description="First day sessions may fall on")
+    valid_until: RangedDate | None = Field(
+        default=None, description="Last day sessions may fall on (open-ended when absent)"
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "location": "WITTEN",
+                    "place": "Agentur für Arbeit Witten, Bergerstraße 24, Raum 112",
+                    "weekday": "TU",
+                    "weeks_of_month": [2, 4],
+                    "start_time": "09:30:00",
+                    "capacity": 20,
+                    "agentur_org": "agentur-hagen",
+                    "jobcenter_org": "jobcenter-ennepe-ruhr",
+                    "co_hosts": [
+                        {
+                            "org": "agentur-hagen",
+                            "role": "placement_officer",
+                            "name": "Arbeitsvermittlung Team 421",
+                            "contact": "Hagen.421-Vermittlung@arbeitsagentur.de",
+                        },
+                        {
+                            "org": "jobcenter-ennepe-ruhr",
+                            "role": "integration_coach",
+                            "name": "Integrationsfachkräfte Witten",
+                            "contact": "02302 0000-0",
+                        },
+                    ],
+                    "valid_from": "2030-03-01",
+                    "valid_until": "2030-12-31",
+                }
+            ]
+        },
+    )
+
+
+class CoHostRead(Schema):
+    """A co-host of a series."""
+
+    org: str
+    role: CoHostRole
+    name: str
+    contact: str
+
+
+class InfoSessionSeriesRead(Schema):
+    """A series of joint sessions; its sessions are listed at `/v1/info-sessions?series_id=`."""
+
+    id: uuid.UUID
+    location: str
+    place: str
+    weekday: Weekday
+    weeks_of_month: list[int]
+    start_time: time
+    capacity: int
+    agentur_org: str
+    jobcenter_org: str
+    co_hosts: list[CoHostRead]
+    valid_from: date
+    valid_until: date | None
+    materialised_until: date = Field(description="Sessions exist up to this day")
+    session_count: int = Field(description="Sessions materialised so far")
+    created_at: datetime
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f0c3a52-2d1e-4c59-9a57-2f8e0b7c1d11",
+                    "location": "WITTEN",
+                    "place": "Agentur für Arbeit Witten, Bergerstraße 24, Raum 112",
+                    "weekday": "TU",
+                    "weeks_of_month": [2, 4],
+                    "start_time": "09:30:00",
+                    "capacity": 20,
+                    "agentur_org": "agentur-hagen",
+                    "jobcenter_org": "jobcenter-ennepe-ruhr",
+                    "co_hosts": [
+                        {
+                            "org": "agentur-hagen",
+                            "role": "placement_officer",
+                            "name": "Arbeitsvermittlung Team 421",
+                            "contact": "",
+                        },
+                        {
+                            "org": "jobcenter-ennepe-ruhr",
+                            "role": "integration_coach",
+                            "name": "Integrationsfachkräfte Witten",
+                            "contact": "",
+                        },
+                    ],
+                    "valid_from": "2030-03-01",
+                    "valid_until": "2030-12-31",
+                    "materialised_until": "2030-05-24",
+                    "session_count": 5,
+                    "created_at": "2030-02-01T08:00:00Z",
+                }
+            ]
+        },
+    )
+
+
+class AttendanceUpdate(RequestSchema):
+    """Whether the person came to the session."""
+
+    attendance: Attendance
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"attendance": "attended"}]}
+    )
+
+
+class ConsultationCreate(RequestSchema):
+    """The individual consultation within four weeks of the attended session (R2)."""
+
+    invitation_id: uuid.UUID
+    starts_at: RangedAwareDatetime
+    ends_at: RangedAwareDatetime
+    channel: ConsultationChannel = ConsultationChannel.IN_PERSON
+    place: PlaceText | None = Field(default=None, description="Room or address, if in person")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "invitation_id": "6b1d2c3e-4f50-4a61-8b72-9c83d4e5f601",
+                    "starts_at": "2030-03-19T10:00:00+01:00",
+                    "ends_at": "2030-03-19T10:45:00+01:00",
+                    "channel": "in_person",
+                    "place": "Jobcenter EN, Standort Witten, Raum 2.14",
+                }
+            ]
+        },
+    )
+
+
+class ConsultationOutcome(RequestSchema):
+    """What became of a booked consultation."""
+
+    status: Literal["held", "cancelled", "missed"]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "held"}]})
+
+
+class ConsultationRead(Schema):
+    """An individual consultation of a case with both institutions."""
+
+    id: uuid.UUID
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    session_id: uuid.UUID
+    agentur_org: str
+    jobcenter_org: str
+    starts_at: datetime
+    ends_at: datetime
+    channel: ConsultationChannel
+    place: str | None
+    status: ConsultationStatus
+    version: int = Field(description="Also the ETag; send it in If-Match")
+    created_at: datetime
+    updated_at: datetime
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0d9e8f7a-6b5c-4d3e-8f21-0a1b2c3d4e5f",
+                    "invitation_id": "6b1d2c3e-4f50-4a61-8b72-9c83d4e5f601",
+                    "case_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                    "session_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    "agentur_org": "agentur-hagen",
+                    "jobcenter_org": "jobcenter-ennepe-ruhr",
+                    "starts_at": "2030-03-19T09:00:00Z",
+                    "ends_at": "2030-03-19T09:45:00Z",
+                    "channel": "in_person",
+                    "place": "Jobcenter EN, Standort Witten, Raum 2.14",
+                    "status": "booked",
+                    "version": 1,
+                    "created_at": "2030-03-12T11:00:00Z",
+                    "updated_at": "2030-03-12T11:00:00Z",
+                }
+            ]
+        },
+    )
+
+
+ConsultationPage = Page[ConsultationRead]
+
+
+class NoticeCreate(RequestSchema):
+    """A notice to produce now for a case, from what the service knows about it."""
+
+    case_id: uuid.UUID
+    kind: NoticeKind = Field(
+        description=(
+            "`invitation` (the case's current invitation with a session), "
+            "`appointment_confirmation` (its newest consultation), "
+            "`change_of_responsibility` or `disclosure_information` (again, with the facts "
+            "of the last one)"
+        )
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "0b6f8f8e-4f4e-4c43-9a57-6f1f2b7c9d10",
+                    "kind": "change_of_responsibility",
+                }
+            ]
+        },
+    )
+
+
+class NoticeRead(Schema):
+    """A notice to the person: how and when it went out (the document is a separate read)."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    org: str = Field(description="The organisation that sends it")
+    kind: NoticeKind
+    channel: NoticeChannel | None = Field(
+        description="`email` if the person has an address, `letter` to print; null until rendered"
+    )
+    status: NoticeStatus = Field(
+        description="`pending` → `rendered` (a letter waits for printing) → `sent`, "
+        "or `failed` after the bounded attempts"
+    )
+    attempts: int
+    last_error: str | None = Field(description="Code of the last failure, e.g. `smtp_failed`")
+    next_attempt_at: datetime | None
+    template_version: str
+    pdf_sha256: str | None = Field(description="sha256 of the PDF, once rendered")
+    created_at: datetime
+    rendered_at: datetime | None
+    sent_at: datetime | None
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5d0c9b1e-8a55-4f0b-9a3e-2f1c7d6b4a21",
+                    "case_id": "0b6f8f8e-4f4e-4c43-9a57-6f1f2b7c9d10",
+                    "org": "jobcenter-ennepe-ruhr",
+                    "kind": "change_of_responsibility",
+                    "channel": "email",
+                    "status": "sent",
+                    "attempts": 1,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                    "template_version": "change_of_responsibility/1",
+                    "pdf_sha256": "9f2b5c1d" + "0" * 56,
+                    "created_at": "2026-05-01T08:00:00Z",
+                    "rendered_at": "2026-05-01T08:00:02Z",
+                    "sent_at": "2026-05-01T08:00:02Z",
+                }
+            ]
+        },
+    )
+
+
+NoticePage = Page[NoticeRead]

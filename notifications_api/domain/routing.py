@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from shared.events.base import EventData
+from shared.events.consultation import ConsultationOverdueV1
 from shared.events.handover import (
     CaseTransferredV1,
     HandoverAcceptedV1,
@@ -21,6 +22,7 @@ EventTopic = Literal[
     "handover.rejected",
     "handover.overdue",
     "transition.upcoming",
+    "consultation.overdue",
 ]
 DELIVERABLE_TOPICS: tuple[str, ...] = get_args(EventTopic)
 
@@ -37,6 +39,9 @@ def recipient_orgs(data: EventData) -> tuple[str, ...]:
         orgs = (data.to_org, data.from_org)
     elif isinstance(data, TransitionUpcomingV1):
         orgs = (data.owner_org,)
+    elif isinstance(data, ConsultationOverdueV1):
+        # Both hosts of the session: the consultation is joint work (domain.md R2).
+        orgs = (data.agentur_org, data.jobcenter_org, data.owner_org)
     else:
         orgs = ()
     return tuple(dict.fromkeys(orgs))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import InfoSession, Invitation
 from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.consultations import Attendance, check_attendance_possible
 from notifications_api.domain.invitations import (
     InvitationStatus,
     consultation_due_date,
@@ -17,9 +19,11 @@ from notifications_api.domain.invitations import (
 )
 from shared.auth import Principal
 from shared.db.base import utcnow
+from shared.etag import check_if_match
 from shared.events.envelope import Envelope
 from shared.events.transition import TransitionUpcomingV1
 from shared.logging import get_logger
+from shared.problems import NotFound
 
 log = get_logger(__name__)
 
@@ -121,6 +125,68 @@ async def list_invitations(
     after: Position | None,
     limit: int,
 ) -> Sequence[Invitation]:
-    """Invitations of cases the caller's organisation owns (plus one look-ahead row)."""
+    """Invitations of cases the caller owns or whose session it co-hosts (plus look-ahead)."""
     async with uow:
         return await uow.invitations.page(actor.org, case_id=case_id, after=after, limit=limit)
+
+
+async def naming_the_session(
+    uow: NotificationsUnitOfWork, event: Envelope[TransitionUpcomingV1], invitation: Invitation
+) -> Envelope[Any]:
+    """The invitation webhook: the forecast plus the session the case was seated in."""
+    if invitation.session_id is None:
+        return event
+    info_session = await uow.info_sessions.get(invitation.owner_org, invitation.session_id)
+    if info_session is None:
+        return event
+    data = event.data.model_copy(
+        update={
+            "session_id": info_session.id,
+            "session_starts_at": info_session.starts_at,
+            "session_location": info_session.location,
+            "session_place": info_session.place,
+        }
+    )
+    named: Envelope[Any] = event.model_copy(update={"data": data})
+    return named
+
+
+async def record_attendance(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    invitation_id: uuid.UUID,
+    attendance: Attendance,
+    if_match: str | None,
+    now: datetime | None = None,
+) -> Invitation:
+    """Record whether the person came to the session; either host may, with If-Match."""
+    at = now or utcnow()
+    async with uow:
+        invitation = await uow.invitations.get_visible(actor.org, invitation_id, for_update=True)
+        if invitation is None:
+            raise NotFound("invitation not found")
+        check_if_match(if_match, invitation.version)
+        check_attendance_possible(invitation.session_id)
+        invitation.attendance = attendance.value
+        invitation.attendance_recorded_at = at
+        invitation.attendance_recorded_by = actor.org
+        invitation.version += 1
+        invitation.updated_at = at
+        await uow.commit()
+    log.info(
+        "invitation.attendance_recorded",
+        invitation_id=str(invitation.id),
+        attendance=attendance.value,
+    )
+    return invitation
+
+
+async def get_invitation(
+    uow: NotificationsUnitOfWork, actor: Principal, invitation_id: uuid.UUID
+) -> Invitation:
+    """An invitation the caller owns or co-hosts; 404 for anyone else."""
+    async with uow:
+        invitation = await uow.invitations.get_visible(actor.org, invitation_id)
+        if invitation is None:
+            raise NotFound("invitation not found")
+        return invitation

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from shared.events.base import EventData
 from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
+from shared.events.consultation import ConsultationOverdueV1
 from shared.events.eligibility import EligibilityDeterminedV1
 from shared.events.envelope import Envelope, RawEnvelope
 from shared.events.handover import (
@@ -29,6 +30,7 @@ EVENT_MODELS: tuple[type[EventData], ...] = (
     HandoverAcceptedV1,
     HandoverOverdueV1,
     HandoverRejectedV1,
+    ConsultationOverdueV1,
 )
 
 # Which service announces each event type, and which consumes it (the AsyncAPI documents
@@ -44,7 +46,7 @@ PRODUCED_BY: dict[str, tuple[type[EventData], ...]] = {
         HandoverRejectedV1,
     ),
     "eligibility_api": (EligibilityDeterminedV1, TransitionUpcomingV1),
-    "notifications_api": (),
+    "notifications_api": (ConsultationOverdueV1,),
 }
 CONSUMED_BY: dict[str, tuple[type[EventData], ...]] = {
     "handover_api": (EligibilityDeterminedV1,),
@@ -56,6 +58,7 @@ CONSUMED_BY: dict[str, tuple[type[EventData], ...]] = {
         HandoverRejectedV1,
         HandoverOverdueV1,
         TransitionUpcomingV1,
+        ConsultationOverdueV1,
     ),
 }
 

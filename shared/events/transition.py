@@ -20,3 +20,9 @@ class TransitionUpcomingV1(EventData):
     alg1_end_date: date
     invitation_date: date
     scheduled_at: datetime
+    # Filled in by notifications_api in the invitation webhook: the session the case was
+    # seated in (absent while no session had a free seat).
+    session_id: uuid.UUID | None = None
+    session_starts_at: datetime | None = None
+    session_location: str | None = None
+    session_place: str | None = None
