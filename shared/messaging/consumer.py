@@ -201,18 +201,19 @@ class ConsumerRunner:
         Raises `ConsumerStopped` if stop() came while an infrastructure failure was retried.
         """
         parent = context_from_traceparent(traceparent_from_headers(record.headers))
+        attributes: dict[str, str | int] = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": self.group_id,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+        }
+        if record.key:
+            # The case id: pseudonymous, like everything else the record carries.
+            attributes["messaging.kafka.message.key"] = record.key.decode("utf-8", "replace")
         with self._tracing.span(
-            f"{record.topic} process",
-            kind=SpanKind.CONSUMER,
-            parent=parent,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": self.group_id,
-                "messaging.destination.partition.id": str(record.partition),
-                "messaging.kafka.offset": record.offset,
-            },
+            f"{record.topic} process", kind=SpanKind.CONSUMER, parent=parent, attributes=attributes
         ) as span:
             outcome = await self._handle_record(record, span)
             span.set_attribute("handover.consumer.outcome", outcome)
