@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import DatabaseSettings, ServiceSettings
@@ -39,6 +39,53 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class SmtpSettings(BaseModel):
+    """The SMTP server notices are e-mailed through."""
+
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=25, ge=1, le=65535)
+    FROM_ADDRESS: str = "noreply@handover-broker.invalid"
+    STARTTLS: bool = False
+    USERNAME: str | None = None
+    PASSWORD: SecretStr | None = None
+    TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
+
+
+class ContactApiSettings(BaseModel):
+    """handover_api's contact endpoint and the service token to call it with.
+
+    Either a static `TOKEN` (the dev stack mints one for `notifications-service`) or OAuth2
+    client credentials (`TOKEN_URL`, `CLIENT_ID`, `CLIENT_SECRET`).
+    """
+
+    BASE_URL: str = "http://127.0.0.1:8001"
+    TOKEN: SecretStr | None = None
+    TOKEN_URL: str | None = None
+    CLIENT_ID: str | None = None
+    CLIENT_SECRET: SecretStr | None = None
+    SCOPE: str = "contact:read"
+    TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=60)
+
+
+class NoticeSettings(BaseModel):
+    """Notices to the person: the sending job, its retries, SMTP and the contact source."""
+
+    JOB_ENABLED: bool = True
+    INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
+    BATCH_SIZE: int = Field(default=20, ge=1, le=500)
+    MAX_ATTEMPTS: int = Field(default=6, ge=1, le=50)
+    # Delay after the 1st, 2nd, ... failed attempt; the last value repeats.
+    BACKOFF_SCHEDULE_SECONDS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 3600.0)
+    SMTP: SmtpSettings = SmtpSettings()
+    CONTACTS: ContactApiSettings = ContactApiSettings()
+
+    @model_validator(mode="after")
+    def _check(self) -> NoticeSettings:
+        if not self.BACKOFF_SCHEDULE_SECONDS or min(self.BACKOFF_SCHEDULE_SECONDS) < 0:
+            raise ValueError("BACKOFF_SCHEDULE_SECONDS needs at least one non-negative delay")
+        return self
+
+
 class NotificationsSettings(ServiceSettings):
     """Environment: NOTIFICATIONS_PORT, NOTIFICATIONS_DB__URL, NOTIFICATIONS_WEBHOOKS__..."""
 
@@ -50,6 +97,7 @@ class NotificationsSettings(ServiceSettings):
         URL="postgresql+psycopg://postgres@127.0.0.1:15432/notifications"
     )
     WEBHOOKS: WebhookSettings = WebhookSettings()
+    NOTICES: NoticeSettings = NoticeSettings()
 
     @property
     def allow_private_urls(self) -> bool:

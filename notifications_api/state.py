@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.deliveries import WebhookSender
@@ -23,3 +23,5 @@ class NotificationsState(ServiceState[NotificationsSettings, NotificationsUnitOf
     deliveries_due: asyncio.Event
     # None where this replica runs no worker (WEBHOOKS.WORKER_ENABLED is off).
     delivery_worker: DeliveryWorker | None
+    # Set when a notice is requested, so the notice job renders and sends it at once.
+    notices_due: asyncio.Event = field(default_factory=asyncio.Event)

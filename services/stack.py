@@ -87,6 +87,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+# The client notifications_api calls handover_api's contact endpoint as (notices).
+NOTICE_SERVICE_ORG = "notifications-service"
+NOTICE_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+
+
 def display_url(url: str) -> str:
     """A database URL with its password hidden, for progress output."""
     from sqlalchemy.engine import make_url
@@ -201,6 +206,7 @@ class StackConfig:
             "AUTH__ISSUER": self.issuer.issuer,
             "AUTH__AUDIENCE": self.issuer.audience,
         }
+        values.update(self.notice_contacts_env(spec))
         env.update({spec.env_prefix + key: value for key, value in values.items()})
         env.update(self.extra_env)
         # The project root first, so `-m` finds the packages whatever the working directory.
@@ -209,6 +215,23 @@ class StackConfig:
         )
         env["PYTHONUNBUFFERED"] = "1"
         return env
+
+    def notice_contacts_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """notifications_api reads contact data for notices from handover_api (dev token).
+
+        The static token is minted by the dev issuer for `notifications-service` with only
+        `contact:read`, valid for the length of a working week of `make run`.
+        """
+        handover = next((s for s in self.services if s.name == "handover_api"), None)
+        if spec.name != "notifications_api" or handover is None:
+            return {}
+        token = self.issuer.token(
+            NOTICE_SERVICE_ORG, ["contact:read"], ttl_seconds=NOTICE_TOKEN_TTL_SECONDS
+        )
+        return {
+            "NOTICES__CONTACTS__BASE_URL": self.url(handover),
+            "NOTICES__CONTACTS__TOKEN": token,
+        }
 
 
 class StackError(RuntimeError):

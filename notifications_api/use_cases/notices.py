@@ -1,0 +1,549 @@
+"""Notices to the person: recorded on their trigger, rendered and sent by a periodic job.
+
+A trigger (consumer or request) records a pending notice with its facts in the trigger's
+transaction. The job (one replica, advisory lock) reads the contact data from handover_api,
+renders the letter once (HTML and PDF, stored with its sha256), and e-mails it when the
+person has an address; otherwise the letter stays `rendered` for printing. A failed contact
+read or SMTP dialogue is retried along the backoff schedule until the attempts run out
+(`failed`); no notice is dropped. A crash between a successful send and its commit sends
+that e-mail once more (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifications_api.adapters.tables import Consultation, Invitation, Notice, NoticeRead
+from notifications_api.adapters.uow import NotificationsUnitOfWork
+from notifications_api.domain.notices import (
+    DISCLOSURE_LEGAL_BASIS,
+    TEMPLATES,
+    Contact,
+    ContactNotFound,
+    ContactSource,
+    ContactUnavailable,
+    Mailer,
+    MailNotSent,
+    NoticeChannel,
+    NoticeFactsUnknown,
+    NoticeKind,
+    NoticeRetryPolicy,
+    NoticeStatus,
+    OutgoingMail,
+    channel_for,
+    organisation,
+    pdf_filename,
+    plain_text,
+)
+from shared.auth import Principal
+from shared.db.advisory import AdvisoryLock
+from shared.db.base import utcnow
+from shared.events.envelope import Envelope
+from shared.events.handover import CaseTransferredV1
+from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
+from shared.jobs import PeriodicJob
+from shared.letters import LetterRenderer
+from shared.logging import get_logger
+from shared.problems import NotFound
+
+log = get_logger(__name__)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SYSTEM = "system"
+
+CHANNEL_TEXT = {
+    "in_person": "persönliches Gespräch",
+    "phone": "Telefongespräch",
+    "video": "Videogespräch",
+}
+
+
+def _new(
+    *,
+    case_id: uuid.UUID,
+    org: str,
+    kind: NoticeKind,
+    facts: dict[str, Any],
+    source_event_id: uuid.UUID | None,
+    created_by: str,
+    now: datetime,
+) -> Notice:
+    template = TEMPLATES[kind]
+    return Notice(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        org=org,
+        kind=kind.value,
+        channel=None,
+        status=NoticeStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        last_error=None,
+        facts=facts,
+        source_event_id=source_event_id,
+        template_version=template.version,
+        title=template.title,
+        html=None,
+        pdf=None,
+        pdf_sha256=None,
+        created_by=created_by,
+        created_at=now,
+        rendered_at=None,
+        sent_at=None,
+        updated_at=now,
+    )
+
+
+async def _record_once(uow: NotificationsUnitOfWork, notice: Notice) -> Notice | None:
+    inserted = await uow.notices.add_once(notice)
+    if inserted:
+        log.info("notice.recorded", notice_id=str(notice.id), kind=notice.kind)
+    return notice if inserted else None
+
+
+async def notices_for_transfer(
+    uow: NotificationsUnitOfWork, event: Envelope[CaseTransferredV1], now: datetime | None = None
+) -> list[Notice]:
+    """The change-of-responsibility notice and the disclosure information, from the receiver.
+
+    One of each per event (a redelivery records nothing); the caller's transaction commits.
+    """
+    data = event.data
+    at = now or utcnow()
+    facts = transfer_facts(data)
+    recorded = []
+    for kind in (NoticeKind.CHANGE_OF_RESPONSIBILITY, NoticeKind.DISCLOSURE_INFORMATION):
+        notice = _new(
+            case_id=data.case_id,
+            org=data.to_org,
+            kind=kind,
+            facts=facts,
+            source_event_id=event.id,
+            created_by=SYSTEM,
+            now=at,
+        )
+        if await _record_once(uow, notice) is not None:
+            recorded.append(notice)
+    return recorded
+
+
+def transfer_facts(data: CaseTransferredV1) -> dict[str, Any]:
+    """What the two transfer notices say: organisations, days, document types, the plan."""
+    transferred_day = data.transferred_at.astimezone(BERLIN).date()
+    plan = data.integration_plan
+    return {
+        "from_org": data.from_org,
+        "to_org": data.to_org,
+        "responsible_from": (data.responsible_from or transferred_day).isoformat(),
+        "transferred_date": transferred_day.isoformat(),
+        "documents": sorted({d.type for d in data.documents}),
+        "documents_count": len(data.documents),
+        "plan_continues": plan is not None,
+        "measures_count": len(plan.measures) if plan is not None else 0,
+        "legal_basis": DISCLOSURE_LEGAL_BASIS,
+    }
+
+
+async def notice_for_invitation(
+    uow: NotificationsUnitOfWork,
+    invitation: Invitation,
+    *,
+    source_event_id: uuid.UUID,
+    now: datetime | None = None,
+) -> Notice | None:
+    """The invitation letter once the invitation has a session; None while it waits.
+
+    Idempotent per (source event, kind); the caller's transaction commits.
+    """
+    facts = await invitation_facts(uow, invitation)
+    if facts is None:
+        return None
+    notice = _new(
+        case_id=invitation.case_id,
+        org=invitation.owner_org,
+        kind=NoticeKind.INVITATION,
+        facts=facts,
+        source_event_id=source_event_id,
+        created_by=SYSTEM,
+        now=now or utcnow(),
+    )
+    return await _record_once(uow, notice)
+
+
+async def invitation_facts(
+    uow: NotificationsUnitOfWork, invitation: Invitation
+) -> dict[str, Any] | None:
+    """Session day, time and place and both hosts; None without a session."""
+    if invitation.session_id is None:
+        return None
+    info_session = await uow.notices.info_session(invitation.session_id)
+    if info_session is None:
+        return None
+    due = invitation.consultation_due_date
+    return {
+        "session_starts_at": info_session.starts_at.isoformat(),
+        "place": info_session.place or info_session.location.title(),
+        "agentur_org": info_session.agentur_org,
+        "jobcenter_org": info_session.jobcenter_org,
+        "consultation_due_date": due.isoformat() if due is not None else None,
+    }
+
+
+async def notice_for_consultation(
+    uow: NotificationsUnitOfWork,
+    consultation: Consultation,
+    *,
+    source_event_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Notice | None:
+    """The appointment confirmation of a booked consultation (call it in the booking's
+    transaction; the caller commits).
+
+    Idempotent per (source, kind): without an event id the consultation's id is the source,
+    so a consultation is confirmed once; None when it was already recorded.
+    """
+    notice = _new(
+        case_id=consultation.case_id,
+        org=consultation.owner_org,
+        kind=NoticeKind.APPOINTMENT_CONFIRMATION,
+        facts=consultation_facts(consultation),
+        source_event_id=source_event_id or consultation.id,
+        created_by=SYSTEM,
+        now=now or utcnow(),
+    )
+    return await _record_once(uow, notice)
+
+
+def consultation_facts(consultation: Consultation) -> dict[str, Any]:
+    """Slot, channel, place and both institutions."""
+    return {
+        "starts_at": consultation.starts_at.isoformat(),
+        "ends_at": consultation.ends_at.isoformat(),
+        "channel": consultation.channel,
+        "place": consultation.place,
+        "agentur_org": consultation.agentur_org,
+        "jobcenter_org": consultation.jobcenter_org,
+    }
+
+
+@dataclass(frozen=True)
+class RequestNotice:
+    """Input of `request_notice`."""
+
+    case_id: uuid.UUID
+    kind: NoticeKind
+
+
+async def request_notice(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    cmd: RequestNotice,
+    answer: Callable[[Notice], Answer],
+    idempotency: IdempotencyRequest | None = None,
+    wakeup: Callable[[], None] | None = None,
+) -> Answer:
+    """Record a notice on request, from what the service knows about the case.
+
+    Invitation: the case's current invitation with a session; appointment: its newest
+    consultation; the transfer notices: the facts of the last one of that kind (a repeat,
+    e.g. after a failed e-mail). Nothing known: NoticeFactsUnknown (422).
+    """
+    now = utcnow()
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        facts = await _facts_on_request(uow, actor.org, cmd)
+        if facts is None:
+            raise NoticeFactsUnknown(
+                f"nothing is known to write a {cmd.kind.value} notice for this case"
+            )
+        notice = _new(
+            case_id=cmd.case_id,
+            org=actor.org,
+            kind=cmd.kind,
+            facts=facts,
+            source_event_id=None,
+            created_by=actor.subject,
+            now=now,
+        )
+        uow.notices.add(notice)
+        await uow.session.flush()
+        created = answer(notice)
+        await record_answer(uow.session, idempotency, created)
+        await uow.commit()
+    log.info("notice.recorded", notice_id=str(notice.id), kind=notice.kind)
+    if wakeup is not None:
+        wakeup()
+    return created
+
+
+async def _facts_on_request(
+    uow: NotificationsUnitOfWork, org: str, cmd: RequestNotice
+) -> dict[str, Any] | None:
+    if cmd.kind is NoticeKind.INVITATION:
+        invitation = await uow.notices.current_invitation(org, cmd.case_id)
+        return None if invitation is None else await invitation_facts(uow, invitation)
+    if cmd.kind is NoticeKind.APPOINTMENT_CONFIRMATION:
+        consultation = await uow.notices.latest_consultation(org, cmd.case_id)
+        return None if consultation is None else consultation_facts(consultation)
+    previous = await uow.notices.latest_of_kind(org, cmd.case_id, cmd.kind.value)
+    return None if previous is None else dict(previous.facts)
+
+
+async def list_notices(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    *,
+    case_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Notice]:
+    """Notices the caller's organisation sends, newest first (plus one look-ahead row)."""
+    async with uow:
+        return await uow.notices.page(actor.org, case_id=case_id, after=after, limit=limit)
+
+
+async def get_notice(
+    uow: NotificationsUnitOfWork, actor: Principal, notice_id: uuid.UUID
+) -> Notice:
+    """One notice of the caller's organisation (its metadata; no personal data)."""
+    async with uow:
+        notice = await uow.notices.get(actor.org, notice_id)
+    if notice is None:
+        raise NotFound("notice not found")
+    return notice
+
+
+async def read_notice_document(
+    uow: NotificationsUnitOfWork, actor: Principal, notice_id: uuid.UUID
+) -> tuple[bytes, str]:
+    """The PDF and its sha256; the read is written to the notice's audit trail."""
+    async with uow:
+        notice = await uow.notices.get(actor.org, notice_id)
+        if notice is None:
+            raise NotFound("notice not found")
+        if notice.pdf is None or notice.pdf_sha256 is None:
+            raise NotFound("the notice has not been rendered yet")
+        uow.notices.record_read(
+            NoticeRead(
+                notice_id=notice.id,
+                case_id=notice.case_id,
+                org=actor.org,
+                client=actor.subject,
+                action="document.read",
+                read_at=utcnow(),
+            )
+        )
+        await uow.commit()
+    return notice.pdf, notice.pdf_sha256
+
+
+def letter_context(notice: Notice, contact: Contact) -> dict[str, Any]:
+    """Everything a template names: the facts, the contact, the organisations, dates."""
+    facts: dict[str, Any] = dict(notice.facts)
+    context: dict[str, Any] = {
+        "title": notice.title,
+        "person": contact,
+        "sender": organisation(notice.org),
+        "created_date": notice.created_at.astimezone(BERLIN).date(),
+        "notice_number": str(notice.id)[:8].upper(),
+    }
+    kind = NoticeKind(notice.kind)
+    if kind is NoticeKind.INVITATION:
+        starts = _local(facts["session_starts_at"])
+        due = facts.get("consultation_due_date")
+        context.update(
+            session_date=starts.date(),
+            session_time=starts.strftime("%H:%M"),
+            place=facts["place"],
+            agentur=organisation(facts["agentur_org"]),
+            jobcenter=organisation(facts["jobcenter_org"]),
+            consultation_due_date=date.fromisoformat(due) if due else None,
+        )
+    elif kind is NoticeKind.APPOINTMENT_CONFIRMATION:
+        starts, ends = _local(facts["starts_at"]), _local(facts["ends_at"])
+        context.update(
+            starts_date=starts.date(),
+            starts_time=starts.strftime("%H:%M"),
+            ends_time=ends.strftime("%H:%M"),
+            channel_text=CHANNEL_TEXT.get(str(facts["channel"]), str(facts["channel"])),
+            place=facts.get("place"),
+            agentur=organisation(facts["agentur_org"]),
+            jobcenter=organisation(facts["jobcenter_org"]),
+        )
+    else:
+        context.update(
+            previous=organisation(facts["from_org"]),
+            receiver=organisation(facts["to_org"]),
+            responsible_from=date.fromisoformat(facts["responsible_from"]),
+            transferred_date=date.fromisoformat(facts["transferred_date"]),
+            documents=list(facts["documents"]),
+            plan_continues=bool(facts["plan_continues"]),
+            measures_count=int(facts["measures_count"]),
+            legal_basis=facts["legal_basis"],
+        )
+    return context
+
+
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(BERLIN)
+
+
+class NoticeSender:
+    """The periodic job: renders due notices and e-mails them, with bounded retries."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], NotificationsUnitOfWork],
+        contacts: ContactSource,
+        mailer: Mailer,
+        renderer: LetterRenderer,
+        policy: NoticeRetryPolicy,
+        batch_size: int = 20,
+    ) -> None:
+        self._uow = uow_factory
+        self._contacts = contacts
+        self._mailer = mailer
+        self._renderer = renderer
+        self._policy = policy
+        self._batch = batch_size
+
+    def job(
+        self,
+        *,
+        interval_seconds: float,
+        lock: AdvisoryLock | None = None,
+        wakeup: asyncio.Event | None = None,
+    ) -> PeriodicJob:
+        """The job running `run_once` (single instance under `lock`)."""
+        return PeriodicJob(
+            "notices",
+            self.run_once,
+            interval_seconds=interval_seconds,
+            lock=lock,
+            wakeup=wakeup,
+            batch_size=self._batch,
+        )
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Handle the notices due now; the number handled."""
+        at = now or utcnow()
+        async with self._uow() as uow:
+            due = await uow.notices.due_ids(at, self._batch)
+        for notice_id in due:
+            await self.process(notice_id, at)
+        return len(due)
+
+    async def process(self, notice_id: uuid.UUID, now: datetime | None = None) -> str:
+        """Render (once) and send one notice; returns its status afterwards."""
+        at = now or utcnow()
+        async with self._uow() as uow:
+            notice = await uow.notices.get_any(notice_id)
+        if notice is None or notice.status not in (
+            NoticeStatus.PENDING.value,
+            NoticeStatus.RENDERED.value,
+        ):
+            return notice.status if notice is not None else "missing"
+        try:
+            contact = await self._contacts.contact(str(notice.case_id))
+        except ContactNotFound:
+            return await self._failed_attempt(notice_id, "contact_not_found", at, final=True)
+        except ContactUnavailable:
+            return await self._failed_attempt(notice_id, "contact_unavailable", at)
+        if notice.pdf is None:
+            notice = await self._render(notice_id, contact, at)
+        if contact.email is None or notice.channel == NoticeChannel.LETTER.value:
+            return await self._as_letter(notice_id, at)
+        kind = NoticeKind(notice.kind)
+        sender = organisation(notice.org)
+        mail = OutgoingMail(
+            to=contact.email,
+            subject=notice.title,
+            html=notice.html or "",
+            text=plain_text(notice.title, sender.name),
+            pdf=notice.pdf or b"",
+            pdf_filename=pdf_filename(kind, str(notice.id)),
+        )
+        try:
+            await self._mailer.send(mail)
+        except MailNotSent:
+            return await self._failed_attempt(notice_id, "smtp_failed", at)
+        async with self._uow() as uow:
+            row = await uow.notices.get_any(notice_id, for_update=True)
+            if row is None:
+                return "missing"
+            row.status = NoticeStatus.SENT.value
+            row.attempts += 1
+            row.sent_at = utcnow()
+            row.next_attempt_at = None
+            row.last_error = None
+            row.updated_at = row.sent_at
+            await uow.commit()
+        log.info("notice.sent", notice_id=str(notice_id), kind=notice.kind)
+        return NoticeStatus.SENT.value
+
+    async def _render(self, notice_id: uuid.UUID, contact: Contact, now: datetime) -> Notice:
+        async with self._uow() as uow:
+            row = await uow.notices.get_any(notice_id, for_update=True)
+            if row is None:
+                raise NotFound("notice not found")
+            template = TEMPLATES[NoticeKind(row.kind)]
+            letter = self._renderer.render(
+                template.file,
+                letter_context(row, contact),
+                title=row.title,
+                created_at=row.created_at,
+            )
+            row.html = letter.html
+            row.pdf = letter.pdf
+            row.pdf_sha256 = hashlib.sha256(letter.pdf).hexdigest()
+            row.channel = channel_for(contact).value
+            row.status = NoticeStatus.RENDERED.value
+            row.rendered_at = now
+            row.updated_at = now
+            await uow.commit()
+        log.info("notice.rendered", notice_id=str(notice_id), channel=row.channel)
+        return row
+
+    async def _as_letter(self, notice_id: uuid.UUID, now: datetime) -> str:
+        """No e-mail address: the rendered letter waits to be printed."""
+        async with self._uow() as uow:
+            row = await uow.notices.get_any(notice_id, for_update=True)
+            if row is None:
+                return "missing"
+            row.channel = NoticeChannel.LETTER.value
+            row.status = NoticeStatus.RENDERED.value
+            row.attempts += 1
+            row.next_attempt_at = None
+            row.last_error = None
+            row.updated_at = now
+            await uow.commit()
+        return NoticeStatus.RENDERED.value
+
+    async def _failed_attempt(
+        self, notice_id: uuid.UUID, error: str, now: datetime, *, final: bool = False
+    ) -> str:
+        async with self._uow() as uow:
+            row = await uow.notices.get_any(notice_id, for_update=True)
+            if row is None:
+                return "missing"
+            row.attempts += 1
+            row.last_error = error
+            row.updated_at = now
+            retry_at = None if final else self._policy.next_attempt_at(row.attempts, now)
+            row.next_attempt_at = retry_at
+            if retry_at is None:
+                row.status = NoticeStatus.FAILED.value
+            await uow.commit()
+            status = row.status
+        log.warning("notice.attempt_failed", notice_id=str(notice_id), error=error, status=status)
+        return status
