@@ -22,6 +22,7 @@ from notifications_api.domain.invitations import (
     local_date,
     start_of_local_day,
 )
+from notifications_api.use_cases.notices import notice_for_consultation
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.etag import check_if_match
@@ -89,6 +90,8 @@ async def book_consultation(
         )
         uow.consultations.add(consultation)
         await uow.session.flush()
+        # The appointment confirmation to the person, in the booking's transaction.
+        await notice_for_consultation(uow, consultation, now=now)
         created = answer(consultation)
         await record_answer(uow.session, idempotency, created)
         await uow.commit()

@@ -605,43 +605,41 @@ class TestInvitationAndAppointment:
         assert await notices.notices(case_id) == []
 
     async def test_a_booked_consultation_is_confirmed_once(self, notices: Notices) -> None:
-        info_session = await schedule_session(notices.harness)
+        harness = notices.harness
+        await schedule_session(harness)
         case_id = uuid.uuid4()
         notices.contacts.contacts[str(case_id)] = ERIKA
-        await notices.harness.consume(
+        await harness.consume(
             upcoming(case_id, invitation_date=date(2030, 3, 1), alg1_end_date=date(2030, 5, 31))
         )
-        invitations = await notices.harness.client.get(
-            "/v1/invitations",
-            params={"case_id": str(case_id)},
-            headers=notices.harness.auth(AGENCY),
+        invitations = await harness.client.get(
+            "/v1/invitations", params={"case_id": str(case_id)}, headers=harness.auth(AGENCY)
         )
-        invitation_id = uuid.UUID(invitations.json()["items"][0]["id"])
-        now = datetime.now(UTC)
-        consultation = Consultation(
-            id=uuid.uuid4(),
-            invitation_id=invitation_id,
-            case_id=case_id,
-            session_id=uuid.UUID(info_session["id"]),
-            owner_org=AGENCY,
-            agentur_org=AGENCY,
-            jobcenter_org=JOBCENTER,
-            starts_at=datetime(2030, 3, 26, 13, 0, tzinfo=UTC),
-            ends_at=datetime(2030, 3, 26, 13, 45, tzinfo=UTC),
-            channel="in_person",
-            place="Jobcenter EN, Standort Witten, Raum 2.14",
-            status="booked",
-            version=1,
-            created_by_org=AGENCY,
-            created_at=now,
-            updated_at=now,
+        invitation_id = invitations.json()["items"][0]["id"]
+        attended = await harness.client.put(
+            f"/v1/invitations/{invitation_id}/attendance",
+            json={"attendance": "attended"},
+            headers={**harness.auth(JOBCENTER), "If-Match": '"1"'},
         )
-        async with NotificationsUnitOfWork(notices.harness.runtime.sessions) as uow:
-            uow.session.add(consultation)
-            await uow.session.flush()
-            assert await notice_for_consultation(uow, consultation) is not None
+        assert attended.status_code == 200, attended.text
+        booking = {
+            "invitation_id": invitation_id,
+            "starts_at": "2030-03-26T13:00:00Z",
+            "ends_at": "2030-03-26T13:45:00Z",
+            "channel": "in_person",
+            "place": "Jobcenter EN, Standort Witten, Raum 2.14",
+        }
+        headers = {**harness.auth(JOBCENTER), "Idempotency-Key": "book-erika-1"}
+        for _ in range(2):
+            booked = await harness.client.post("/v1/consultations", json=booking, headers=headers)
+            assert booked.status_code == 201, booked.text
+        recorded = [n for n in await notices.notices(case_id) if n.kind != "invitation"]
+        assert [(n.kind, n.org) for n in recorded] == [("appointment_confirmation", AGENCY)]
+        async with NotificationsUnitOfWork(harness.runtime.sessions) as uow:
+            consultation = await uow.session.get(Consultation, uuid.UUID(booked.json()["id"]))
+            assert consultation is not None
             assert await notice_for_consultation(uow, consultation) is None
-            await uow.commit()
+
         await notices.sender().run_once()
         confirmations = [m for m in notices.mailbox.messages if m["Subject"] == "Terminbestätigung"]
         assert len(confirmations) == 1
