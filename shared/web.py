@@ -14,19 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Header, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from shared.auth import Principal, principal_dependency
 from shared.db.uow import UnitOfWork
+from shared.docs import install_docs
 from shared.events.asyncapi import service_asyncapi
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -390,42 +388,6 @@ class ServiceApp(FastAPI):
         return SecurityHeadersMiddleware(
             super().build_middleware_stack(), self.security_headers_hsts
         )
-
-
-DOCS_STATIC_PATH = "/docs/static"
-
-
-def install_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the `swagger-ui-bundle` package's files: no CDN, works offline.
-
-    The bundled Swagger UI (4.15) reads OpenAPI 3.0 documents only; it loads the document
-    from /docs/openapi.json, the same document labelled 3.0.3. /openapi.json stays 3.1.
-    ReDoc has no packaged assets here, so /redoc is not served.
-    """
-    app.mount(DOCS_STATIC_PATH, StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
-
-    @app.get("/docs/openapi.json", include_in_schema=False)
-    async def docs_openapi() -> JSONResponse:
-        document = dict(app.openapi())
-        document["openapi"] = "3.0.3"
-        return JSONResponse(document)
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/docs/openapi.json",
-            title=f"{app.title} – API",
-            swagger_js_url=f"{DOCS_STATIC_PATH}/swagger-ui-bundle.js",
-            swagger_css_url=f"{DOCS_STATIC_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_STATIC_PATH}/favicon-32x32.png",
-            oauth2_redirect_url="/docs/oauth2-redirect",
-            # No call to validator.swagger.io from the browser.
-            swagger_ui_parameters={"validatorUrl": None},
-        )
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def docs_oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
 
 
 def build_app(

@@ -6,7 +6,7 @@ import io
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -16,11 +16,16 @@ import pytest
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from eligibility_api.app import create_app as create_eligibility
+from handover_api.app import create_app as create_handover
+from notifications_api.app import create_app as create_notifications
+from shared.docs import as_openapi_30
 from shared.logging import configure_logging, describe_exception
 from shared.settings import ServiceSettings
 from shared.web import build_app
 
 CANARY = "Kanarienvogel-7f3a"
+_NULL = {"type": "null"}
 
 
 @asynccontextmanager
@@ -171,7 +176,9 @@ class TestDocs:
             assert response.content
         document = (await client.get("/docs/openapi.json")).json()
         assert document["openapi"] == "3.0.3"  # the version the bundled Swagger UI reads
-        assert document["paths"] == (await client.get("/openapi.json")).json()["paths"]
+        original = (await client.get("/openapi.json")).json()
+        assert original["openapi"].startswith("3.1")
+        assert document["paths"].keys() == original["paths"].keys()
 
     async def test_swagger_ui_turns_off_the_online_validator(
         self, client: httpx.AsyncClient
@@ -247,3 +254,60 @@ class TestUnexpectedErrors:
         assert CANARY not in text
         assert "DBError (SQLSTATE 22021)" in text
         assert "test_describe_exception_names_types_frames_and_sqlstate_only" in text
+
+
+def _nodes(value: object) -> Iterator[dict[str, object]]:
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
+
+
+class TestOpenApi30ForSwaggerUi:
+    def test_null_alternatives_become_nullable(self) -> None:
+        document = {
+            "openapi": "3.1.0",
+            "components": {
+                "schemas": {
+                    "A": {
+                        "properties": {
+                            "s": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "S"},
+                            "r": {"anyOf": [{"$ref": "#/c/B"}, {"type": "null"}]},
+                            "u": {"anyOf": [{"type": "integer"}, {"type": "string"}, _NULL]},
+                            "d": {"$ref": "#/c/B", "description": "Beschreibung"},
+                            "e": {"type": "string", "examples": ["Witten"]},
+                        },
+                    }
+                }
+            },
+        }
+        converted = as_openapi_30(document)
+        properties = converted["components"]["schemas"]["A"]["properties"]
+        assert properties["s"] == {"type": "string", "title": "S", "nullable": True}
+        assert properties["r"] == {"allOf": [{"$ref": "#/c/B"}], "nullable": True}
+        assert properties["u"] == {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "nullable": True,
+        }
+        assert properties["d"] == {"allOf": [{"$ref": "#/c/B"}], "description": "Beschreibung"}
+        assert properties["e"] == {"type": "string", "example": "Witten"}
+        assert document["openapi"] == "3.1.0"  # the original is untouched
+
+    @pytest.mark.parametrize("service", ["handover_api", "eligibility_api", "notifications_api"])
+    def test_the_services_documents_carry_no_31_only_forms(self, service: str) -> None:
+        apps: dict[str, Callable[[], FastAPI]] = {
+            "handover_api": create_handover,
+            "eligibility_api": create_eligibility,
+            "notifications_api": create_notifications,
+        }
+        original = apps[service]().openapi()
+        converted = as_openapi_30(original)
+        assert converted["paths"].keys() == original["paths"].keys()
+        for node in _nodes(converted):
+            assert node != _NULL
+            assert not ("$ref" in node and len(node) > 1), node
+            assert not isinstance(node.get("examples"), list), node
+            assert "contentMediaType" not in node
