@@ -91,8 +91,3 @@ def next_status(current: str, wanted: ConsultationStatus) -> ConsultationStatus:
     if wanted is ConsultationStatus.BOOKED:
         raise ConsultationAlreadyFinal("the consultation is booked already")
     return wanted
-
-
-def is_overdue(due_date: date, today: date) -> bool:
-    """R2: overdue from the day after the due date (German calendar)."""
-    return today > due_date

@@ -199,7 +199,8 @@ async def _materialise(
 ) -> int:
     """Create the series' missing sessions up to its horizon; seat waiting invitations."""
     until = materialise_until(series.valid_from, series.valid_until, today)
-    first = max(series.valid_from, series.materialised_until + timedelta(days=1))
+    # Days already past get no sessions: a series started late begins today.
+    first = max(series.valid_from, series.materialised_until + timedelta(days=1), today)
     rule = rule_of(series)
     existing = await uow.series.session_starts(series.id)
     created = 0

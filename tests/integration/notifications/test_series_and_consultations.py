@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from notifications_api.adapters.tables import Delivery
+from notifications_api.domain.series import SeriesRule, Weekday
 from notifications_api.use_cases.consultations import report_overdue_consultations
-from notifications_api.use_cases.info_sessions import extend_series
+from notifications_api.use_cases.info_sessions import (
+    CoHost,
+    CreateSeries,
+    create_series,
+    extend_series,
+)
+from shared.auth import Principal
 from shared.db.tables import OUTBOX
+from shared.idempotency import Answer
 from tests.integration.notifications.conftest import AGENCY, JOBCENTER, OTHER, Harness, upcoming
 
 SERIES = {
@@ -44,7 +52,7 @@ FIRST_SESSIONS = [
 ]
 
 
-async def create_series(harness: Harness, **overrides: Any) -> dict[str, Any]:
+async def post_series(harness: Harness, **overrides: Any) -> dict[str, Any]:
     response = await harness.client.post(
         "/v1/info-session-series", json={**SERIES, **overrides}, headers=harness.auth(AGENCY)
     )
@@ -116,7 +124,7 @@ class TestSeriesMaterialisation:
     async def test_second_and_fourth_tuesday_in_witten_for_twelve_weeks(
         self, harness: Harness
     ) -> None:
-        series = await create_series(harness)
+        series = await post_series(harness)
         assert series["materialised_until"] == "2030-05-24"
         assert series["session_count"] == 5
         for org in (AGENCY, JOBCENTER):
@@ -130,7 +138,7 @@ class TestSeriesMaterialisation:
         assert first["capacity"] == 20
 
     async def test_scheduler_extends_the_horizon_once(self, harness: Harness) -> None:
-        series = await create_series(harness)
+        series = await post_series(harness)
         now = datetime(2030, 4, 1, 10, 0, tzinfo=UTC)
         for expected in (2, 0):
             async with harness.uow() as uow:
@@ -143,14 +151,49 @@ class TestSeriesMaterialisation:
         ]
 
     async def test_series_ends_with_its_validity(self, harness: Harness) -> None:
-        series = await create_series(harness, valid_until="2030-03-31")
+        series = await post_series(harness, valid_until="2030-03-31")
         assert series["session_count"] == 2
         async with harness.uow() as uow:
             assert await extend_series(uow, datetime(2030, 3, 20, tzinfo=UTC)) == 0
             await uow.commit()
 
+    async def test_series_started_in_the_past_begins_today(self, harness: Harness) -> None:
+        """A series created on 2030-03-20 valid since January has no sessions before then."""
+        cmd = CreateSeries(
+            location="WITTEN",
+            place="Agentur für Arbeit Witten, Bergerstraße 24, Raum 112",
+            rule=SeriesRule(Weekday.TU, (2, 4), time(9, 30)),
+            capacity=20,
+            agentur_org=AGENCY,
+            jobcenter_org=JOBCENTER,
+            co_hosts=[
+                CoHost(AGENCY, "placement_officer", "Team 421", None),
+                CoHost(JOBCENTER, "integration_coach", "Team Witten", None),
+            ],
+            valid_from=date(2030, 1, 1),
+            valid_until=None,
+        )
+        actor = Principal(subject="test", org=AGENCY, scopes=frozenset())
+        answer = await create_series(
+            harness.uow(),
+            actor,
+            cmd,
+            lambda series, count: Answer(201, json.dumps({"id": str(series.id)})),
+            now=datetime(2030, 3, 20, 12, 0, tzinfo=UTC),
+        )
+        series_id = json.loads(answer.body_json)["id"]
+        # Horizon: 2030-03-20 + 12 weeks = 2030-06-12.
+        assert await session_starts(harness, series_id) == [
+            "2030-03-26T08:30:00Z",
+            "2030-04-09T07:30:00Z",
+            "2030-04-23T07:30:00Z",
+            "2030-05-14T07:30:00Z",
+            "2030-05-28T07:30:00Z",
+            "2030-06-11T07:30:00Z",
+        ]
+
     async def test_third_organisation_gets_404(self, harness: Harness) -> None:
-        series = await create_series(harness)
+        series = await post_series(harness)
         response = await harness.client.get(
             f"/v1/info-session-series/{series['id']}", headers=harness.auth(OTHER)
         )
@@ -192,7 +235,7 @@ class TestInvitationsForBothHosts:
     async def test_owner_and_co_host_see_it_third_organisation_does_not(
         self, harness: Harness
     ) -> None:
-        await create_series(harness)
+        await post_series(harness)
         case_id, invitation = await seated_invitation(harness)
         for org in (AGENCY, JOBCENTER):
             listed = await harness.client.get(
@@ -217,7 +260,7 @@ class TestInvitationsForBothHosts:
 
     async def test_invitation_webhook_names_the_session(self, harness: Harness) -> None:
         await harness.subscribe(AGENCY, ["transition.upcoming"])
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         async with harness.uow() as uow:
             payload = await uow.session.scalar(
@@ -233,7 +276,7 @@ class TestInvitationsForBothHosts:
 
 class TestAttendance:
     async def test_either_host_records_it_with_if_match(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         path = f"/v1/invitations/{invitation['id']}/attendance"
         body = {"attendance": "excused"}
@@ -282,7 +325,7 @@ class TestAttendance:
 
 class TestConsultationBooking:
     async def test_needs_attendance_first(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         response = await book(
             harness, invitation["id"], "2030-03-19T10:00:00+01:00", "2030-03-19T10:45:00+01:00"
@@ -291,7 +334,7 @@ class TestConsultationBooking:
         assert response.json()["type"].endswith("consultation-needs-attendance")
 
     async def test_within_four_weeks_of_the_session(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         case_id, invitation = await seated_invitation(harness)
         await attend(harness, invitation["id"])
         # Session 2030-03-12: the last day is 2030-04-09 (28 days), local time in Germany.
@@ -326,8 +369,28 @@ class TestConsultationBooking:
         )
         assert hidden.status_code == 404
 
+    async def test_idempotency_key_books_once(self, harness: Harness) -> None:
+        await post_series(harness)
+        case_id, invitation = await seated_invitation(harness)
+        await attend(harness, invitation["id"])
+        body = {
+            "invitation_id": invitation["id"],
+            "starts_at": "2030-03-19T10:00:00+01:00",
+            "ends_at": "2030-03-19T10:45:00+01:00",
+        }
+        headers = {**harness.auth(AGENCY), "Idempotency-Key": "consultation-1"}
+        first = await harness.client.post("/v1/consultations", json=body, headers=headers)
+        again = await harness.client.post("/v1/consultations", json=body, headers=headers)
+        assert first.status_code == again.status_code == 201
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["id"] == first.json()["id"]
+        listed = await harness.client.get(
+            "/v1/consultations", params={"case_id": str(case_id)}, headers=harness.auth(AGENCY)
+        )
+        assert len(listed.json()["items"]) == 1
+
     async def test_held_is_recorded_once_with_if_match(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         await attend(harness, invitation["id"])
         booked = await book(
@@ -354,7 +417,7 @@ class TestConsultationBooking:
 
 class TestConsultationOverdue:
     async def test_reported_once_the_day_after_the_four_weeks(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         await attend(harness, invitation["id"])
         # Due 2030-04-09: still in time at 23:00 in Germany, overdue on 2030-04-10.
@@ -369,7 +432,7 @@ class TestConsultationOverdue:
         assert await outbox_overdue_rows(harness) == 1
 
     async def test_held_consultation_is_not_overdue(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         await attend(harness, invitation["id"])
         booked = await book(
@@ -386,7 +449,7 @@ class TestConsultationOverdue:
         assert await outbox_overdue_rows(harness) == 0
 
     async def test_no_show_is_not_overdue(self, harness: Harness) -> None:
-        await create_series(harness)
+        await post_series(harness)
         _, invitation = await seated_invitation(harness)
         response = await harness.client.put(
             f"/v1/invitations/{invitation['id']}/attendance",
