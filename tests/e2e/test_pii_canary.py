@@ -46,7 +46,7 @@ KUNDENNUMMER = f"{_digits(3)}K{_digits(6)}"
 STREET = f"Kanarienweg {TAG}"
 # The phone as it may be normalised or re-rendered: its distinctive digits.
 PHONE_DIGITS = PHONE.rsplit(" ", 1)[1]
-CANARIES = (GIVEN_NAME, FAMILY_NAME, EMAIL, PHONE_DIGITS, KUNDENNUMMER, STREET, TAG)
+CANARIES = (GIVEN_NAME, FAMILY_NAME, EMAIL, PHONE_DIGITS, KUNDENNUMMER, STREET)
 
 
 def canary_case() -> dict[str, Any]:
