@@ -24,6 +24,8 @@ SCOPES: dict[str, str] = {
     "invitations:write": "Record attendance at info sessions",
     "consultations:read": "Read individual consultations after info sessions",
     "consultations:write": "Book consultations and record whether they took place",
+    "notices:read": "Read notices to the person and download their documents (audited)",
+    "notices:write": "Produce a notice to the person on demand",
 }
 
 service = ServiceDependencies(NotificationsState, SCOPES)

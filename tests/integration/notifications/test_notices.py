@@ -7,6 +7,7 @@ endpoint; e-mail goes to an aiosmtpd server on loopback; notices live in Postgre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import socket
@@ -100,8 +101,9 @@ class ContactServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-def contact_server() -> Iterator[ContactServer]:
+@contextlib.contextmanager
+def serve_contacts() -> Iterator[ContactServer]:
+    """A ContactServer listening on a free loopback port until the block ends."""
     state = ContactServer()
 
     class Handler(BaseHTTPRequestHandler):
@@ -182,7 +184,14 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
+def contact_server() -> Iterator[ContactServer]:
+    with serve_contacts() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_smtp() -> Iterator[tuple[Mailbox, int]]:
+    """An aiosmtpd server on a free loopback port, and what it accepted."""
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
@@ -191,6 +200,12 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with serve_smtp() as served:
+        yield served
 
 
 def notice_settings(contacts_url: str, smtp_port: int, **overrides: Any) -> NoticeSettings:
