@@ -119,16 +119,19 @@ class HandoverContactSource:
             raise ContactUnavailable(f"contact endpoint answered {response.status_code}")
         try:
             body = response.json()
+            # The postal address is nested (`address`) or given flat; either is read.
+            nested = body.get("address")
+            address = nested if isinstance(nested, dict) else body
             return Contact(
                 given_name=str(body["given_name"]),
                 family_name=str(body["family_name"]),
                 email=_optional(body, "email"),
                 phone=_optional(body, "phone"),
-                street=_optional(body, "street"),
-                postal_code=_optional(body, "postal_code"),
-                town=_optional(body, "town"),
+                street=_optional(address, "street"),
+                postal_code=_optional(address, "postal_code"),
+                town=_optional(address, "town"),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ContactUnavailable("contact endpoint answered an unexpected body") from exc
 
 

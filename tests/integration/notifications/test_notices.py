@@ -385,7 +385,13 @@ class TestTransferNotices:
 
     async def test_without_email_a_letter_waits_for_printing(self, notices: Notices) -> None:
         case_id = uuid.uuid4()
-        notices.contacts.contacts[str(case_id)] = {**ERIKA, "email": None}
+        # handover_api's shape: the postal address nested, no e-mail address.
+        flat = ("street", "postal_code", "town")
+        notices.contacts.contacts[str(case_id)] = {
+            **{k: v for k, v in ERIKA.items() if k not in flat},
+            "email": None,
+            "address": {k: ERIKA[k] for k in flat},
+        }
         await notices.harness.consume(transfer_event(case_id))
         await notices.sender().run_once()
         assert notices.mailbox.messages == []
@@ -399,6 +405,7 @@ class TestTransferNotices:
             assert notice.pdf.startswith(b"%PDF-")
             assert notice.html is not None
             assert "Ruhrstraße 1" in notice.html
+            assert "58452 Witten" in notice.html
         # Nothing is due any more.
         assert await notices.sender().run_once() == 0
 
