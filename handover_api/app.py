@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -11,18 +12,35 @@ from fastapi import FastAPI
 from handover_api.adapters.blobstore import FileBlobStore
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.uow import HandoverUnitOfWork
-from handover_api.api import cases, documents, handovers, organisations
+from handover_api.api import (
+    asylum,
+    audit,
+    cases,
+    disclosures,
+    documents,
+    handovers,
+    organisations,
+    reference,
+)
 from handover_api.consumers import consumer_groups
 from handover_api.domain.errors import (
     ActiveHandoverExists,
     CaseNotWritable,
     DocumentRejected,
+    DuplicateKundennummer,
+    DuplicateMeasure,
+    HandoverAlreadyTransferred,
+    HandoverNotTransferred,
     InvalidTarget,
+    MunicipalityUnknown,
     TransitionNotAllowed,
     UnknownOrganisation,
+    UnknownPlanItem,
+    WrongLocalJobcenter,
 )
 from handover_api.settings import HandoverSettings
 from handover_api.state import HandoverState
+from handover_api.use_cases.asylum import transfer_due
 from handover_api.use_cases.handovers import TransferContext, escalate_overdue
 from shared.cli import Mode, settings_for_mode, worker_pool_size
 from shared.db.advisory import AdvisoryLock
@@ -35,11 +53,28 @@ from shared.web import build_app, install_state
 
 PROBLEMS: dict[type[Exception], ProblemSpec] = {
     TransitionNotAllowed: ProblemSpec(409, "transition-not-allowed", "Step not allowed now"),
+    HandoverAlreadyTransferred: ProblemSpec(
+        409, "handover-already-transferred", "The case was already transferred"
+    ),
+    HandoverNotTransferred: ProblemSpec(
+        409, "handover-not-transferred", "Something still blocks the transfer"
+    ),
     ActiveHandoverExists: ProblemSpec(409, "active-handover-exists", "Case has an active handover"),
     UnknownOrganisation: ProblemSpec(422, "unknown-organisation", "Unknown organisation"),
     InvalidTarget: ProblemSpec(422, "invalid-target", "Invalid target organisation"),
+    WrongLocalJobcenter: ProblemSpec(
+        422, "wrong-local-jobcenter", "The Jobcenter does not serve the person's municipality"
+    ),
+    MunicipalityUnknown: ProblemSpec(
+        422, "municipality-unknown", "The case has no municipality of residence"
+    ),
     DocumentRejected: ProblemSpec(422, "document-rejected", "Document rejected"),
     CaseNotWritable: ProblemSpec(409, "case-not-writable", "Case is read-only for the caller"),
+    DuplicateKundennummer: ProblemSpec(
+        409, "duplicate-kundennummer", "A case with this Kundennummer exists"
+    ),
+    DuplicateMeasure: ProblemSpec(409, "duplicate-measure", "The measure is in the plan already"),
+    UnknownPlanItem: ProblemSpec(422, "unknown-plan-item", "No such goal or measure in the plan"),
 }
 
 DESCRIPTION = """
@@ -75,6 +110,28 @@ def overdue_check(settings: HandoverSettings) -> JobFactory:
     return make
 
 
+def dated_transfers(settings: HandoverSettings, context: TransferContext) -> JobFactory:
+    """Transfer handovers dated by eligibility once their day has come (one replica)."""
+
+    def make(runtime: Runtime) -> PeriodicJob:
+        async def move_on() -> int:
+            async with HandoverUnitOfWork(
+                runtime.sessions, runtime.outbox_signal, audit_signer=context.signer
+            ) as uow:
+                count = await transfer_due(uow, context)
+                await uow.commit()
+            return count
+
+        return PeriodicJob(
+            "handover-dated-transfer",
+            move_on,
+            interval_seconds=settings.OVERDUE_CHECK_INTERVAL_SECONDS,
+            lock=AdvisoryLock(runtime.engine, "handover-dated-transfer"),
+        )
+
+    return make
+
+
 def create_app(
     settings: HandoverSettings | None = None,
     *,
@@ -86,8 +143,9 @@ def create_app(
     `mode` (`shared.cli`): "api" serves the routes without relay, consumers or jobs;
     "worker" runs those with health and metrics only; "serve" does both.
     """
-    # One consumer group (eligibility.determined); the overdue check runs under a lock.
-    pool = worker_pool_size(consumer_groups=1, locked_jobs=1)
+    # One consumer group (eligibility.determined); the overdue check and the dated
+    # transfers run under a lock each.
+    pool = worker_pool_size(consumer_groups=1, locked_jobs=2)
     settings = settings_for_mode(settings or HandoverSettings(), mode, worker_pool=pool)
     jobs: list[JobFactory] = [] if mode == "api" else [overdue_check(settings)]
 
@@ -101,9 +159,9 @@ def create_app(
         )
         async with start_runtime(
             settings,
-            uow_class=HandoverUnitOfWork,
+            uow_class=functools.partial(HandoverUnitOfWork, audit_signer=signer),
             consumer_groups=consumer_groups(context),
-            jobs=jobs,
+            jobs=jobs if mode == "api" else [*jobs, dated_transfers(settings, context)],
             publisher=publisher,
         ) as runtime:
             install_state(
@@ -111,7 +169,9 @@ def create_app(
                 HandoverState(
                     runtime=runtime,
                     settings=settings,
-                    make_uow=lambda: HandoverUnitOfWork(runtime.sessions, runtime.outbox_signal),
+                    make_uow=lambda: HandoverUnitOfWork(
+                        runtime.sessions, runtime.outbox_signal, audit_signer=signer
+                    ),
                     blobs=FileBlobStore(settings.BLOB_DIR),
                     signer=signer,
                     transfer=context,
@@ -127,6 +187,15 @@ def create_app(
         lifespan=lifespan,
         routers=[]
         if mode == "worker"
-        else [cases.router, documents.router, handovers.router, organisations.router],
+        else [
+            cases.router,
+            documents.router,
+            handovers.router,
+            organisations.router,
+            reference.router,
+            asylum.router,
+            audit.router,
+            disclosures.router,
+        ],
         problems=PROBLEMS,
     )

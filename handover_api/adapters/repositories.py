@@ -10,15 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
-from handover_api.adapters.tables import AuditEntry, Case, Document, Handover, Organisation
+from handover_api.adapters.tables import Case, Document, Handover, Organisation
+from handover_api.domain.case import HANDOVER_STATUSES, CaseStatus
+from handover_api.domain.documents import DossierTypes
+from handover_api.domain.documents import releasable as releasable_document
 from handover_api.domain.lifecycle import HandoverStatus
 
 S = HandoverStatus
 # The receiver sees a handover only once the dossier was released to it.
 RELEASED = (S.TRANSFERRED, S.ACCEPTED, S.COMPLETED, S.REJECTED)
+ALL_DERIVED_STATUSES = sorted({s for group in HANDOVER_STATUSES.values() for s in group})
 
 
 T = TypeVar("T")
@@ -39,6 +46,7 @@ class KnownOrganisation:
     name: str
     type: str
     legal_domain: str
+    municipalities: tuple[str, ...] = ()
 
 
 class OrganisationDirectory:
@@ -64,10 +72,18 @@ class OrganisationDirectory:
         if not self._fresh():
             rows = (await session.scalars(select(Organisation))).all()
             self._by_id = {
-                r.id: KnownOrganisation(r.id, r.name, r.type, r.legal_domain) for r in rows
+                r.id: KnownOrganisation(
+                    r.id, r.name, r.type, r.legal_domain, tuple(r.municipalities)
+                )
+                for r in rows
             }
             self._loaded_at = time.monotonic()
         return self._by_id.get(org_id)
+
+    async def all(self, session: AsyncSession) -> tuple[KnownOrganisation, ...]:
+        """Every organisation, by id (from the copy, read again once it expired)."""
+        await self.get(session, "")
+        return tuple(self._by_id[k] for k in sorted(self._by_id))
 
     def expire(self) -> None:
         """Read the organisations again on the next lookup."""
@@ -100,6 +116,10 @@ class OrganisationRepository:
         """One organisation by id, from the process's copy of the static organisations."""
         return await organisation_directory(self._session).get(self._session, org_id)
 
+    async def known(self) -> tuple[KnownOrganisation, ...]:
+        """All organisations with the municipalities they serve, from the process's copy."""
+        return await organisation_directory(self._session).all(self._session)
+
     async def list(self) -> Sequence[Organisation]:
         """All organisations, by id."""
         return (await self._session.scalars(select(Organisation).order_by(Organisation.id))).all()
@@ -127,6 +147,68 @@ class CaseRepository:
         """For event handlers acting on the broker's own behalf."""
         return await _one(self._session, select(Case).where(Case.id == case_id), for_update)
 
+    async def add_unique(self, case: Case) -> uuid.UUID | None:
+        """Insert the case now; if its creator already has one with its Kundennummer, that id.
+
+        The unique index decides (`ON CONFLICT DO NOTHING`), so concurrent creations cannot
+        both pass: the second waits for the first to commit and then inserts nothing, and
+        the transaction stays usable. The inserted case joins the session as persistent.
+        """
+        if case.kundennummer is None:
+            self._session.add(case)
+            return None
+        columns = {c.key for c in sa_inspect(Case).column_attrs}
+        values = {k: v for k, v in sa_inspect(case).dict.items() if k in columns}
+        stmt = (
+            pg_insert(Case)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["created_by_org", "kundennummer"])
+            .returning(Case.id)
+        )
+        if await self._session.scalar(stmt) is None:
+            existing = await self._session.scalar(
+                select(Case.id).where(
+                    Case.created_by_org == case.created_by_org,
+                    Case.kundennummer == case.kundennummer,
+                )
+            )
+            if existing is None:  # pragma: no cover - the conflict just named the row
+                raise RuntimeError("a conflicting case vanished")
+            return existing
+        make_transient_to_detached(case)
+        self._session.add(case)
+        return None
+
+    async def find(
+        self,
+        org: str,
+        *,
+        kundennummer: str | None,
+        status: CaseStatus | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[tuple[Case, str | None]]:
+        """A page of the org's cases by id, each with the status of its active handover."""
+        stmt = (
+            self._readable(org)
+            .add_columns(Handover.status)
+            .outerjoin(Handover, Handover.active_case_id == Case.id)
+            .order_by(Case.id)
+            .limit(limit)
+        )
+        if kundennummer is not None:
+            stmt = stmt.where(Case.kundennummer == kundennummer)
+        if status is CaseStatus.ACTIVE:
+            stmt = stmt.where(
+                or_(Handover.id.is_(None), Handover.status.not_in(ALL_DERIVED_STATUSES))
+            )
+        elif status is not None:
+            stmt = stmt.where(Handover.status.in_(HANDOVER_STATUSES[status]))
+        if after is not None:
+            stmt = stmt.where(Case.id > after)
+        rows = await self._session.execute(stmt)
+        return [(case, handover_status) for case, handover_status in rows]
+
     async def lock_for_handover(self, case_id: uuid.UUID, org: str) -> tuple[Case, bool] | None:
         """The case locked if `org` is responsible for it, and whether it has an active handover.
 
@@ -147,6 +229,19 @@ class CaseRepository:
         return case, bool(has_active)
 
 
+def _released() -> ColumnElement[bool]:
+    """A document's release is recorded: a legal basis on upload or a release later.
+
+    An unreleased document's `release` may be SQL NULL or JSON null; only an object counts.
+    """
+    return or_(Document.legal_basis.is_not(None), func.jsonb_typeof(Document.release) == "object")
+
+
+def _visible_to(org: str) -> ColumnElement[bool]:
+    """Special-category documents without a release are seen only by their uploader."""
+    return or_(Document.special_category.is_(False), Document.uploaded_by_org == org, _released())
+
+
 class DocumentRepository:
     """Document metadata; readable by the organisation responsible for the case."""
 
@@ -158,38 +253,59 @@ class DocumentRepository:
         self._session.add(document)
 
     async def get(self, document_id: uuid.UUID, org: str) -> Document | None:
-        """The document if its case belongs to `org`."""
+        """The document if its case belongs to `org` and it is not withheld from `org`."""
         stmt = (
             select(Document)
             .join(Case, Case.id == Document.case_id)
-            .where(Document.id == document_id, Case.owner_org == org)
+            .where(Document.id == document_id, Case.owner_org == org, _visible_to(org))
         )
         return (await self._session.scalars(stmt)).one_or_none()
 
     async def list_for_case(
-        self, case_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int | None = None
+        self,
+        case_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None = None,
+        limit: int | None = None,
+        visible_to: str | None = None,
     ) -> Sequence[Document]:
-        """Documents of a case (the caller checked access to the case), by id."""
+        """Documents of a case (the caller checked access to the case), by id.
+
+        With `visible_to`, without the special-category documents withheld from that org.
+        """
         stmt = select(Document).where(Document.case_id == case_id).order_by(Document.id)
+        if visible_to is not None:
+            stmt = stmt.where(_visible_to(visible_to))
         if after is not None:
             stmt = stmt.where(Document.id > after)
         if limit is not None:
             stmt = stmt.limit(limit)
         return (await self._session.scalars(stmt)).all()
 
-    async def types_by_case(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
-        """The document types present per case, for many cases in one query."""
-        found: dict[uuid.UUID, set[str]] = {case_id: set() for case_id in case_ids}
+    async def types_by_case(self, case_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, DossierTypes]:
+        """The document types present per case (and those that may leave the source)."""
+        present: dict[uuid.UUID, set[str]] = {case_id: set() for case_id in case_ids}
+        releasable: dict[uuid.UUID, set[str]] = {case_id: set() for case_id in case_ids}
         if not case_ids:
-            return found
+            return {}
         rows = await self._session.execute(
-            select(Document.case_id, Document.type)
+            select(
+                Document.case_id,
+                Document.type,
+                Document.special_category,
+                _released(),
+            )
             .where(Document.case_id.in_(list(case_ids)))
             .distinct()
         )
-        for case_id, doc_type in rows:
-            found[case_id].add(doc_type)
-        return found
+        for case_id, doc_type, special, released in rows:
+            present[case_id].add(doc_type)
+            if releasable_document(special, bool(released)):
+                releasable[case_id].add(doc_type)
+        return {
+            case_id: DossierTypes(frozenset(present[case_id]), frozenset(releasable[case_id]))
+            for case_id in case_ids
+        }
 
 
 class HandoverRepository:
@@ -270,29 +386,4 @@ class HandoverRepository:
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
-        return (await self._session.scalars(stmt)).all()
-
-
-class AuditRepository:
-    """The audit trail of a case."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    def add(self, entry: AuditEntry) -> None:
-        """Stage an audit entry (committed with the action it records)."""
-        self._session.add(entry)
-
-    async def list_for_case(
-        self, case_id: uuid.UUID, *, after: int | None, limit: int
-    ) -> Sequence[AuditEntry]:
-        """A page of the case's audit entries, oldest first."""
-        stmt = (
-            select(AuditEntry)
-            .where(AuditEntry.case_id == case_id)
-            .order_by(AuditEntry.id)
-            .limit(limit)
-        )
-        if after is not None:
-            stmt = stmt.where(AuditEntry.id > after)
         return (await self._session.scalars(stmt)).all()

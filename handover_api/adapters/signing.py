@@ -63,6 +63,23 @@ class ManifestSigner:
         claims = {"handover_id": handover_id, "manifest_sha256": digest, "iat": int(time.time())}
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
 
+    def sign_claims(self, claims: dict[str, Any]) -> str:
+        """A compact JWS over `claims` (audit checkpoints), with the same key and `kid`."""
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a JWS this key signed, or None when the signature does not verify."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key.public_key(),
+                algorithms=["EdDSA"],
+                options={"verify_exp": False, "verify_iat": False, "verify_aud": False},
+            )
+        except jwt.InvalidTokenError:
+            return None
+        return claims
+
     def jwks(self) -> dict[str, Any]:
         """The public key set receivers verify signatures with."""
         return {"keys": [self._public_jwk]}

@@ -16,10 +16,12 @@ from sqlalchemy import (
     Integer,
     String,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handover_api.domain.case import CaseAggregate, ContactData
+from handover_api.domain.documents import DocumentRelease
 from handover_api.domain.handover import (
     EligibilityRecord,
     HandoverAggregate,
@@ -59,6 +61,15 @@ class Case(Base, CaseAggregate):
     """A person's case; `owner_org` is the organisation responsible now."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # One case per Kundennummer and creating organisation, held by the database so
+        # concurrent creations cannot both pass. created_by_org never changes, so a
+        # transfer to an organisation that has a case of the person cannot collide.
+        Index(
+            "uq_cases_created_by_org_kundennummer", "created_by_org", "kundennummer", unique=True
+        ),
+        Index("ix_cases_kundennummer", "kundennummer"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     owner_org: Mapped[str] = mapped_column(String(100), index=True)
@@ -89,8 +100,19 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     special_category: Mapped[bool] = mapped_column(Boolean, default=False)
     legal_basis: Mapped[str | None] = mapped_column(String(100))
+    # A special-category document leaves the source only with a legal basis given on upload
+    # or a release recorded later (legal basis or consent: who, when, scope).
+    release: Mapped[DocumentRelease | None] = mapped_column(
+        JSONValue(DocumentRelease), nullable=True
+    )
     uploaded_by_org: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime]
+
+    @property
+    def releasable(self) -> bool:
+        """Whether the document may leave the source (see domain.documents.releasable)."""
+        released = self.legal_basis is not None or self.release is not None
+        return not self.special_category or released
 
 
 class Handover(Base, HandoverAggregate):
@@ -110,6 +132,9 @@ class Handover(Base, HandoverAggregate):
     legal_domain_to: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30), index=True)
     transfer_date: Mapped[date] = mapped_column(Date)
+    transfer_date_from_eligibility: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     trigger: Mapped[RecordedTrigger | None] = mapped_column(
         JSONValue(RecordedTrigger), nullable=True
     )
@@ -138,7 +163,10 @@ class AuditEntry(Base):
     """Who read or changed what of a case; no personal data in `details`."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_case_at", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_log_case_at", "case_id", "id"),
+        Index("ux_audit_log_seq", "seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -147,3 +175,30 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType)
     at: Mapped[datetime]
+    # The tamper-evident chain (domain/audit.py); a trigger refuses UPDATE and DELETE.
+    seq: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The one row naming the chain's last record; appends lock it until they commit."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """Signed (Ed25519 JWS, the manifest key): the chain up to `seq` ends in `sha256`."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(2000))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handover_api.adapters.audit_trail import AuditRepository, AuditSigner
 from handover_api.adapters.repositories import (
-    AuditRepository,
     CaseRepository,
     DocumentRepository,
     HandoverRepository,
@@ -13,7 +17,12 @@ from shared.db.uow import UnitOfWork
 
 
 class HandoverUnitOfWork(UnitOfWork):
-    """Repositories bound to the transaction's session."""
+    """Repositories bound to the transaction's session.
+
+    Audit records staged during the transaction join the chain in `commit`, right before
+    the commit itself, so the chain head stays locked only for that moment; with an
+    `audit_signer` every `CHECKPOINT_EVERY`-th record also gets a signed checkpoint.
+    """
 
     cases: CaseRepository
     documents: DocumentRepository
@@ -21,9 +30,33 @@ class HandoverUnitOfWork(UnitOfWork):
     audit: AuditRepository
     organisations: OrganisationRepository
 
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        outbox_signal: asyncio.Event | None = None,
+        audit_signer: AuditSigner | None = None,
+    ) -> None:
+        super().__init__(session_factory, outbox_signal)
+        self._audit_signer = audit_signer
+
+    async def commit(self) -> None:
+        """Chain the staged audit records, then commit them with the change.
+
+        The change is flushed first, so the chain head is locked only for the append and
+        the commit (and a change that fails to flush never takes the lock).
+        """
+        await self.session.flush()
+        await self.audit.append_pending()
+        await super().commit()
+
+    async def rollback(self) -> None:
+        """Discard the change, its staged events and its staged audit records."""
+        self.audit.discard_pending()
+        await super().rollback()
+
     def _start(self) -> None:
         self.cases = CaseRepository(self.session)
         self.documents = DocumentRepository(self.session)
         self.handovers = HandoverRepository(self.session)
-        self.audit = AuditRepository(self.session)
+        self.audit = AuditRepository(self.session, self._audit_signer)
         self.organisations = OrganisationRepository(self.session)

@@ -10,8 +10,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
-from handover_api.domain.case import ContactData, PlanDraft, PlanGoal, PlanMeasure
-from handover_api.domain.documents import DocumentType, HandoverReason
+from handover_api.domain.case import (
+    CaseStatus,
+    ContactData,
+    PlanDraft,
+    PlanGoal,
+    PlanMeasure,
+    PostalAddress,
+)
+from handover_api.domain.documents import Consent, DocumentType, HandoverReason
 from handover_api.domain.handover import Trigger, Waiver
 from handover_api.domain.lifecycle import (
     CancellationReason,
@@ -20,7 +27,12 @@ from handover_api.domain.lifecycle import (
     RejectionReason,
     TriggerType,
 )
-from shared.events.facts import EligibilityFactsV1, ResidenceStatusCode
+from shared.events.facts import (
+    AsylumDecisionType,
+    AsylumDecisionV1,
+    EligibilityFactsV1,
+    ResidenceStatusCode,
+)
 from shared.strict import CleanText, RangedDate, forbid_unknown
 
 
@@ -37,6 +49,7 @@ class CaseFacts(EligibilityFactsV1):
 Facts = Annotated[CaseFacts, BeforeValidator(forbid_unknown(CaseFacts))]
 OrgId = Annotated[str, Field(min_length=2, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Code = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Z0-9_.:-]+$")]
+KundennummerStr = Annotated[str, Field(pattern=r"^[0-9]{3}[A-Z][0-9]{6}$")]
 
 
 class Schema(BaseModel):
@@ -77,6 +90,18 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PostalAddressIn(Request):
+    """The person's postal address, for letters."""
+
+    street: CleanText = Field(min_length=1, max_length=200, description="Street and number")
+    postal_code: str = Field(pattern=r"^[0-9]{5}$", description="German postal code")
+    town: CleanText = Field(min_length=1, max_length=100)
+
+    def to_address(self) -> PostalAddress:
+        """The address as the case keeps it."""
+        return PostalAddress(self.street, self.postal_code, self.town)
+
+
 class Person(Request):
     """Contact data of the person; read only through the audited case endpoint."""
 
@@ -84,10 +109,17 @@ class Person(Request):
     family_name: CleanText = Field(min_length=1, max_length=100)
     email: CleanText | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()/-]+$")
+    address: PostalAddressIn | None = None
 
     def to_contact(self) -> ContactData:
         """The contact data as the case keeps it."""
-        return ContactData(self.given_name, self.family_name, self.email, self.phone)
+        return ContactData(
+            self.given_name,
+            self.family_name,
+            self.email,
+            self.phone,
+            self.address.to_address() if self.address is not None else None,
+        )
 
 
 class PlanGoalIn(Request):
@@ -95,6 +127,9 @@ class PlanGoalIn(Request):
 
     code: Code
     target_date: RangedDate | None = None
+    goal_id: uuid.UUID | None = Field(
+        default=None, description="Id of a goal of the current plan to keep it; omit for a new one"
+    )
 
 
 class PlanMeasureIn(Request):
@@ -105,6 +140,10 @@ class PlanMeasureIn(Request):
     end_date: RangedDate | None = None
     cost_bearer: Code | None = None
     status: Literal["PLANNED", "APPROVED", "RUNNING", "ENDED"] = "RUNNING"
+    measure_id: uuid.UUID | None = Field(
+        default=None,
+        description="Id of a measure of the current plan to keep it; omit for a new one",
+    )
 
 
 class IntegrationPlanIn(Request):
@@ -119,17 +158,18 @@ class IntegrationPlanIn(Request):
         """The plan as written, before it gets its ids and version."""
         return PlanDraft(
             plan_type=self.plan_type,
-            goals=tuple(PlanGoal(g.code, g.target_date) for g in self.goals),
+            goals=tuple(PlanGoal(g.code, g.target_date, g.goal_id) for g in self.goals),
             measures=tuple(
-                PlanMeasure(m.type, m.start_date, m.end_date, m.cost_bearer, m.status)
+                PlanMeasure(m.type, m.start_date, m.end_date, m.cost_bearer, m.status, m.measure_id)
                 for m in self.measures
             ),
             next_review_date=self.next_review_date,
         )
 
 
+# Without a Kundennummer, so the example can be posted more than once (one organisation
+# has one case per Kundennummer); the field shows an example number of its own.
 CASE_EXAMPLE: dict[str, Any] = {
-    "kundennummer": "123A456789",
     "municipality": "Witten",
     "person": {"given_name": "Erika", "family_name": "Mustermann"},
     "facts": {
@@ -164,10 +204,13 @@ class CaseCreate(Request):
 
     model_config = ConfigDict(json_schema_extra={"examples": [CASE_EXAMPLE]})
 
-    kundennummer: str | None = Field(
+    kundennummer: KundennummerStr | None = Field(
         default=None,
-        pattern=r"^[0-9]{3}[A-Z][0-9]{6}$",
-        description="BA Kundennummer (§ 51a SGB II)",
+        description=(
+            "BA Kundennummer (§ 51a SGB II); an organisation creates one case per number "
+            "(`409 duplicate-kundennummer` names the existing case)"
+        ),
+        examples=["123A456789"],
     )
     municipality: CleanText | None = Field(default=None, max_length=100)
     person: Person
@@ -202,6 +245,127 @@ class CaseRead(Schema):
     updated_at: datetime
 
 
+CASE_READ_EXAMPLE: dict[str, Any] = {
+    "id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+    "owner_org": "agentur-hagen",
+    "created_by_org": "agentur-hagen",
+    "kundennummer": "123A456789",
+    "municipality": "Witten",
+    "person": {"given_name": "Erika", "family_name": "Mustermann"},
+    "facts": CASE_EXAMPLE["facts"],
+    "integration_plan": None,
+    "version": 1,
+    "created_at": "2026-02-02T09:00:00Z",
+    "updated_at": "2026-02-02T09:00:00Z",
+}
+
+
+class CaseListItem(CaseRead):
+    """A case record in a list, with the status derived from its active handover."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**CASE_READ_EXAMPLE, "status": "active"}]}
+    )
+
+    status: CaseStatus = Field(
+        description=(
+            "`active`: no handover running; `handover_pending`: a handover was started and "
+            "has not transferred yet; `transferred`: the case moved here and the handover "
+            "is not completed yet"
+        )
+    )
+
+
+class PostalAddressRead(Schema):
+    """A postal address."""
+
+    street: str
+    postal_code: str
+    town: str
+
+
+class ContactRead(Schema):
+    """The person's contact data, for a service that writes to them (audited read)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+                    "purpose": "notice",
+                    "given_name": "Erika",
+                    "family_name": "Mustermann",
+                    "email": "erika.mustermann@example.org",
+                    "phone": "+49 2302 123456",
+                    "address": {
+                        "street": "Ruhrstraße 12",
+                        "postal_code": "58452",
+                        "town": "Witten",
+                    },
+                }
+            ]
+        }
+    )
+
+    case_id: uuid.UUID
+    purpose: str
+    given_name: str
+    family_name: str
+    email: str | None
+    phone: str | None
+    address: PostalAddressRead | None
+
+
+class RequiredDocumentRead(Schema):
+    """A document type a handover reason needs."""
+
+    type: DocumentType
+    label: str = Field(description="German label")
+    mandatory: bool
+    special_category: bool = Field(
+        description=(
+            "Health, disability or youth-welfare data (Art. 9 GDPR, § 76 SGB X): stays with "
+            "the source until its release is recorded"
+        )
+    )
+
+
+REASON_DOCUMENTS_EXAMPLE: dict[str, Any] = {
+    "reason": "U25_JOINT",
+    "label": "Gemeinsame Fallarbeit U25",
+    "documents": [
+        {
+            "type": "IDENTITY_MASTER_DATA",
+            "label": "Identitäts- und Stammdaten mit Kundennummer",
+            "mandatory": True,
+            "special_category": False,
+        }
+    ],
+}
+
+
+class ReasonDocumentsRead(Schema):
+    """What one handover reason needs."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [REASON_DOCUMENTS_EXAMPLE]})
+
+    reason: HandoverReason
+    label: str = Field(description="German label")
+    documents: list[RequiredDocumentRead] = Field(
+        description="Every document type: the mandatory ones first, then the optional ones"
+    )
+
+
+class RequiredDocumentsRead(Schema):
+    """What the handover reasons need (one reason, or all of them)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [REASON_DOCUMENTS_EXAMPLE]}]}
+    )
+
+    items: list[ReasonDocumentsRead]
+
+
 class DocumentRead(Schema):
     """Metadata of an uploaded document."""
 
@@ -216,6 +380,11 @@ class DocumentRead(Schema):
     legal_basis: str | None
     uploaded_by_org: str
     uploaded_at: datetime
+    release: JSONObject | None = Field(
+        default=None,
+        description="The recorded release of a special-category document (legal basis or "
+        "consent); without it and without `legal_basis` the document stays with the source",
+    )
 
 
 class UploadFields(Request):
@@ -223,6 +392,45 @@ class UploadFields(Request):
 
     type: DocumentType
     legal_basis: CleanText | None = Field(default=None, max_length=100)
+    special: bool = Field(
+        default=False,
+        description="Marks the document as special category (Art. 9 GDPR, § 76 SGB X) "
+        "whatever its type",
+    )
+
+
+class ConsentIn(Request):
+    """The person's consent to disclose a special-category document (Art. 9 (2) a GDPR)."""
+
+    given_by: Literal["PERSON", "LEGAL_GUARDIAN", "AUTHORISED_REPRESENTATIVE"]
+    given_at: datetime
+    scope: CleanText = Field(min_length=3, max_length=300)
+
+    def to_consent(self) -> Consent:
+        """The domain value."""
+        return Consent(given_by=self.given_by, given_at=self.given_at, scope=self.scope)
+
+
+class DocumentReleaseIn(Request):
+    """Exactly one of a legal basis or the person's consent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"legal_basis": "§ 69 Abs. 1 Nr. 1 SGB X i. V. m. § 76 Abs. 2 Nr. 1 SGB X"},
+                {
+                    "consent": {
+                        "given_by": "PERSON",
+                        "given_at": "2026-04-02T09:30:00Z",
+                        "scope": "Weitergabe des Gutachtens an das Jobcenter zur Eingliederung",
+                    }
+                },
+            ]
+        }
+    )
+
+    legal_basis: CleanText | None = Field(default=None, min_length=3, max_length=100)
+    consent: ConsentIn | None = None
 
 
 class TriggerIn(Request):
@@ -304,6 +512,51 @@ class CancelIn(Request):
     reason_code: CancellationReason
 
 
+class EngineReasonRead(Schema):
+    """A reason of eligibility_api's answer: its stable code and German text."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "ASYLBLG_RECIPIENT",
+                    "text_de": "Leistungen nach dem AsylbLG; kein Anspruch nach SGB II.",
+                }
+            ]
+        }
+    )
+
+    code: str
+    text_de: str
+
+
+class BlockingCauseRead(Schema):
+    """One cause that keeps a handover from its transfer: a stable code and a German text."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "documents-missing",
+                    "text_de": "Es fehlen Pflichtunterlagen: CV, CONSENT_FORM.",
+                    "document_types": ["CV", "CONSENT_FORM"],
+                    "reasons": [],
+                }
+            ]
+        }
+    )
+
+    code: str = Field(
+        description="eligibility-pending, not-eligible, trigger-missing, documents-missing, "
+        "special-document-not-released"
+    )
+    text_de: str
+    document_types: list[DocumentType] = Field(default_factory=list)
+    reasons: list[EngineReasonRead] = Field(
+        default_factory=list, description="not-eligible: the reasons of eligibility_api's answer"
+    )
+
+
 class HandoverRead(Schema):
     """A handover with what still blocks it."""
 
@@ -317,12 +570,22 @@ class HandoverRead(Schema):
     status: HandoverStatus
     fhir_status: str
     transfer_date: date
+    transfer_date_from_eligibility: bool = Field(
+        default=False,
+        description="The transfer date is the first day of the target's responsibility as "
+        "eligibility_api computes it; the handover waits for that day",
+    )
     trigger: JSONObject | None
     eligibility_status: EligibilityStatus
     eligibility: JSONObject | None
     waivers: JSONObjects
     missing_documents: list[DocumentType] = Field(default_factory=list)
     blocking: list[str] = Field(default_factory=list)
+    blocking_causes: list[BlockingCauseRead] = Field(
+        default_factory=list,
+        description="Every cause in `blocking`, with its German text, the missing document "
+        "types and, when not eligible, the engine's reasons",
+    )
     manifest: JSONObject | None
     manifest_signature: str | None
     transferred_at: datetime | None
@@ -339,7 +602,7 @@ class HandoverRead(Schema):
 
 
 class AuditEntryRead(Schema):
-    """One entry of a case's audit trail."""
+    """One entry of a case's audit trail, with its place in the tamper-evident chain."""
 
     id: int
     case_id: uuid.UUID
@@ -348,6 +611,11 @@ class AuditEntryRead(Schema):
     action: str
     details: dict[str, Any]
     at: datetime
+    seq: int = Field(description="Gap-free sequence number in the broker's audit chain")
+    purpose: str = Field(description="Purpose or legal basis of the action")
+    request_id: str | None = Field(None, description="X-Request-ID of the request")
+    prev_hash: str = Field(description="SHA-256 (hex) of the record before it in the chain")
+    hash: str = Field(description="SHA-256 (hex) of this record's canonical content")
 
 
 class OrganisationRead(Schema):
@@ -358,3 +626,218 @@ class OrganisationRead(Schema):
     type: str
     legal_domain: str
     municipalities: list[str]
+
+
+class AsylumDecisionIn(Request):
+    """The BAMF decision on the case's asylum application (operative part and dates only)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FLUECHTLING_3",
+                    "decision_date": "2026-03-06",
+                    "served_date": "2026-03-10",
+                    "final_date": "2026-03-25",
+                }
+            ]
+        }
+    )
+
+    type: AsylumDecisionType = Field(
+        description="Kind of protection: ASYL_16A (Art. 16a GG), FLUECHTLING_3 (§ 3 AsylG), "
+        "SUBSIDIAER_4 (§ 4 AsylG), ABSCHIEBUNGSVERBOT_60 (§ 60 (5), (7) AufenthG), ABGELEHNT"
+    )
+    decision_date: RangedDate = Field(description="Date of the BAMF decision (Bescheid)")
+    served_date: RangedDate | None = Field(
+        default=None, description="Date the decision was served: the legal trigger"
+    )
+    final_date: RangedDate | None = Field(
+        default=None, description="Date the decision became final (unanfechtbar)"
+    )
+    permit_issued_date: RangedDate | None = Field(
+        default=None, description="Date the residence title after the decision was issued"
+    )
+
+    def to_decision(self) -> AsylumDecisionV1:
+        """The decision as the case's facts keep it."""
+        return AsylumDecisionV1.model_validate(self.model_dump())
+
+
+class AsylumDecisionResult(BaseModel):
+    """What recording the decision did: the case's new version and the handover, if any."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+                    "case_version": 2,
+                    "outcome": "handover-started",
+                    "outcome_text_de": "Die Übergabe an das zuständige Jobcenter wurde "
+                    "gestartet; sie erfolgt am ersten Tag seiner Zuständigkeit.",
+                    "to_org": "jobcenter-muenster",
+                    "handover": None,
+                }
+            ]
+        }
+    )
+
+    case_id: uuid.UUID
+    case_version: int
+    outcome: Literal[
+        "handover-started",
+        "handover-advanced",
+        "handover-unchanged",
+        "no-competent-jobcenter",
+        "not-positive",
+    ]
+    outcome_text_de: str
+    to_org: str | None = None
+    handover: HandoverRead | None = None
+
+
+# -- the audit chain's check and the person's right of access --------------------------------
+
+_DISCLOSURE_EXAMPLE: dict[str, Any] = {
+    "kind": "transfer",
+    "handover_id": "4f1c2a9e-5b7d-4c1e-9a3f-2d8e6b0c7a51",
+    "at": "2026-04-03T09:15:00Z",
+    "from_org": "agentur-hagen",
+    "from_org_name": "Agentur für Arbeit Hagen",
+    "to_org": "jobcenter-ennepe-ruhr",
+    "to_org_name": "Jobcenter EN (Ennepe-Ruhr-Kreis)",
+    "reason": "ALG1_EXHAUSTED",
+    "legal_basis": "§ 69 Abs. 1 Nr. 1 SGB X in Verbindung mit § 50 SGB II und § 67d SGB X",
+    "data_categories": ["Kundennummer und Kontaktdaten", "Angaben zur Leistungsberechtigung"],
+    "document_types": ["ALG1_APPROVAL"],
+    "withheld_document_types": ["MEDICAL_PSYCHOLOGICAL_REPORT"],
+    "integration_plan": False,
+    "text": "Am 03.04.2026 hat Agentur für Arbeit Hagen Ihren Fall an Jobcenter EN "
+    "(Ennepe-Ruhr-Kreis) übermittelt (Anlass: Arbeitslosengeld erschöpft). ...",
+}
+
+
+class BrokenLinkRead(Schema):
+    """The first place where the audit chain does not hold."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 42,
+                    "problem": "content_altered",
+                    "detail": "the record's content no longer matches its hash",
+                }
+            ]
+        },
+    )
+
+    seq: int
+    problem: Literal[
+        "content_altered",
+        "record_missing",
+        "link_broken",
+        "checkpoint_signature_invalid",
+        "checkpoint_mismatch",
+    ]
+    detail: str
+
+
+class AuditVerificationRead(Schema):
+    """The result of walking the audit chain: aggregate facts only, never a record."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "verified": True,
+                    "from_seq": 1,
+                    "last_seq": 1200,
+                    "records_checked": 1200,
+                    "checkpoints_checked": 1,
+                    "latest_checkpoint_seq": 1000,
+                    "first_broken": None,
+                    "keys_url": "http://127.0.0.1:8001/v1/manifest-keys",
+                }
+            ]
+        },
+    )
+
+    verified: bool
+    from_seq: int = Field(description="The first sequence number checked")
+    last_seq: int = Field(description="The last sequence number that verified")
+    records_checked: int
+    checkpoints_checked: int
+    latest_checkpoint_seq: int | None
+    first_broken: BrokenLinkRead | None
+    keys_url: str = Field(description="Where the checkpoints' public key is published (JWKS)")
+
+
+class AuditCheckpointRead(Schema):
+    """A signed checkpoint: the chain up to `seq` ends in `sha256` (EdDSA JWS `signature`)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 1000,
+                    "sha256": "9f2b5c0e" * 8,
+                    "created_at": "2026-11-25T12:00:00Z",
+                    "signature": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJ...In0.c2ln",
+                }
+            ]
+        },
+    )
+
+    seq: int
+    sha256: str
+    created_at: datetime
+    signature: str
+
+
+class DisclosureRead(Schema):
+    """One disclosure about the person: what went to whom, when, on which legal basis."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [_DISCLOSURE_EXAMPLE]}
+    )
+
+    kind: Literal["announcement", "transfer"]
+    handover_id: uuid.UUID
+    at: datetime
+    from_org: str
+    from_org_name: str
+    to_org: str
+    to_org_name: str
+    reason: str
+    legal_basis: str
+    data_categories: list[str]
+    document_types: list[str] = Field(description="Document types released, by code")
+    withheld_document_types: list[str] = Field(
+        description="Special-category document types that stayed with the source"
+    )
+    integration_plan: bool = Field(description="Whether the integration plan was released")
+    text: str = Field(description="The disclosure in German, for the person")
+
+
+class DisclosuresRead(Schema):
+    """Everything disclosed about the person of a case (Art. 15 GDPR, § 83 SGB X)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "0b6f3f7e-2c1a-4d5e-8f90-1a2b3c4d5e6f",
+                    "items": [_DISCLOSURE_EXAMPLE],
+                }
+            ]
+        },
+    )
+
+    case_id: uuid.UUID
+    items: list[DisclosureRead]

@@ -9,17 +9,22 @@ re-evaluates the handover, and two inputs never deadlock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import select
+
+from handover_api.adapters.repositories import KnownOrganisation
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.tables import Case, Document, Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
-from handover_api.domain.documents import DocumentType, HandoverReason, travels_with
+from handover_api.domain.competence import ServingOrganisation, ensure_local_competence
+from handover_api.domain.documents import DocumentType, DossierTypes, HandoverReason, withheld_types
 from handover_api.domain.errors import (
     ActiveHandoverExists,
+    HandoverNotTransferred,
     InvalidTarget,
     TransitionNotAllowed,
     UnknownOrganisation,
@@ -33,10 +38,13 @@ from handover_api.domain.handover import (
     Waiver,
 )
 from handover_api.domain.lifecycle import (
+    Blocker,
     CancellationReason,
     EligibilityStatus,
     HandoverStatus,
+    Readiness,
     RejectionReason,
+    describe,
 )
 from handover_api.domain.manifest import manifest_digest
 from handover_api.use_cases import audit
@@ -103,6 +111,11 @@ async def start_handover(
             raise UnknownOrganisation("the caller's organisation is not registered with the broker")
         if target.id == source.id:
             raise InvalidTarget("a case cannot be handed over to its own organisation")
+        ensure_local_competence(
+            _serving(target),
+            case.municipality,
+            [_serving(o) for o in await uow.organisations.known()],
+        )
         now = utcnow()
         handover = Handover(
             id=uuid.uuid4(),
@@ -115,6 +128,11 @@ async def start_handover(
             legal_domain_to=target.legal_domain,
             status=S.PREPARING.value,
             transfer_date=cmd.transfer_date or now.date(),
+            # A refugee handover without a date moves on the first day of the Jobcenter's
+            # responsibility as eligibility_api computes it (see `_decide`).
+            transfer_date_from_eligibility=(
+                cmd.transfer_date is None and cmd.reason is HandoverReason.ASYLUM_RECOGNISED
+            ),
             trigger=(
                 RecordedTrigger(cmd.trigger.type, cmd.trigger.occurred_on, now)
                 if cmd.trigger
@@ -189,11 +207,65 @@ async def apply_eligibility(
     """Record eligibility's decision on a handover; may complete or stop it."""
     data = event.data
     if data.handover_id is None:
+        await _redecide_for_case(uow, data, ctx)
         return
     locked = await _lock(uow, data.handover_id, None)
     if locked is None:
         return
     handover, case = locked
+    await _decide(uow, handover, case, data, ctx)
+
+
+async def _redecide_for_case(
+    uow: HandoverUnitOfWork, data: EligibilityDeterminedV1, ctx: TransferContext
+) -> None:
+    """A case-level answer (the facts changed) re-decides the case's pending or ineligible
+    handover, where it speaks for the handover's transfer date.
+
+    The case-level answer is as of the day the facts arrived: it decides a handover whose
+    transfer date has come by then, never one that moves responsibility later. A handover
+    dated by eligibility takes the answer's first day of responsibility (see `_decide`).
+    """
+    case = await uow.cases.get_unscoped(data.case_id, for_update=True)
+    if case is None:
+        return
+    handover = await uow.handovers.active_for_case(case.id, for_update=True)
+    if handover is None:
+        handover = await _latest_ineligible(uow, case.id)
+    if handover is None or not handover.before_transfer:
+        return
+    if not handover.transfer_date_from_eligibility and handover.transfer_date > data.as_of:
+        return
+    kept = handover.eligibility
+    if kept is not None and kept.determined_at >= data.determined_at:
+        return  # an older answer (e.g. of the facts at registration) arriving late
+    await _decide(uow, handover, case, data, ctx)
+
+
+async def _latest_ineligible(uow: HandoverUnitOfWork, case_id: uuid.UUID) -> Handover | None:
+    """The case's latest handover if it is `ineligible`, locked (the case lock is held).
+
+    Only the latest: one cancelled or completed after it closed the matter.
+    """
+    statement = (
+        select(Handover)
+        .where(Handover.case_id == case_id)
+        .order_by(Handover.created_at.desc(), Handover.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    found: Handover | None = (await uow.session.execute(statement)).scalar_one_or_none()
+    return found if found is not None and found.current is S.INELIGIBLE else None
+
+
+async def _decide(
+    uow: HandoverUnitOfWork,
+    handover: Handover,
+    case: Case,
+    data: EligibilityDeterminedV1,
+    ctx: TransferContext,
+) -> None:
+    """Keep an eligibility answer on the handover and move it as its conditions allow."""
     confirmed = (
         data.target_confirmed
         if data.target_confirmed is not None
@@ -208,9 +280,44 @@ async def apply_eligibility(
         key_dates=data.key_dates,
         determined_at=data.determined_at,
     )
+    if handover.transfer_date_from_eligibility:
+        first_day = data.key_dates.sgb2_start_date
+        if first_day is not None and handover.take_transfer_date(first_day, utcnow()):
+            # The answer was for another day: ask again for the first day of responsibility.
+            await request_decision(uow, handover, case)
+            await advance(uow, handover, case, ctx)
+            await _save(uow, audit.SYSTEM, handover)
+            return
+        if data.as_of != handover.transfer_date:
+            return  # an answer for a day that is no longer the transfer date
+        if not confirmed and data.legal_domain == "ASYLBLG" and first_day is None:
+            # Still under AsylbLG and no first day of SGB II known yet (e.g. the decision
+            # is not final): the handover waits for the facts instead of ending.
+            log.info("handover.eligibility.awaits_first_day", handover_id=str(handover.id))
+            return
     if handover.record_eligibility(record, confirmed, utcnow()):
         await advance(uow, handover, case, ctx)
         await _save(uow, audit.SYSTEM, handover)
+
+
+async def request_decision(uow: HandoverUnitOfWork, handover: Handover, case: Case) -> None:
+    """Stage handover.requested: eligibility_api decides as of the handover's transfer date."""
+    await announce(
+        uow,
+        HandoverRequestedV1(
+            case_id=case.id,
+            handover_id=handover.id,
+            reason=handover.reason,
+            from_org=handover.from_org,
+            to_org=handover.to_org,
+            legal_domain_from=handover.legal_domain_from,
+            legal_domain_to=handover.legal_domain_to,
+            transfer_date=handover.transfer_date,
+            requested_at=utcnow(),
+            facts=case.facts,
+        ),
+        case.id,
+    )
 
 
 async def reevaluate_handover(uow: HandoverUnitOfWork, case: Case, ctx: TransferContext) -> None:
@@ -239,23 +346,51 @@ async def blocking_states(
     """What still blocks each pre-transfer handover; one documents query for all of them."""
     waiting = [h for h in handovers if h.before_transfer]
     types = await uow.documents.types_by_case({h.case_id for h in waiting})
-    return {h.id: _blocking(h, types.get(h.case_id, set())) for h in handovers}
+    return {h.id: _blocking(h, types.get(h.case_id, DossierTypes())) for h in handovers}
 
 
-def _blocking(handover: Handover, present: Collection[str]) -> Blocking:
-    """What still blocks `handover` given the document types of its case."""
+def _readiness(handover: Handover, present: DossierTypes) -> Readiness | None:
+    """Where `handover` stands before the transfer; None once it is past.
+
+    A mandatory special-category document counts as present but blocks the transfer
+    until its release is recorded or it is waived (§ 76 SGB X).
+    """
     if not handover.before_transfer:
+        return None
+    waived = [w.document_type for w in handover.waivers]
+    return handover.readiness(
+        (DocumentType(t) for t in present.present),
+        unreleased=present.unreleased(HandoverReason(handover.reason), waived),
+        today=utcnow().date(),
+    )
+
+
+def _blocking(handover: Handover, present: DossierTypes) -> Blocking:
+    """What still blocks `handover` given the document types of its case."""
+    readiness = _readiness(handover, present)
+    if readiness is None:
         return ([], [])
-    readiness = handover.readiness(DocumentType(t) for t in present)
     return (list(readiness.missing_documents), list(readiness.blocking))
+
+
+def _make_view(handover: Handover, present: DossierTypes) -> HandoverView:
+    readiness = _readiness(handover, present)
+    if readiness is None:
+        return HandoverView(handover, ([], []))
+    return HandoverView(
+        handover,
+        (list(readiness.missing_documents), list(readiness.blocking)),
+        readiness.blockers,
+    )
 
 
 @dataclass(frozen=True)
 class HandoverView:
-    """A handover as its change leaves it, with what still blocks it."""
+    """A handover as its change leaves it, with what still blocks it (codes and texts)."""
 
     handover: Handover
     blocking: Blocking
+    blockers: tuple[Blocker, ...] = ()
 
 
 async def read_handover(
@@ -266,6 +401,9 @@ async def read_handover(
         handover = await uow.handovers.get(handover_id, actor.org)
         if handover is None:
             raise NotFound("handover not found")
+        await audit.record_read(
+            uow, actor, [handover.case_id], "handover.read", handover_id=handover_id
+        )
         return await _view(uow, handover)
 
 
@@ -287,42 +425,52 @@ async def list_handovers(
             after=after,
             limit=limit,
         )
-        states = await blocking_states(uow, rows)
-    return [HandoverView(h, states[h.id]) for h in rows]
+        types = await uow.documents.types_by_case({h.case_id for h in rows if h.before_transfer})
+        await audit.record_read(uow, actor, [h.case_id for h in rows], "handovers.listed")
+    return [_make_view(h, types.get(h.case_id, DossierTypes())) for h in rows]
 
 
 async def _view(uow: HandoverUnitOfWork, handover: Handover) -> HandoverView:
     """The changed handover and its blocking state, read in the change's transaction."""
     await uow.session.flush()
-    states = await blocking_states(uow, [handover])
-    return HandoverView(handover, states[handover.id])
+    types = await uow.documents.types_by_case({handover.case_id})
+    return _make_view(handover, types.get(handover.case_id, DossierTypes()))
 
 
-def _view_of(handover: Handover, present: Collection[str]) -> HandoverView:
+def _view_of(handover: Handover, present: DossierTypes) -> HandoverView:
     """The changed handover and its blocking state from the document types `advance` read.
 
     The case is locked, so no document can have arrived since: no flush and no second read.
     """
-    return HandoverView(handover, _blocking(handover, present))
+    return _make_view(handover, present)
 
 
 async def advance(
     uow: HandoverUnitOfWork, handover: Handover, case: Case, ctx: TransferContext
-) -> set[str]:
+) -> DossierTypes:
     """Move a pre-transfer handover to the status its conditions allow.
 
     Returns the document types of the case, which it read for that.
     """
     documents = list(await uow.documents.list_for_case(handover.case_id))
-    present = {d.type for d in documents}
-    readiness = handover.readiness(DocumentType(t) for t in present)
+    present = DossierTypes(
+        frozenset(d.type for d in documents), frozenset(d.type for d in documents if d.releasable)
+    )
+    waived = [w.document_type for w in handover.waivers]
     now = utcnow()
+    readiness = handover.readiness(
+        (DocumentType(t) for t in present.present),
+        unreleased=present.unreleased(HandoverReason(handover.reason), waived),
+        today=now.date(),
+    )
     if readiness.status is not S.TRANSFERRED:
         handover.settle(readiness, now)
         return present
-    reason = HandoverReason(handover.reason)
-    released = [d for d in documents if travels_with(reason, DocumentType(d.type))]
-    handover.transfer(_release(handover, case, released, ctx), now)
+    # Special-category documents without a release stay with the source; the manifest
+    # names their types only.
+    released = [d for d in documents if d.releasable]
+    withheld = withheld_types((DocumentType(d.type), d.releasable) for d in documents)
+    handover.transfer(_release(handover, case, released, ctx, withheld), now)
     # From now on the receiving organisation is responsible; the source keeps read-only
     # access to the handover (not to later changes of the case).
     case.hand_to(handover.to_org, now)
@@ -330,8 +478,16 @@ async def advance(
     return present
 
 
+def _serving(org: KnownOrganisation) -> ServingOrganisation:
+    return ServingOrganisation(org.id, org.type, org.municipalities)
+
+
 def _release(
-    handover: Handover, case: Case, documents: list[Document], ctx: TransferContext
+    handover: Handover,
+    case: Case,
+    documents: list[Document],
+    ctx: TransferContext,
+    withheld: tuple[str, ...] = (),
 ) -> Release:
     """The signed manifest of the documents and the plan that travel with the case."""
     base = ctx.public_base_url.rstrip("/")
@@ -354,9 +510,15 @@ def _release(
         to_org=handover.to_org,
         documents=[d.model_dump(mode="json") for d in manifest_docs],
         integration_plan=plan.model_dump(mode="json") if plan is not None else None,
+        withheld_documents=withheld,
     )
     return Release(
-        manifest=Manifest(documents=manifest_docs, integration_plan=plan, sha256=digest),
+        manifest=Manifest(
+            documents=manifest_docs,
+            integration_plan=plan,
+            sha256=digest,
+            withheld_documents=withheld,
+        ),
         signature=ctx.signer.sign(digest, str(handover.id)),
         keys_url=f"{base}/v1/manifest-keys",
         accept_within=ctx.accept_deadline,
@@ -388,6 +550,13 @@ async def _change(
         handover, case = locked
         if by == "source" and handover.from_org != actor.org:
             raise TransitionNotAllowed("only the source organisation can do this")
+        if by == "receiver" and handover.before_transfer:
+            # Only the source sees a handover before its transfer: tell it what still blocks.
+            view = await _view(uow, handover)
+            raise HandoverNotTransferred(
+                f"the handover is {handover.status}, not transferred yet: "
+                + describe(view.blockers)
+            )
         if by == "receiver" and handover.to_org != actor.org:
             raise TransitionNotAllowed("only the receiving organisation can do this")
         if if_match is not None:

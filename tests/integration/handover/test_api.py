@@ -116,7 +116,7 @@ class TestAutomaticTransfer:
         await upload_required(h, case_id)
         handover = await start(h, case_id)
         assert handover["status"] == "preparing" or handover["status"] == "awaiting_documents"
-        assert handover["blocking"] == ["eligibility_pending"]
+        assert handover["blocking"] == ["eligibility-pending"]
 
         await deliver_eligibility(h, handover)
 
@@ -219,7 +219,7 @@ class TestAutomaticTransfer:
         await deliver_eligibility(h, handover)
         read = (await handover_of(h, handover["id"], AGENCY)).json()
         assert read["status"] == "preparing"
-        assert read["blocking"] == ["legal_trigger_missing"]
+        assert read["blocking"] == ["trigger-missing"]
         response = await h.client.post(
             f"/v1/handovers/{handover['id']}/trigger",
             json={"type": "ALG1_ENDED", "occurred_on": "2026-04-30"},
@@ -288,7 +288,7 @@ class TestReceiverDecisions:
             headers=h.auth(AGENCY),
         )
         assert late.status_code == 409
-        assert late.json()["type"].endswith("transition-not-allowed")
+        assert late.json()["type"].endswith("handover-already-transferred")
 
     async def test_one_active_handover_per_case(self, harness: HandoverHarness) -> None:
         h = harness
@@ -315,9 +315,9 @@ class TestReceiverDecisions:
         )
         by_id = {x["id"]: x for x in listed.json()["items"]}
         assert by_id[first["id"]]["missing_documents"] == []
-        assert by_id[first["id"]]["blocking"] == ["eligibility_pending"]
+        assert by_id[first["id"]]["blocking"] == ["eligibility-pending"]
         assert by_id[second["id"]]["missing_documents"] == ["CV_CERTIFICATES", "FOERDERPLAN"]
-        assert by_id[second["id"]]["blocking"] == ["documents_missing", "eligibility_pending"]
+        assert by_id[second["id"]]["blocking"] == ["eligibility-pending", "documents-missing"]
 
     async def test_incoming_and_outgoing_lists(self, harness: HandoverHarness) -> None:
         h = harness
@@ -520,7 +520,14 @@ class TestHttpConventions:
         await h.client.get(f"/v1/documents/{doc['id']}/content", headers=h.auth(AGENCY))
         trail = (await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(AGENCY))).json()
         actions = [e["action"] for e in trail["items"]]
-        assert actions == ["case.created", "document.uploaded", "case.read", "document.downloaded"]
+        # The trail's own read is recorded too (before it is listed).
+        assert actions == [
+            "case.created",
+            "document.uploaded",
+            "case.read",
+            "document.downloaded",
+            "audit.listed",
+        ]
 
     async def test_pagination_walks_every_document_once(self, harness: HandoverHarness) -> None:
         h = harness

@@ -1,0 +1,277 @@
+"""The tamper-evident audit trail on PostgreSQL: chain, verify, checkpoints, source access."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from handover_api.adapters.tables import AuditEntry
+from tests.integration.handover.conftest import AGENCY, JOBCENTER, OTHER, HandoverHarness
+from tests.integration.handover.test_api import (
+    create_case,
+    deliver_eligibility,
+    start,
+    transferred_handover,
+    upload_required,
+)
+
+
+def attacker(h: HandoverHarness) -> psycopg.Connection[Any]:
+    """A superuser session with ordinary triggers off (`session_replication_role = replica`).
+
+    It stands for someone with direct database access: the append-only trigger refuses
+    UPDATE and DELETE on `audit_log` to every normal session, so only such a session can
+    edit or remove records, and the chain check must notice.
+    """
+    url = h.settings.DB.URL.replace("postgresql+psycopg://", "postgresql://")
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("SET session_replication_role = replica")
+    return conn
+
+
+async def records(h: HandoverHarness) -> list[AuditEntry]:
+    async with h.app.state.runtime.sessions() as session:
+        return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
+
+
+async def verify(h: HandoverHarness, org: str = OTHER, **params: str) -> dict[str, Any]:
+    response = await h.client.get(
+        "/v1/audit/verify", params=params, headers=h.auth(org, ["audit:read"])
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def some_history(h: HandoverHarness) -> str:
+    """A case with reads, documents listed and a handover started: a dozen records."""
+    case_id = await create_case(h)
+    for _ in range(3):
+        assert (await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))).is_success
+    documents = await h.client.get(f"/v1/cases/{case_id}/documents", headers=h.auth(AGENCY))
+    assert documents.status_code == 200, documents.text
+    await start(h, case_id, trigger=False)
+    return case_id
+
+
+class TestChain:
+    """Records are chained by SHA-256 with gap-free sequence numbers; verify walks them."""
+
+    async def test_an_untouched_chain_verifies(self, harness: HandoverHarness) -> None:
+        h = harness
+        await some_history(h)
+        chain = await records(h)
+        assert [r.seq for r in chain] == list(range(1, len(chain) + 1))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+        result = await verify(h)  # any organisation may verify; the answer is aggregate
+        assert result["verified"] is True
+        assert result["first_broken"] is None
+        assert result["records_checked"] == len(chain)
+        assert result["last_seq"] == chain[-1].seq
+        assert result["keys_url"].endswith("/v1/manifest-keys")
+
+    async def test_an_edited_record_is_named_by_its_sequence_number(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        with attacker(h) as conn:
+            conn.execute("UPDATE audit_log SET actor_org = 'jobcenter-muenster' WHERE seq = 3")
+        result = await verify(h)
+        assert result["verified"] is False
+        assert result["first_broken"]["seq"] == 3
+        assert result["first_broken"]["problem"] == "content_altered"
+        assert result["last_seq"] == 2
+
+    async def test_an_edited_record_with_a_recomputed_hash_breaks_the_next_link(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        with attacker(h) as conn:
+            conn.execute("UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = 2")
+        result = await verify(h)
+        # Its own content no longer matches the stored hash: named at 2 already.
+        assert result["first_broken"] == {
+            "seq": 2,
+            "problem": "content_altered",
+            "detail": "the record's content no longer matches its hash",
+        }
+
+    async def test_a_deleted_record_is_named_as_missing_and_an_earlier_edit_comes_first(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        with attacker(h) as conn:
+            conn.execute("DELETE FROM audit_log WHERE seq = 5")
+        result = await verify(h)
+        assert result["first_broken"]["seq"] == 5
+        assert result["first_broken"]["problem"] == "record_missing"
+        with attacker(h) as conn:
+            conn.execute("UPDATE audit_log SET actor_subject = 'someone-else' WHERE seq = 4")
+        result = await verify(h)
+        assert result["first_broken"]["seq"] == 4
+        assert result["first_broken"]["problem"] == "content_altered"
+
+    async def test_the_last_record_deleted_is_missing_against_the_head(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        last = (await records(h))[-1].seq
+        with attacker(h) as conn:
+            conn.execute("DELETE FROM audit_log WHERE seq = %s", (last,))
+        result = await verify(h)
+        assert result["first_broken"]["seq"] == last
+        assert result["first_broken"]["problem"] == "record_missing"
+
+    async def test_the_database_refuses_update_and_delete_in_normal_operation(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        for statement in (
+            "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+            "DELETE FROM audit_log WHERE seq = 1",
+            "TRUNCATE audit_log",
+        ):
+            async with h.app.state.runtime.sessions() as session:
+                with pytest.raises(Exception, match="append-only"):
+                    await session.execute(text(statement))
+        assert (await verify(h))["verified"] is True
+
+    async def test_concurrent_transactions_append_without_gaps(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        answers = await asyncio.gather(
+            *[h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY)) for _ in range(24)]
+        )
+        assert all(a.status_code == 200 for a in answers)
+        chain = await records(h)
+        assert [r.seq for r in chain] == list(range(1, 26))
+        assert len([r for r in chain if r.action == "case.read"]) == 24
+        assert (await verify(h))["verified"] is True
+
+
+class TestCheckpoints:
+    """Signed checkpoints (Ed25519, the manifest key) anchor the chain."""
+
+    async def test_a_checkpoint_signs_the_head_and_verify_can_start_there(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        await some_history(h)
+        made = await h.client.post("/v1/audit/checkpoints", headers=h.auth(OTHER, ["audit:read"]))
+        assert made.status_code == 201, made.text
+        checkpoint = made.json()
+        chain = await records(h)
+        assert checkpoint["seq"] == chain[-1].seq
+        assert checkpoint["sha256"] == chain[-1].hash
+        # The signature is an EdDSA JWS by the key published at the manifest keys URL.
+        keys = (await h.client.get("/v1/manifest-keys")).json()["keys"]
+        claims = jwt.decode(
+            checkpoint["signature"],
+            jwt.PyJWK(keys[0]).key,
+            algorithms=["EdDSA"],
+            options={"verify_iat": False},
+        )
+        assert claims["audit_seq"] == checkpoint["seq"]
+        assert claims["audit_sha256"] == checkpoint["sha256"]
+
+        await h.client.get(f"/v1/cases/{chain[0].case_id}", headers=h.auth(AGENCY))
+        result = await verify(h, **{"from": "checkpoint"})
+        assert result["verified"] is True
+        assert result["from_seq"] == checkpoint["seq"] + 1
+        assert result["records_checked"] == 1
+        assert result["latest_checkpoint_seq"] == checkpoint["seq"]
+
+    async def test_a_forged_checkpoint_signature_is_named(self, harness: HandoverHarness) -> None:
+        h = harness
+        await some_history(h)
+        made = await h.client.post("/v1/audit/checkpoints", headers=h.auth(OTHER, ["audit:read"]))
+        seq = made.json()["seq"]
+        with attacker(h) as conn:
+            conn.execute("UPDATE audit_checkpoints SET sha256 = repeat('b', 64)")
+        result = await verify(h)
+        assert result["first_broken"]["seq"] == seq
+        assert result["first_broken"]["problem"] == "checkpoint_signature_invalid"
+
+
+class TestRecordedReads:
+    """Reads and lists are recorded with actor, purpose and the request id."""
+
+    async def test_handover_and_document_reads_and_lists_are_recorded(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        handover = await start(h, case_id, trigger=False)
+        request_id = uuid.uuid4().hex
+        headers = h.auth(AGENCY) | {"X-Request-ID": request_id}
+        assert (await h.client.get(f"/v1/handovers/{handover['id']}", headers=headers)).is_success
+        assert (await h.client.get("/v1/handovers", headers=h.auth(AGENCY))).is_success
+        docs = await h.client.get(f"/v1/cases/{case_id}/documents", headers=h.auth(AGENCY))
+        assert docs.is_success
+        trail = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(AGENCY))
+        items = trail.json()["items"]
+        actions = [i["action"] for i in items]
+        for action in ("handover.read", "handovers.listed", "documents.listed", "audit.listed"):
+            assert action in actions
+        read = next(i for i in items if i["action"] == "handover.read")
+        assert read["request_id"] == request_id
+        assert read["actor_org"] == AGENCY
+        assert read["details"] == {"handover_id": handover["id"]}
+        started = next(i for i in items if i["action"] == "handover.requested")
+        assert "§ 69" in started["purpose"]
+
+
+class TestSourceAccess:
+    """After the transfer the source still reads what it disclosed, and nothing later."""
+
+    async def test_the_source_reads_records_up_to_the_transfer_and_its_own_reads(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        handover = await transferred_handover(h)
+        case_id = handover["case_id"]
+        # After the transfer: the receiver reads the case; the source reads the audit.
+        assert (await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(JOBCENTER))).is_success
+        assert (
+            await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))
+        ).status_code == 404
+
+        source_view = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(AGENCY))
+        assert source_view.status_code == 200, source_view.text
+        actions = [i["action"] for i in source_view.json()["items"]]
+        assert "handover.transferred" in actions
+        assert actions[-1] == "audit.listed"  # its own read, after the transfer
+        after_transfer = actions[actions.index("handover.transferred") + 1 :]
+        assert "case.read" not in after_transfer  # the receiver's read stays hidden
+
+        owner_view = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(JOBCENTER))
+        owner_actions = [i["action"] for i in owner_view.json()["items"]]
+        assert "case.read" in owner_actions[owner_actions.index("handover.transferred") :]
+
+        other = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(OTHER))
+        assert other.status_code == 404
+
+    async def test_before_a_transfer_another_organisation_gets_404(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        await upload_required(h, case_id)
+        handover = await start(h, case_id, trigger=False)
+        await deliver_eligibility(h, handover)
+        response = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(JOBCENTER))
+        assert response.status_code == 404
