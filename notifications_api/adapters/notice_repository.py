@@ -18,6 +18,10 @@ from notifications_api.adapters.tables import (
     NoticeRead,
 )
 from notifications_api.domain.notices import NoticeStatus
+from shared.db.notify import notify
+
+# NOTIFYed by a transaction that records a notice; the notice job LISTENs on it.
+NOTICES_CHANNEL = "notices_due"
 
 
 class NoticeRepository:
@@ -44,6 +48,10 @@ class NoticeRepository:
     def add(self, notice: Notice) -> None:
         """Stage a notice requested through the API (no source event)."""
         self._session.add(notice)
+
+    async def announce(self) -> None:
+        """Wake the notice job of every replica when this transaction commits."""
+        await notify(self._session, NOTICES_CHANNEL)
 
     async def get(self, org: str, notice_id: uuid.UUID) -> Notice | None:
         """A notice the organisation sends."""

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from notifications_api.adapters.notice_repository import NOTICES_CHANNEL
 from notifications_api.adapters.tables import Consultation, Invitation, Notice, NoticeRead
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.notices import (
@@ -45,6 +46,7 @@ from notifications_api.domain.notices import (
 from shared.auth import Principal
 from shared.db.advisory import AdvisoryLock
 from shared.db.base import utcnow
+from shared.db.notify import NotifyListener
 from shared.events.envelope import Envelope
 from shared.events.handover import CaseTransferredV1
 from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
@@ -104,6 +106,7 @@ def _new(
 async def _record_once(uow: NotificationsUnitOfWork, notice: Notice) -> Notice | None:
     inserted = await uow.notices.add_once(notice)
     if inserted:
+        await uow.notices.announce()
         log.info("notice.recorded", notice_id=str(notice.id), kind=notice.kind)
     return notice if inserted else None
 
@@ -275,6 +278,7 @@ async def request_notice(
             now=now,
         )
         uow.notices.add(notice)
+        await uow.notices.announce()
         await uow.session.flush()
         created = answer(notice)
         await record_answer(uow.session, idempotency, created)
@@ -424,7 +428,14 @@ class NoticeSender:
         lock: AdvisoryLock | None = None,
         wakeup: asyncio.Event | None = None,
     ) -> PeriodicJob:
-        """The job running `run_once` (single instance under `lock`)."""
+        """The job running `run_once` (single instance under `lock`).
+
+        A recorded notice NOTIFYs `notices_due` with its commit, so the job sends it at once
+        whichever process recorded it; `interval_seconds` only covers a lost wake-up and
+        retries coming due.
+        """
+        wakeup = wakeup or asyncio.Event()
+        listener = NotifyListener(self._uow().database_url, {NOTICES_CHANNEL: [wakeup]})
         return PeriodicJob(
             "notices",
             self.run_once,
@@ -432,6 +443,7 @@ class NoticeSender:
             lock=lock,
             wakeup=wakeup,
             batch_size=self._batch,
+            listener=listener,
         )
 
     async def run_once(self, now: datetime | None = None) -> int:
