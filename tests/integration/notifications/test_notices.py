@@ -26,16 +26,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from notifications_api.adapters.contacts import ClientCredentialsToken, HandoverContactSource
+from notifications_api.adapters.mailer import SmtpMailer
 from notifications_api.adapters.tables import Consultation, Notice, NoticeRead
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.app import create_app, make_notice_sender
-from notifications_api.domain.notices import ContactNotFound
+from notifications_api.domain.notices import ContactNotFound, MailNotSent, OutgoingMail
 from notifications_api.settings import (
     ContactApiSettings,
     NoticeSettings,
@@ -698,3 +699,56 @@ class TestContactSource:
             assert contact_server.token_requests == 1
             with pytest.raises(ContactNotFound):
                 await source.contact(str(uuid.uuid4()))
+
+
+class TestSmtpLogin:
+    async def test_login_is_used_when_configured_and_a_wrong_password_is_not_sent(self) -> None:
+        mailbox = Mailbox()
+        logins: list[tuple[bytes, bytes]] = []
+
+        def authenticator(
+            server: SMTP, session: Session, envelope: SmtpEnvelope, mechanism: str, data: Any
+        ) -> AuthResult:
+            assert isinstance(data, LoginPassword)
+            logins.append((data.login, data.password))
+            return AuthResult(success=data.password == b"right")
+
+        port = free_port()
+        controller = Controller(
+            mailbox,
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=authenticator,
+            auth_require_tls=False,
+        )
+        controller.start()
+        try:
+            mail = OutgoingMail(
+                to="erika.muessig@example.org",
+                subject="Terminbestätigung",
+                html="<p>Guten Tag</p>",
+                text="Guten Tag",
+                pdf=b"%PDF-1.4 test",
+                pdf_filename="appointment-confirmation-5d0c9b1e.pdf",
+            )
+
+            def mailer(password: str) -> SmtpMailer:
+                return SmtpMailer(
+                    host="127.0.0.1",
+                    port=port,
+                    from_address="noreply@jobcenter-en.example",
+                    username="notices",
+                    password=password,
+                    timeout_seconds=5,
+                )
+
+            with pytest.raises(MailNotSent):
+                await mailer("wrong").send(mail)
+            assert mailbox.messages == []
+            await mailer("right").send(mail)
+        finally:
+            controller.stop()
+        assert logins == [(b"notices", b"wrong"), (b"notices", b"right")]
+        [received] = mailbox.messages
+        assert received["Subject"] == "Terminbestätigung"
+        assert pdf_of(received) == ("appointment-confirmation-5d0c9b1e.pdf", b"%PDF-1.4 test")
