@@ -94,8 +94,12 @@ def overdue_check(settings: HandoverSettings) -> JobFactory:
     """Raise `handover.overdue` for transferred handovers past their deadline (one replica)."""
 
     def make(runtime: Runtime) -> PeriodicJob:
+        signer = ManifestSigner(settings.MANIFEST_KEY_PATH)  # the key file the API signs with
+
         async def escalate() -> int:
-            async with HandoverUnitOfWork(runtime.sessions, runtime.outbox_signal) as uow:
+            async with HandoverUnitOfWork(
+                runtime.sessions, runtime.outbox_signal, audit_signer=signer
+            ) as uow:
                 count = await escalate_overdue(uow, utcnow())
                 await uow.commit()
             return count

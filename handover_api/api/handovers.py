@@ -49,6 +49,7 @@ def as_read(view: uc.HandoverView) -> HandoverRead:
     fields.update(
         missing_documents=missing,
         blocking=blocking,
+        blocking_causes=view.blockers,
         fhir_status=HandoverStatus(handover.status).fhir_status,
     )
     return HandoverRead.model_validate(fields)

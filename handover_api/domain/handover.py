@@ -16,10 +16,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handover_api.domain.documents import DocumentType, HandoverReason, missing_documents
-from handover_api.domain.errors import TransitionNotAllowed
+from handover_api.domain.errors import HandoverAlreadyTransferred, TransitionNotAllowed
 from handover_api.domain.lifecycle import (
+    BEFORE_TRANSFER,
     CancellationReason,
     EligibilityStatus,
+    EngineReason,
     HandoverStatus,
     Readiness,
     RejectionReason,
@@ -39,7 +41,8 @@ from shared.events.handover import (
 )
 
 S = HandoverStatus
-PRE_TRANSFER = frozenset({S.PREPARING, S.AWAITING_DOCUMENTS})
+PRE_TRANSFER = BEFORE_TRANSFER
+AFTER_TRANSFER = frozenset({S.TRANSFERRED, S.ACCEPTED, S.COMPLETED, S.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class Manifest:
     documents: tuple[ManifestDocumentV1, ...]
     integration_plan: IntegrationPlanV1 | None
     sha256: str
+    # Types of the special-category documents that stayed with the source.
+    withheld_documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,9 @@ class HandoverAggregate:
         legal_domain_to: str
         status: str
         transfer_date: date
+        # The transfer date is the first day of the target's responsibility as eligibility_api
+        # computes it (key date `sgb2_start_date`), not one the caller gave.
+        transfer_date_from_eligibility: bool
         trigger: RecordedTrigger | None
         eligibility_status: str
         eligibility: EligibilityRecord | None
@@ -162,16 +170,41 @@ class HandoverAggregate:
         """Whether the handover still waits for its conditions."""
         return self.current in PRE_TRANSFER
 
-    def readiness(self, present: Iterable[DocumentType]) -> Readiness:
-        """Where the handover stands given the document types its case has."""
+    def readiness(
+        self,
+        present: Iterable[DocumentType],
+        unreleased: tuple[DocumentType, ...] = (),
+        today: date | None = None,
+    ) -> Readiness:
+        """Where the handover stands given the document types its case has.
+
+        `unreleased`: special-category documents the reason needs whose release is not
+        recorded (the hook for the release record of special categories). `today`: a
+        handover dated by eligibility waits for its transfer date.
+        """
+        eligibility = EligibilityStatus(self.eligibility_status)
+        denial: tuple[EngineReason, ...] = ()
+        if eligibility is EligibilityStatus.DENIED and self.eligibility is not None:
+            denial = tuple(EngineReason(r.code, r.text_de) for r in self.eligibility.reasons)
         return assess(
             trigger_recorded=self.trigger is not None,
-            eligibility=EligibilityStatus(self.eligibility_status),
+            eligibility=eligibility,
             missing=tuple(
                 missing_documents(
                     HandoverReason(self.reason), present, [w.document_type for w in self.waivers]
                 )
             ),
+            denial_reasons=denial,
+            unreleased=unreleased,
+            before_transfer_date=self.waits_for_transfer_date(today),
+        )
+
+    def waits_for_transfer_date(self, today: date | None) -> bool:
+        """Whether the handover, dated by eligibility, waits for its transfer date."""
+        return (
+            bool(self.transfer_date_from_eligibility)
+            and today is not None
+            and self.transfer_date > today
         )
 
     def pull_changes(self) -> list[Change]:
@@ -197,13 +230,33 @@ class HandoverAggregate:
         self._record(now, "handover.document_waived", document_type=waiver.document_type.value)
 
     def record_eligibility(self, record: EligibilityRecord, confirmed: bool, now: datetime) -> bool:
-        """Keep eligibility's answer; False (and nothing changes) once the transfer is past."""
+        """Keep eligibility's answer; False (and nothing changes) once the transfer is past.
+
+        An `ineligible` handover takes a new answer too: changed facts re-decide it.
+        """
         if not self.before_transfer:
             return False
         status = EligibilityStatus.CONFIRMED if confirmed else EligibilityStatus.DENIED
         self.eligibility_status = status.value
         self.eligibility = record
         self._record(now, "handover.eligibility_recorded", by_broker=True, status=status.value)
+        return True
+
+    def take_transfer_date(self, first_day: date, now: datetime) -> bool:
+        """Take eligibility's first day of the target's responsibility as the transfer date.
+
+        True if the date changed: the decision must then be asked again for the new date
+        (until it comes, eligibility counts as pending).
+        """
+        if not self.transfer_date_from_eligibility or not self.before_transfer:
+            return False
+        if first_day == self.transfer_date:
+            return False
+        self.transfer_date = first_day
+        self.eligibility_status = EligibilityStatus.PENDING.value
+        self._record(
+            now, "handover.transfer_date_set", by_broker=True, transfer_date=first_day.isoformat()
+        )
         return True
 
     def settle(self, readiness: Readiness, now: datetime) -> bool:
@@ -217,10 +270,14 @@ class HandoverAggregate:
         if target is S.TRANSFERRED:
             raise TransitionNotAllowed("a transfer needs the released dossier")
         ensure_transition(self.current, target)
+        redecided = self.current is S.INELIGIBLE
         self.status = target.value
         if target is S.INELIGIBLE:
             self.active_case_id = None
             self._record(now, "handover.ineligible", by_broker=True)
+        elif redecided:
+            self.active_case_id = self.case_id
+            self._record(now, "handover.redecided", by_broker=True, status=target.value)
         else:
             self._touch(now)
         return True
@@ -231,6 +288,10 @@ class HandoverAggregate:
         """Release the signed dossier to the receiver; it must accept within the deadline."""
         ensure_transition(self.current, S.TRANSFERRED)
         manifest = release.manifest
+        if self.current is S.INELIGIBLE:
+            # Re-decided positively with nothing else missing: active again, and transferred.
+            self.active_case_id = self.case_id
+            self._record(now, "handover.redecided", by_broker=True, status=S.TRANSFERRED.value)
         self.status = S.TRANSFERRED.value
         self.manifest = manifest
         self.manifest_signature = release.signature
@@ -250,6 +311,7 @@ class HandoverAggregate:
             manifest_signature=release.signature,
             manifest_keys_url=release.keys_url,
             responsible_from=self.transfer_date,
+            withheld_documents=manifest.withheld_documents,
         )
         self._record(
             now,
@@ -298,7 +360,12 @@ class HandoverAggregate:
         self._record(now, "handover.rejected", event, reason=reason.value)
 
     def cancel(self, reason: CancellationReason, now: datetime) -> None:
-        """The source withdraws the handover before the transfer."""
+        """The source withdraws the handover in any status before the transfer."""
+        if self.current in AFTER_TRANSFER:
+            raise HandoverAlreadyTransferred(
+                f"the handover is {self.status}: the case was already transferred "
+                f"to {self.to_org}; only the receiving organisation can return it"
+            )
         self._move(S.CANCELLED)
         self.cancelled_at = now
         self.cancellation_reason = reason.value

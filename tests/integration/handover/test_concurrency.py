@@ -232,7 +232,7 @@ class TestHandoverNeverWaitsForNothing:
             case_id = await create_case(h)
             await upload_required(h, case_id, skip={last})
             handover = await start(h, case_id)
-            assert handover["blocking"] == ["documents_missing", "eligibility_pending"]
+            assert handover["blocking"] == ["eligibility-pending", "documents-missing"]
 
             uploaded, _ = await asyncio.gather(
                 upload(h, case_id, last, PDF + b"last"), deliver_eligibility(h, handover)

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from handover_api.adapters.tables import Handover
 from handover_api.domain.documents import REQUIRED_DOCUMENTS, DocumentType, HandoverReason
-from handover_api.domain.errors import TransitionNotAllowed
+from handover_api.domain.errors import HandoverAlreadyTransferred, TransitionNotAllowed
 from handover_api.domain.handover import (
     EligibilityRecord,
     Manifest,
@@ -142,7 +142,7 @@ class TestBeforeTheTransfer:
         h.waive(Waiver(missing[0], "not available"), T0)
         assert h.readiness(missing[1:]).status is S.TRANSFERRED
 
-    @pytest.mark.parametrize("status", [S.TRANSFERRED, S.ACCEPTED, S.CANCELLED, S.INELIGIBLE])
+    @pytest.mark.parametrize("status", [S.TRANSFERRED, S.ACCEPTED, S.CANCELLED])
     def test_inputs_after_the_transfer_or_the_end_are_refused(self, status: S) -> None:
         h = handover(status)
         with pytest.raises(TransitionNotAllowed):
@@ -174,6 +174,34 @@ class TestBeforeTheTransfer:
         ]
         assert all(c.by_broker for c in changes)
         assert changes[0].details["status"] == "denied"
+
+    def test_a_positive_answer_after_the_denial_re_decides_and_reactivates(self) -> None:
+        h = handover()
+        h.record_eligibility(decision("SGB_III"), confirmed=False, now=T0)
+        h.settle(h.readiness(ALL_REQUIRED), T0)
+        h.pull_changes()
+        # An ineligible handover still takes inputs while the facts are being fixed.
+        h.record_trigger(Trigger(TriggerType.SGB2_APPLICATION_FILED, date(2026, 4, 2)), T0)
+        assert h.readiness(()).status is S.INELIGIBLE
+        assert h.record_eligibility(decision(), confirmed=True, now=T0)
+        readiness = h.readiness(())
+        assert readiness.status is S.AWAITING_DOCUMENTS
+        assert h.settle(readiness, T0)
+        assert h.status == S.AWAITING_DOCUMENTS.value
+        assert h.active_case_id == h.case_id
+        assert [c.action for c in h.pull_changes()] == [
+            "handover.trigger_recorded",
+            "handover.eligibility_recorded",
+            "handover.redecided",
+        ]
+
+    def test_an_ineligible_handover_names_the_engines_reasons(self) -> None:
+        h = handover()
+        h.record_eligibility(decision("SGB_III"), confirmed=False, now=T0)
+        readiness = h.readiness(ALL_REQUIRED)
+        assert readiness.blocking == ("not-eligible", "trigger-missing")
+        assert readiness.blockers[0].reasons
+        assert readiness.blockers[0].reasons[0].code == decision("SGB_III").reasons[0].code
 
     def test_settling_in_the_same_status_records_nothing(self) -> None:
         h = handover()
@@ -240,12 +268,16 @@ class TestAfterTheTransfer:
 
     def test_cancel_is_only_possible_before_the_transfer(self) -> None:
         h = transferred()
-        with pytest.raises(TransitionNotAllowed):
+        with pytest.raises(HandoverAlreadyTransferred):
             h.cancel(CancellationReason.JOB_FOUND, T0)
-        before = handover()
-        before.cancel(CancellationReason.JOB_FOUND, T0)
-        assert before.status == S.CANCELLED.value
-        assert before.cancellation_reason == "JOB_FOUND"
+        for status in (S.PREPARING, S.AWAITING_DOCUMENTS, S.INELIGIBLE):
+            before = handover(status)
+            before.cancel(CancellationReason.JOB_FOUND, T0)
+            assert before.status == S.CANCELLED.value
+            assert before.cancellation_reason == "JOB_FOUND"
+            assert before.active_case_id is None
+        with pytest.raises(TransitionNotAllowed):
+            handover(S.CANCELLED).cancel(CancellationReason.JOB_FOUND, T0)
 
     def test_complete_needs_accept_first(self) -> None:
         h = transferred()

@@ -12,15 +12,19 @@ from handover_api.domain.documents import (
     DocumentType,
     HandoverReason,
     missing_documents,
-    travels_with,
+    releasable,
+    unreleased_required,
 )
 from handover_api.domain.errors import TransitionNotAllowed
 from handover_api.domain.lifecycle import (
     ACTIVE,
     TRANSITIONS,
+    BlockingCode,
     EligibilityStatus,
+    EngineReason,
     HandoverStatus,
     assess,
+    blocker,
     ensure_transition,
 )
 
@@ -41,6 +45,10 @@ class TestTransitionTable:
             (S.PREPARING, S.CANCELLED),
             (S.AWAITING_DOCUMENTS, S.TRANSFERRED),
             (S.AWAITING_DOCUMENTS, S.CANCELLED),
+            (S.INELIGIBLE, S.PREPARING),
+            (S.INELIGIBLE, S.AWAITING_DOCUMENTS),
+            (S.INELIGIBLE, S.TRANSFERRED),
+            (S.INELIGIBLE, S.CANCELLED),
             (S.TRANSFERRED, S.ACCEPTED),
             (S.TRANSFERRED, S.REJECTED),
             (S.ACCEPTED, S.COMPLETED),
@@ -59,6 +67,8 @@ class TestTransitionTable:
             (S.REJECTED, S.TRANSFERRED),
             (S.CANCELLED, S.PREPARING),
             (S.PREPARING, S.ACCEPTED),
+            (S.INELIGIBLE, S.ACCEPTED),
+            (S.INELIGIBLE, S.REJECTED),
         ],
     )
     def test_refused(self, current: HandoverStatus, target: HandoverStatus) -> None:
@@ -66,8 +76,9 @@ class TestTransitionTable:
             ensure_transition(current, target)
 
     def test_terminal_statuses_are_inactive_and_final(self) -> None:
+        # `ineligible` is inactive but not final: changed facts re-decide it.
         for status in S:
-            if status not in ACTIVE:
+            if status not in ACTIVE and status is not S.INELIGIBLE:
                 assert TRANSITIONS[status] == frozenset()
 
     def test_fhir_mapping(self) -> None:
@@ -88,14 +99,45 @@ class TestReadiness:
         result = assess(trigger_recorded=False, eligibility=E.DENIED, missing=(D.CV_CERTIFICATES,))
         assert result.status is S.INELIGIBLE
 
+    def test_a_denial_names_the_engines_reasons_and_every_other_cause(self) -> None:
+        reason = EngineReason("ASYLBLG_RECIPIENT", "Leistungen nach dem AsylbLG.")
+        result = assess(
+            trigger_recorded=False,
+            eligibility=E.DENIED,
+            missing=(D.CV_CERTIFICATES,),
+            denial_reasons=(reason,),
+        )
+        assert result.blocking == ("not-eligible", "trigger-missing", "documents-missing")
+        not_eligible, trigger, documents = result.blockers
+        assert not_eligible.reasons == (reason,)
+        assert "Leistungen nach dem AsylbLG." in not_eligible.text_de
+        assert trigger.text_de.startswith("Der rechtliche Auslöser")
+        assert documents.document_types == (D.CV_CERTIFICATES,)
+        assert documents.text_de == "Es fehlen Pflichtunterlagen: CV_CERTIFICATES."
+
+    def test_unreleased_special_documents_block(self) -> None:
+        result = assess(
+            trigger_recorded=True,
+            eligibility=E.CONFIRMED,
+            missing=(),
+            unreleased=(D.MEDICAL_PSYCHOLOGICAL_REPORT,),
+        )
+        assert result.status is S.AWAITING_DOCUMENTS
+        assert result.blocking == ("special-document-not-released",)
+        assert "MEDICAL_PSYCHOLOGICAL_REPORT" in result.blockers[0].text_de
+
+    def test_every_cause_has_a_german_text(self) -> None:
+        for code in BlockingCode:
+            assert blocker(code).text_de.endswith(".")
+
     def test_without_trigger_stays_preparing(self) -> None:
         result = assess(trigger_recorded=False, eligibility=E.CONFIRMED, missing=())
-        assert (result.status, result.blocking) == (S.PREPARING, ("legal_trigger_missing",))
+        assert (result.status, result.blocking) == (S.PREPARING, ("trigger-missing",))
 
     def test_missing_documents_hold(self) -> None:
         result = assess(trigger_recorded=True, eligibility=E.PENDING, missing=(D.CV_CERTIFICATES,))
         assert result.status is S.AWAITING_DOCUMENTS
-        assert result.blocking == ("documents_missing", "eligibility_pending")
+        assert result.blocking == ("eligibility-pending", "documents-missing")
 
     @given(
         trigger=st.booleans(),
@@ -136,8 +178,18 @@ class TestRequiredDocuments:
         assert len(missing) == 2
         assert missing_documents(reason, all_but_two, waived=missing) == []
 
-    def test_special_categories_travel_only_where_mandatory(self) -> None:
-        for doc in SPECIAL_CATEGORY:
-            assert not travels_with(HandoverReason.ALG1_EXHAUSTED, doc)
-        assert travels_with(HandoverReason.TO_SGB12, D.MEDICAL_PSYCHOLOGICAL_REPORT)
-        assert travels_with(HandoverReason.ALG1_EXHAUSTED, D.CV_CERTIFICATES)
+    def test_special_categories_travel_only_once_released(self) -> None:
+        assert D.SEVERE_DISABILITY_PROOF in SPECIAL_CATEGORY
+        assert not releasable(special=True, released=False)
+        assert releasable(special=True, released=True)
+        assert releasable(special=False, released=False)
+
+    def test_a_mandatory_special_document_blocks_until_released_or_waived(self) -> None:
+        reason = HandoverReason.TO_SGB12
+        present = [D.IDENTITY_MASTER_DATA, D.MEDICAL_PSYCHOLOGICAL_REPORT]
+        report = D.MEDICAL_PSYCHOLOGICAL_REPORT
+        assert unreleased_required(reason, present, [D.IDENTITY_MASTER_DATA]) == (report,)
+        assert unreleased_required(reason, present, present) == ()
+        assert (
+            unreleased_required(reason, present, [], waived=[report, D.IDENTITY_MASTER_DATA]) == ()
+        )
