@@ -13,6 +13,7 @@ from handover_api.adapters.repositories import (
     HandoverRepository,
     OrganisationRepository,
 )
+from handover_api.domain.audit import CHECKPOINT_EVERY
 from shared.db.uow import UnitOfWork
 
 
@@ -35,9 +36,11 @@ class HandoverUnitOfWork(UnitOfWork):
         session_factory: async_sessionmaker[AsyncSession],
         outbox_signal: asyncio.Event | None = None,
         audit_signer: AuditSigner | None = None,
+        audit_checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
         super().__init__(session_factory, outbox_signal)
         self._audit_signer = audit_signer
+        self._audit_checkpoint_every = audit_checkpoint_every
 
     async def commit(self) -> None:
         """Chain the staged audit records, then commit them with the change.
@@ -58,5 +61,5 @@ class HandoverUnitOfWork(UnitOfWork):
         self.cases = CaseRepository(self.session)
         self.documents = DocumentRepository(self.session)
         self.handovers = HandoverRepository(self.session)
-        self.audit = AuditRepository(self.session, self._audit_signer)
+        self.audit = AuditRepository(self.session, self._audit_signer, self._audit_checkpoint_every)
         self.organisations = OrganisationRepository(self.session)

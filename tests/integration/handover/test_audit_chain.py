@@ -12,7 +12,10 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from handover_api.adapters.tables import AuditEntry
+from handover_api.adapters.tables import AuditCheckpoint, AuditEntry
+from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.state import HandoverState
+from handover_api.use_cases.audit import SYSTEM, record_read
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, OTHER, HandoverHarness
 from tests.integration.handover.test_api import (
     create_case,
@@ -194,6 +197,29 @@ class TestCheckpoints:
         assert result["from_seq"] == checkpoint["seq"] + 1
         assert result["records_checked"] == 1
         assert result["latest_checkpoint_seq"] == checkpoint["seq"]
+
+    async def test_every_nth_record_gets_a_checkpoint_inside_its_append(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        state: HandoverState = h.app.state.service
+        cases = [uuid.uuid4() for _ in range(12)]
+        for batch in (cases[:4], cases[4:11], cases[11:]):  # 4, 7 and 1 records at once
+            uow = HandoverUnitOfWork(
+                h.app.state.runtime.sessions, audit_signer=state.signer, audit_checkpoint_every=5
+            )
+            async with uow:
+                await record_read(uow, SYSTEM, batch, "case.read")
+        chain = await records(h)
+        async with h.app.state.runtime.sessions() as session:
+            made = (await session.scalars(select(AuditCheckpoint))).all()
+        assert [(c.seq, c.sha256) for c in made] == [(5, chain[4].hash), (10, chain[9].hash)]
+        result = await verify(h, **{"from": "checkpoint"})
+        assert result["verified"] is True
+        assert result["from_seq"] == 11
+        assert result["records_checked"] == 2
+        whole = await verify(h)
+        assert (whole["records_checked"], whole["checkpoints_checked"]) == (12, 2)
 
     async def test_a_forged_checkpoint_signature_is_named(self, harness: HandoverHarness) -> None:
         h = harness
