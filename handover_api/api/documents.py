@@ -21,14 +21,17 @@ from handover_api.api.deps import (
     TransferDep,
     UowDep,
 )
-from handover_api.api.schemas import DocumentRead, UploadFields
+from handover_api.api.schemas import DocumentRead, DocumentReleaseIn, UploadFields
 from handover_api.domain.documents import DocumentType
 from handover_api.use_cases.documents import (
+    ReleaseDocument,
     StoredContent,
     UploadDocument,
     list_documents,
     open_document,
+    read_document,
     register_document,
+    release_document,
     store_content,
 )
 from shared.idempotency import Answer, IdempotencyRequest
@@ -48,6 +51,7 @@ class UploadFingerprint(BaseModel):
     filename: str
     legal_basis: str | None
     sha256: str
+    special: bool = False
 
 
 UPLOAD_BODY: dict[str, Any] = {
@@ -68,7 +72,19 @@ UPLOAD_BODY: dict[str, Any] = {
                         "enum": [t.value for t in DocumentType],
                         "description": "Dossier item (domain.md §2.4)",
                     },
-                    "legal_basis": {"type": "string", "maxLength": 100},
+                    "legal_basis": {
+                        "type": "string",
+                        "maxLength": 100,
+                        "description": "Legal basis for disclosing a special-category "
+                        "document (e.g. § 76 Abs. 2 Nr. 1 SGB X); without it, such a "
+                        "document stays with the source until released",
+                    },
+                    "special": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "Marks the document as special category "
+                        "(Art. 9 GDPR, § 76 SGB X) whatever its type",
+                    },
                 },
             }
         }
@@ -126,12 +142,18 @@ async def upload_case_document(
     filename = filename[:255]
     # The key covers the form fields and the content's sha256, known only after streaming.
     fingerprint = UploadFingerprint(
-        type=fields.type, filename=filename, legal_basis=fields.legal_basis, sha256=stored.sha256
+        type=fields.type,
+        filename=filename,
+        legal_basis=fields.legal_basis,
+        sha256=stored.sha256,
+        special=fields.special,
     )
     idem = IdempotencyRequest.for_body(
         principal.org, idempotency_key, f"upload_case_document {case_id}", fingerprint
     )
-    cmd = UploadDocument(type=fields.type, filename=filename, legal_basis=fields.legal_basis)
+    cmd = UploadDocument(
+        type=fields.type, filename=filename, legal_basis=fields.legal_basis, special=fields.special
+    )
 
     def answer(document: object) -> Answer:
         read = DocumentRead.model_validate(document)
@@ -189,3 +211,42 @@ async def download_document(
             "Content-Disposition": f'attachment; filename="{document.id}"',
         },
     )
+
+
+@router.get(
+    "/documents/{document_id}",
+    summary="Read a document's metadata",
+    response_model=DocumentRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_document(
+    document_id: uuid.UUID, principal: DocumentsRead, uow: UowDep
+) -> DocumentRead:
+    """Metadata with sha256; a special-category document withheld from the caller is 404."""
+    return DocumentRead.model_validate(await read_document(uow, principal, document_id))
+
+
+@router.post(
+    "/documents/{document_id}/release",
+    summary="Release a special-category document",
+    response_model=DocumentRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def release_special_document(
+    document_id: uuid.UUID,
+    body: DocumentReleaseIn,
+    principal: DocumentsWrite,
+    uow: UowDep,
+    ctx: TransferDep,
+) -> DocumentRead:
+    """Record the legal basis or consent under which the document may go to the receiver.
+
+    Only the uploading organisation, while it holds the case. The release is audited; a
+    handover that waited for it transfers in the same step.
+    """
+    cmd = ReleaseDocument(
+        legal_basis=body.legal_basis,
+        consent=body.consent.to_consent() if body.consent is not None else None,
+    )
+    document = await release_document(uow, principal, document_id, cmd, ctx)
+    return DocumentRead.model_validate(document)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -25,6 +27,7 @@ class DocumentType(StrEnum):
     INTEGRATION_COURSE = "INTEGRATION_COURSE"
     FOREIGN_QUALIFICATION_RECOGNITION = "FOREIGN_QUALIFICATION_RECOGNITION"
     MEDICAL_PSYCHOLOGICAL_REPORT = "MEDICAL_PSYCHOLOGICAL_REPORT"
+    SEVERE_DISABILITY_PROOF = "SEVERE_DISABILITY_PROOF"
     YOUTH_WELFARE_INFO = "YOUTH_WELFARE_INFO"
     INFO_SESSION_ATTENDANCE = "INFO_SESSION_ATTENDANCE"
     OTHER = "OTHER"
@@ -42,9 +45,14 @@ class HandoverReason(StrEnum):
     UKRAINE_LRAG = "UKRAINE_LRAG"
 
 
-# Special-category items (Art. 9 GDPR, § 76 SGB X) never travel by default.
+# Types that carry health, disability or youth-welfare data (Art. 9 GDPR, § 76 SGB X,
+# §§ 64, 65 SGB VIII): such a document stays with the source until its release is recorded.
 SPECIAL_CATEGORY: frozenset[DocumentType] = frozenset(
-    {DocumentType.MEDICAL_PSYCHOLOGICAL_REPORT, DocumentType.YOUTH_WELFARE_INFO}
+    {
+        DocumentType.MEDICAL_PSYCHOLOGICAL_REPORT,
+        DocumentType.SEVERE_DISABILITY_PROOF,
+        DocumentType.YOUTH_WELFARE_INFO,
+    }
 )
 
 _D = DocumentType
@@ -97,6 +105,72 @@ def missing_documents(
     return sorted(REQUIRED_DOCUMENTS[reason] - have)
 
 
-def travels_with(reason: HandoverReason, doc_type: DocumentType) -> bool:
-    """Whether a document goes into the manifest: special categories only where mandatory."""
-    return doc_type not in SPECIAL_CATEGORY or doc_type in REQUIRED_DOCUMENTS[reason]
+@dataclass(frozen=True)
+class Consent:
+    """The person's consent to disclose a special-category document (Art. 9 (2) a GDPR)."""
+
+    given_by: str
+    given_at: datetime
+    scope: str
+
+
+@dataclass(frozen=True)
+class DocumentRelease:
+    """Why a special-category document may leave the source: a legal basis or a consent."""
+
+    released_by_org: str
+    released_at: datetime
+    legal_basis: str | None = None
+    consent: Consent | None = None
+
+
+@dataclass(frozen=True)
+class DossierTypes:
+    """The document types a case holds, and those of them that may leave the source."""
+
+    present: frozenset[str] = frozenset()
+    releasable: frozenset[str] = frozenset()
+
+    def unreleased(
+        self, reason: HandoverReason, waived: Iterable[DocumentType]
+    ) -> tuple[DocumentType, ...]:
+        """Mandatory types of `reason` held only as withheld special-category documents."""
+        return unreleased_required(
+            reason,
+            (DocumentType(t) for t in self.present),
+            (DocumentType(t) for t in self.releasable),
+            waived,
+        )
+
+
+def is_special(doc_type: DocumentType, marked_special: bool = False) -> bool:
+    """Whether a document is of a special category: by its type or marked so on upload."""
+    return marked_special or doc_type in SPECIAL_CATEGORY
+
+
+def releasable(special: bool, released: bool) -> bool:
+    """Whether a document may leave the source: ordinary ones always, special ones once
+    a legal basis or the person's consent is recorded (§ 76 SGB X, Art. 9 (2) GDPR)."""
+    return not special or released
+
+
+def unreleased_required(
+    reason: HandoverReason,
+    present: Iterable[DocumentType],
+    releasable_types: Iterable[DocumentType],
+    waived: Iterable[DocumentType] = (),
+) -> tuple[DocumentType, ...]:
+    """Mandatory types that are present only as withheld special documents, in a stable order.
+
+    Such a type blocks the transfer until one document of it is released or it is waived.
+    """
+    have = set(present) - set(releasable_types) - set(waived)
+    return tuple(sorted(REQUIRED_DOCUMENTS[reason] & have))
+
+
+def withheld_types(documents: Iterable[tuple[DocumentType, bool]]) -> tuple[str, ...]:
+    """The types of the documents that stay with the source, for the manifest (types only).
+
+    `documents`: each document's type and whether it may leave the source.
+    """
+    return tuple(sorted({t.value for t, ok in documents if not ok}))

@@ -21,12 +21,15 @@ def manifest_digest(
     to_org: str,
     documents: Sequence[Mapping[str, Any]],
     integration_plan: Mapping[str, Any] | None,
+    withheld_documents: Sequence[str] = (),
 ) -> str:
     """SHA-256 over the canonical manifest.
 
     A receiver recomputes it from the `case.transferred` data: the documents as
     `{document_id, type, sha256, size, media_type}` sorted by document_id (URLs excluded,
-    they may differ per deployment) and the integration plan as sent.
+    they may differ per deployment) and the integration plan as sent. Where special-category
+    documents stayed with the source, their sorted types are covered as `withheld_documents`
+    (the key is absent when none were withheld, so earlier manifests verify unchanged).
     """
     docs = sorted(
         (
@@ -35,7 +38,7 @@ def manifest_digest(
         ),
         key=lambda d: str(d["document_id"]),
     )
-    body = {
+    body: dict[str, Any] = {
         "handover_id": handover_id,
         "case_id": case_id,
         "from_org": from_org,
@@ -43,4 +46,6 @@ def manifest_digest(
         "documents": docs,
         "integration_plan": integration_plan,
     }
+    if withheld_documents:
+        body["withheld_documents"] = sorted(withheld_documents)
     return hashlib.sha256(canonical_json(body)).hexdigest()

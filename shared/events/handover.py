@@ -105,6 +105,9 @@ class CaseTransferredV1(EventData):
     manifest_signature: str
     manifest_keys_url: str | None = None
     responsible_from: date | None = None
+    # Special-category documents (Art. 9 GDPR, § 76 SGB X) without a recorded legal basis
+    # or consent stay with the source: named here by type only, sorted, without repeats.
+    withheld_documents: tuple[str, ...] = ()
 
 
 class HandoverAcceptedV1(EventData):
