@@ -23,6 +23,9 @@ SCOPES: dict[str, str] = {
     "handovers:read": "Read handovers",
     "handovers:write": "Start, trigger, accept, reject, cancel handovers",
     "audit:read": "Read a case's audit trail",
+    "contact:read": (
+        "Service clients only: read a person's contact data for a stated purpose (audited)"
+    ),
 }
 
 service = ServiceDependencies(HandoverState, SCOPES)
@@ -70,4 +73,5 @@ DocumentsWrite = Annotated[Principal, Security(current_principal, scopes=["docum
 HandoversRead = Annotated[Principal, Security(current_principal, scopes=["handovers:read"])]
 HandoversWrite = Annotated[Principal, Security(current_principal, scopes=["handovers:write"])]
 AuditRead = Annotated[Principal, Security(current_principal, scopes=["audit:read"])]
+ContactRead = Annotated[Principal, Security(current_principal, scopes=["contact:read"])]
 AnyClient = Annotated[Principal, Security(current_principal)]

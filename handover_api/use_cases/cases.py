@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from handover_api.adapters.tables import AuditEntry, Case
 from handover_api.adapters.uow import HandoverUnitOfWork
-from handover_api.domain.case import ContactData, PlanDraft, numbered_plan
+from handover_api.domain.case import (
+    CaseStatus,
+    ContactData,
+    ContactPurpose,
+    PlanDraft,
+    case_status,
+    numbered_plan,
+)
+from handover_api.domain.errors import DuplicateKundennummer
 from handover_api.use_cases import audit
 from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
 from handover_api.use_cases.outbox import announce
@@ -74,7 +82,12 @@ async def register_case(
             created_at=now,
             updated_at=now,
         )
-        uow.cases.add(case)
+        existing = await uow.cases.add_unique(case)
+        if existing is not None:
+            raise DuplicateKundennummer(
+                f"case {existing} of this organisation has this Kundennummer",
+                existing_case_id=existing,
+            )
         audit.record(uow, actor, case.id, "case.created")
         await announce(
             uow,
@@ -101,6 +114,54 @@ async def read_case(uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUI
         if case is None:
             raise NotFound("case not found")
         audit.record(uow, actor, case.id, "case.read")
+        await uow.commit()
+    return case
+
+
+async def find_cases(
+    uow: HandoverUnitOfWork,
+    actor: Principal,
+    *,
+    kundennummer: str | None,
+    status: CaseStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[Case, CaseStatus]]:
+    """Up to `limit` of the caller's cases by id, with their derived status.
+
+    Every case listed gets an audit entry (a list read shows personal data); the entry says
+    whether a Kundennummer was searched for, never which one.
+    """
+    async with uow:
+        rows = await uow.cases.find(
+            actor.org, kundennummer=kundennummer, status=status, after=after, limit=limit
+        )
+        for case, _ in rows:
+            audit.record(
+                uow,
+                actor,
+                case.id,
+                "case.listed",
+                status=status.value if status is not None else None,
+                by_kundennummer=kundennummer is not None,
+            )
+        await uow.commit()
+    return [(case, case_status(handover_status)) for case, handover_status in rows]
+
+
+async def read_contact(
+    uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUID, purpose: ContactPurpose
+) -> Case:
+    """The case for its contact data, for a service client of any organisation; audited.
+
+    The route admits only tokens with the service scope `contact:read`; the audit entry
+    names the purpose, and its subject the service.
+    """
+    async with uow:
+        case = await uow.cases.get_unscoped(case_id)
+        if case is None:
+            raise NotFound("case not found")
+        audit.record(uow, actor, case.id, "case.contact_read", contact_purpose=purpose.value)
         await uow.commit()
     return case
 

@@ -22,7 +22,7 @@ import pytest
 
 from services.broker import free_port
 from services.cli import READY_LINE_EVENT, build_config, main
-from services.issuer import ALL_SCOPES, DevIssuer
+from services.issuer import INTEGRATION_SCOPES, DevIssuer
 from services.stack import (
     SERVICES,
     ChildExited,
@@ -281,13 +281,23 @@ class TestServiceEnvironment:
 
 
 class TestTokenCommand:
-    def test_prints_a_token_with_every_scope_by_default(
+    def test_prints_a_token_with_every_integration_scope_by_default(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         assert main(["--var-dir", str(tmp_path), "token", "--org", "agentur-hagen"]) == 0
         claims = self._verify(capsys.readouterr().out.strip(), tmp_path)
         assert claims["org"] == "agentur-hagen"
-        assert claims["scope"].split() == list(ALL_SCOPES)
+        assert claims["scope"].split() == list(INTEGRATION_SCOPES)
+        assert "contact:read" not in claims["scope"].split()
+
+    def test_mints_the_service_scope_contact_read_when_asked(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["--var-dir", str(tmp_path), "token", "--org", "agentur-hagen"]
+        assert main([*argv, "--scope", "contact:read"]) == 0
+        out = capsys.readouterr()
+        assert "unknown scope" not in out.err
+        assert self._verify(out.out.strip(), tmp_path)["scope"] == "contact:read"
 
     def test_prints_a_token_with_the_given_scopes(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
