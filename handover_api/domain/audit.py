@@ -30,15 +30,26 @@ PURPOSES: Mapping[str, str] = {
     "handover.transferred": TRANSFER,
     "handover.document_waived": TRANSFER,
     "document.released": TRANSFER,
-    "document.consent_recorded": "Einwilligung (Art. 9 Abs. 2 lit. a DSGVO, § 67b SGB X)",
     "disclosures.listed": ACCESS,
     "disclosures.letter_rendered": ACCESS,
     "audit.listed": "Datenschutzkontrolle (§ 67c Abs. 3 SGB X)",
 }
 
 
-def purpose_of(action: str) -> str:
-    """The default purpose or legal basis recorded with `action`."""
+CONSENT = "Einwilligung der betroffenen Person (Art. 9 Abs. 2 lit. a DSGVO, § 67b SGB X)"
+
+
+def purpose_of(action: str, details: Mapping[str, Any] | None = None) -> str:
+    """The purpose or legal basis recorded with `action`.
+
+    A legal basis or a consent the action names itself (a release) wins over the default.
+    """
+    details = details or {}
+    named = details.get("legal_basis")
+    if isinstance(named, str) and named:
+        return named[:200]
+    if "consent_given_by" in details:
+        return CONSENT
     return PURPOSES.get(action, TASK)
 
 

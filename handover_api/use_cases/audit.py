@@ -45,18 +45,19 @@ def record(
 ) -> None:
     """Stage an audit record; it joins the chain and commits with what it describes.
 
-    Its purpose or legal basis is the one `domain/audit.py` names for the action.
+    Its purpose or legal basis: the one the details name (a release), else the action's.
     """
+    plain = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in details.items()}
     uow.audit.add(
         AuditFact(
             case_id=case_id,
             actor_org=actor.org,
             actor_subject=actor.subject,
             action=action,
-            purpose=purpose_of(action),
+            purpose=purpose_of(action, plain),
             request_id=_request_id(),
             at=utcnow(),
-            details={k: str(v) if isinstance(v, uuid.UUID) else v for k, v in details.items()},
+            details=plain,
         )
     )
 

@@ -48,7 +48,7 @@ def _chain_existing() -> tuple[int, str]:
             actor_org=r.actor_org,
             actor_subject=r.actor_subject,
             action=r.action,
-            purpose=purpose_of(r.action),
+            purpose=purpose_of(r.action, r.details),
             request_id=None,
             at=r.at,
             details=r.details,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -14,8 +16,11 @@ from sqlalchemy import select, text
 
 from handover_api.adapters.tables import AuditCheckpoint, AuditEntry
 from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.domain.audit import GENESIS_HASH, AuditFact, ChainWalk
 from handover_api.state import HandoverState
 from handover_api.use_cases.audit import SYSTEM, record_read
+from shared.db import migrations
+from tests.conftest import DatabaseFactory
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, OTHER, HandoverHarness
 from tests.integration.handover.test_api import (
     create_case,
@@ -301,3 +306,45 @@ class TestSourceAccess:
         await deliver_eligibility(h, handover)
         response = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(JOBCENTER))
         assert response.status_code == 404
+
+
+class TestMigration:
+    """Records written before the chain existed are chained in id order by revision 0008."""
+
+    async def test_earlier_records_are_chained_and_verify(
+        self, postgres_database: DatabaseFactory
+    ) -> None:
+        url = postgres_database("handover")
+        await asyncio.to_thread(migrations.upgrade, "handover_api", url, "0003")
+        sync_url = url.replace("postgresql+psycopg://", "postgresql://")
+        case_id = uuid.UUID("0b6f3f7e-2c1a-4d5e-8f90-1a2b3c4d5e6f")
+        with psycopg.connect(sync_url, autocommit=True) as conn:
+            for n, action in enumerate(("case.created", "case.read", "document.downloaded")):
+                conn.execute(
+                    "INSERT INTO audit_log (case_id, actor_org, actor_subject, action, details, at)"
+                    " VALUES (%s, 'agentur-hagen', 'client-1', %s, %s::jsonb, %s)",
+                    (case_id, action, json.dumps({"n": n}), datetime(2026, 3, 1, 9, n, tzinfo=UTC)),
+                )
+        await asyncio.to_thread(migrations.upgrade, "handover_api", url, "0008")
+        with psycopg.connect(sync_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT seq, action, purpose, prev_hash, hash FROM audit_log ORDER BY id"
+            ).fetchall()
+            head = conn.execute("SELECT seq, hash FROM audit_chain_head").fetchone()
+        assert [r[0] for r in rows] == [1, 2, 3]
+        assert rows[0][3] == GENESIS_HASH
+        assert [r[3] for r in rows[1:]] == [r[4] for r in rows[:2]]
+        assert head == (3, rows[2][4])
+        walk = ChainWalk()
+        for seq, action, purpose, prev_hash, stored in rows:
+            fact = AuditFact(
+                case_id,
+                "agentur-hagen",
+                "client-1",
+                action,
+                purpose,
+                None,
+                datetime(2026, 3, 1, 9, seq - 1, tzinfo=UTC),
+                {"n": seq - 1},
+            )
+            assert walk.check(seq, fact, prev_hash, stored)

@@ -18,6 +18,7 @@ from handover_api.domain.audit import (
     checkpoint_claims,
     checkpoints_due,
     extend,
+    purpose_of,
 )
 
 AT = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
@@ -91,3 +92,13 @@ class TestCheckpoints:
         assert not check_checkpoint(Checkpoint(1000, "b" * 64, AT, token), signer.verify)
         other = ManifestSigner(tmp_path / "other.pem")
         assert not check_checkpoint(Checkpoint(1000, "a" * 64, AT, token), other.verify)
+
+
+class TestPurpose:
+    def test_a_named_legal_basis_or_consent_wins_over_the_action_default(self) -> None:
+        basis = "§ 69 Abs. 1 Nr. 1 SGB X i. V. m. § 76 Abs. 2 Nr. 1 SGB X"
+        assert purpose_of("document.released", {"legal_basis": basis}) == basis
+        consent = purpose_of("document.released", {"consent_given_by": "PERSON"})
+        assert consent.startswith("Einwilligung")
+        assert purpose_of("handover.transferred").startswith("Übermittlung (§ 69")
+        assert purpose_of("case.read") == "Aufgabenerfüllung (§ 67c Abs. 1 SGB X)"
