@@ -194,3 +194,22 @@ class TestMandatorySpecialDocument:
             headers=h.auth(AGENCY),
         )
         assert not_special.status_code == 422
+
+
+class TestDocumentedExamples:
+    async def test_each_documented_release_example_releases_a_document(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        spec = (await h.client.get("/openapi.json")).json()
+        body = spec["paths"]["/v1/documents/{document_id}/release"]["post"]["requestBody"]
+        ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        examples = spec["components"]["schemas"][ref]["examples"]
+        assert len(examples) == 2
+        case_id = await create_case(h, AGENCY)
+        for example in examples:
+            report = await upload(h, AGENCY, case_id, "MEDICAL_PSYCHOLOGICAL_REPORT")
+            response = await h.client.post(
+                f"/v1/documents/{report['id']}/release", json=example, headers=h.auth(AGENCY)
+            )
+            assert response.status_code == 200, response.text
