@@ -20,6 +20,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +32,9 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from handover_api.adapters.tables import AuditEntry
+from handover_api.api.schemas import CASE_EXAMPLE
+from handover_api.app import create_app as create_handover_app
 from notifications_api.adapters.contacts import ClientCredentialsToken, HandoverContactSource
 from notifications_api.adapters.mailer import SmtpMailer
 from notifications_api.adapters.tables import Consultation, Notice, NoticeRead
@@ -49,6 +53,8 @@ from notifications_api.use_cases.notices import (
     notices_for_transfer,
 )
 from services.issuer import DevIssuer
+from services.stack import NOTICE_SERVICE_ORG
+from shared.db import migrations
 from shared.events.envelope import Envelope
 from shared.events.handover import (
     CaseTransferredV1,
@@ -57,6 +63,9 @@ from shared.events.handover import (
     PlanMeasureV1,
 )
 from shared.messaging.memory import InMemoryPublisher
+from tests.conftest import DatabaseFactory
+from tests.examples import with_fresh_kundennummer
+from tests.integration.handover.conftest import handover_settings
 from tests.integration.notifications.conftest import (
     AGENCY,
     JOBCENTER,
@@ -752,3 +761,78 @@ class TestSmtpLogin:
         [received] = mailbox.messages
         assert received["Subject"] == "Terminbestätigung"
         assert pdf_of(received) == ("appointment-confirmation-5d0c9b1e.pdf", b"%PDF-1.4 test")
+
+
+HANDOVER_PERSON = {
+    "given_name": "Jürgen",
+    "family_name": "Müller-Lüdenscheidt",
+    "email": "juergen.mueller@example.org",
+    "phone": "+49 2302 123456",
+    "address": {"street": "Ruhrstraße 12", "postal_code": "58452", "town": "Witten"},
+}
+
+
+class TestWithHandoverApi:
+    """The contact data from the real handover_api endpoint, audited there."""
+
+    async def test_notices_use_the_audited_contact_read_of_handover_api(
+        self,
+        notices: Notices,
+        postgres_database: DatabaseFactory,
+        issuer: DevIssuer,
+        tmp_path: Path,
+    ) -> None:
+        url = postgres_database("handover")
+        await asyncio.to_thread(migrations.upgrade, "handover_api", url)
+        handover = create_handover_app(
+            handover_settings(url, issuer, tmp_path), publisher=InMemoryPublisher()
+        )
+        async with handover.router.lifespan_context(handover):
+            transport = httpx.ASGITransport(app=handover)
+            async with httpx.AsyncClient(transport=transport, base_url="http://handover") as client:
+                created = await client.post(
+                    "/v1/cases",
+                    json={**with_fresh_kundennummer(CASE_EXAMPLE), "person": HANDOVER_PERSON},
+                    headers={"Authorization": f"Bearer {issuer.token('agentur-hagen')}"},
+                )
+                assert created.status_code == 201, created.text
+                case_id = uuid.UUID(created.json()["id"])
+
+                await notices.harness.consume(transfer_event(case_id))
+                token = issuer.token(
+                    NOTICE_SERVICE_ORG, ["contact:read"], subject="service:notifications_api"
+                )
+                settings = notices.settings.model_copy(
+                    update={
+                        "NOTICES": notices.settings.NOTICES.model_copy(
+                            update={
+                                "CONTACTS": ContactApiSettings(
+                                    BASE_URL="http://handover", TOKEN=token
+                                )
+                            }
+                        )
+                    }
+                )
+                sender = make_notice_sender(settings, notices.harness.runtime, client)
+                assert await sender.run_once() == 2
+
+                async with handover.state.runtime.sessions() as session:
+                    reads = (
+                        await session.scalars(
+                            select(AuditEntry).where(
+                                AuditEntry.case_id == case_id,
+                                AuditEntry.action == "case.contact_read",
+                            )
+                        )
+                    ).all()
+
+        assert [entry.details for entry in reads] == [{"contact_purpose": "notice"}] * 2
+        assert notices.mailbox.recipients == [[HANDOVER_PERSON["email"]]] * 2
+        for message in notices.mailbox.messages:
+            html = html_of(message)
+            assert "Guten Tag Jürgen Müller-Lüdenscheidt" in html
+            assert "Ruhrstraße 12" in html
+            assert "58452 Witten" in html
+        async with NotificationsUnitOfWork(notices.harness.runtime.sessions) as uow:
+            rows = await uow.session.scalars(select(Notice).where(Notice.case_id == case_id))
+            assert {(n.status, n.channel) for n in rows.all()} == {("sent", "email")}
