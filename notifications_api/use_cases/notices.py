@@ -67,7 +67,7 @@ CHANNEL_TEXT = {
 }
 
 
-def _new(
+def new_notice(
     *,
     case_id: uuid.UUID,
     org: str,
@@ -77,6 +77,7 @@ def _new(
     created_by: str,
     now: datetime,
 ) -> Notice:
+    """A pending notice of `kind`, due at once, with the template version it will use."""
     template = TEMPLATES[kind]
     return Notice(
         id=uuid.uuid4(),
@@ -123,7 +124,7 @@ async def notices_for_transfer(
     facts = transfer_facts(data)
     recorded = []
     for kind in (NoticeKind.CHANGE_OF_RESPONSIBILITY, NoticeKind.DISCLOSURE_INFORMATION):
-        notice = _new(
+        notice = new_notice(
             case_id=data.case_id,
             org=data.to_org,
             kind=kind,
@@ -168,7 +169,7 @@ async def notice_for_invitation(
     facts = await invitation_facts(uow, invitation)
     if facts is None:
         return None
-    notice = _new(
+    notice = new_notice(
         case_id=invitation.case_id,
         org=invitation.owner_org,
         kind=NoticeKind.INVITATION,
@@ -212,7 +213,7 @@ async def notice_for_consultation(
     Idempotent per (source, kind): without an event id the consultation's id is the source,
     so a consultation is confirmed once; None when it was already recorded.
     """
-    notice = _new(
+    notice = new_notice(
         case_id=consultation.case_id,
         org=consultation.owner_org,
         kind=NoticeKind.APPOINTMENT_CONFIRMATION,
@@ -268,7 +269,7 @@ async def request_notice(
             raise NoticeFactsUnknown(
                 f"nothing is known to write a {cmd.kind.value} notice for this case"
             )
-        notice = _new(
+        notice = new_notice(
             case_id=cmd.case_id,
             org=actor.org,
             kind=cmd.kind,
@@ -401,6 +402,10 @@ def _local(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(BERLIN)
 
 
+class LetterNotRendered(Exception):
+    """The template could not be rendered with the notice's facts (names the error type)."""
+
+
 class NoticeSender:
     """The periodic job: renders due notices and e-mails them, with bounded retries."""
 
@@ -472,7 +477,11 @@ class NoticeSender:
         except ContactUnavailable:
             return await self._failed_attempt(notice_id, "contact_unavailable", at)
         if notice.pdf is None:
-            notice = await self._render(notice_id, contact, at)
+            try:
+                notice = await self._render(notice_id, contact, at)
+            except LetterNotRendered as exc:
+                log.error("notice.not_rendered", notice_id=str(notice_id), error=exc.args[0])
+                return await self._failed_attempt(notice_id, "render_failed", at, final=True)
         if contact.email is None or notice.channel == NoticeChannel.LETTER.value:
             return await self._as_letter(notice_id, at)
         kind = NoticeKind(notice.kind)
@@ -509,12 +518,17 @@ class NoticeSender:
             if row is None:
                 raise NotFound("notice not found")
             template = TEMPLATES[NoticeKind(row.kind)]
-            letter = self._renderer.render(
-                template.file,
-                letter_context(row, contact),
-                title=row.title,
-                created_at=row.created_at,
-            )
+            try:
+                letter = self._renderer.render(
+                    template.file,
+                    letter_context(row, contact),
+                    title=row.title,
+                    created_at=row.created_at,
+                )
+            except Exception as exc:
+                # Facts or template that cannot make a letter: retrying would not help, and
+                # the notice must not hold up the others of the batch.
+                raise LetterNotRendered(type(exc).__name__) from exc
             row.html = letter.html
             row.pdf = letter.pdf
             row.pdf_sha256 = hashlib.sha256(letter.pdf).hexdigest()

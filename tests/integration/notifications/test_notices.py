@@ -40,7 +40,12 @@ from notifications_api.adapters.mailer import SmtpMailer
 from notifications_api.adapters.tables import Consultation, Notice, NoticeRead
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.app import create_app, make_notice_sender
-from notifications_api.domain.notices import ContactNotFound, MailNotSent, OutgoingMail
+from notifications_api.domain.notices import (
+    ContactNotFound,
+    MailNotSent,
+    NoticeKind,
+    OutgoingMail,
+)
 from notifications_api.settings import (
     ContactApiSettings,
     NoticeSettings,
@@ -49,6 +54,7 @@ from notifications_api.settings import (
 )
 from notifications_api.use_cases.notices import (
     NoticeSender,
+    new_notice,
     notice_for_consultation,
     notices_for_transfer,
 )
@@ -476,6 +482,36 @@ class TestRetries:
                 "contact_not_found",
                 None,
             )
+
+    async def test_a_letter_that_cannot_be_rendered_fails_and_holds_up_no_other(
+        self, notices: Notices
+    ) -> None:
+        broken_case, case_id = uuid.uuid4(), uuid.uuid4()
+        for case in (broken_case, case_id):
+            notices.contacts.contacts[str(case)] = ERIKA
+        early = datetime.now(UTC) - timedelta(minutes=5)
+        async with NotificationsUnitOfWork(notices.harness.runtime.sessions) as uow:
+            broken = new_notice(
+                case_id=broken_case,
+                org=JOBCENTER,
+                kind=NoticeKind.CHANGE_OF_RESPONSIBILITY,
+                facts={"to_org": JOBCENTER},  # the rest is missing
+                source_event_id=uuid.uuid4(),
+                created_by="test",
+                now=early,
+            )
+            uow.notices.add(broken)
+            await uow.commit()
+        await notices.harness.consume(transfer_event(case_id))
+
+        assert await notices.sender().run_once() == 3
+        [failed] = await notices.notices(broken_case)
+        assert (failed.status, failed.last_error, failed.next_attempt_at) == (
+            "failed",
+            "render_failed",
+            None,
+        )
+        assert [n.status for n in await notices.notices(case_id)] == ["sent", "sent"]
 
     async def test_contact_endpoint_down_is_retried(self, notices: Notices) -> None:
         case_id = uuid.uuid4()
