@@ -49,10 +49,11 @@ class SmtpMailer:
 
     async def send(self, mail: OutgoingMail) -> None:
         """Send in a thread so the event loop never blocks on the SMTP dialogue."""
-        message = self.message(mail)
         try:
+            # An address the message cannot carry (ValueError) fails like a refusal.
+            message = self.message(mail)
             await asyncio.to_thread(self._send, message)
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise MailNotSent(f"smtp: {type(exc).__name__}") from exc
 
     def _send(self, message: EmailMessage) -> None:

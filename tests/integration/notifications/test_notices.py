@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import socket
@@ -744,6 +745,26 @@ class TestContactSource:
             assert contact_server.token_requests == 1
             with pytest.raises(ContactNotFound):
                 await source.contact(str(uuid.uuid4()))
+
+
+class TestSmtpMailer:
+    async def test_an_address_with_a_header_injected_is_not_sent(
+        self, smtp: tuple[Mailbox, int]
+    ) -> None:
+        mailbox, port = smtp
+        mailer = SmtpMailer(host="127.0.0.1", port=port, from_address="noreply@example.org")
+        mail = OutgoingMail(
+            to="erika@example.org\nBcc: someone@example.org",
+            subject="Terminbestätigung",
+            html="<p>Guten Tag</p>",
+            text="Guten Tag",
+            pdf=b"%PDF-1.4 test",
+            pdf_filename="appointment-confirmation-5d0c9b1e.pdf",
+        )
+        with pytest.raises(MailNotSent):
+            await mailer.send(mail)
+        await mailer.send(dataclasses.replace(mail, to="erika@example.org"))
+        assert mailbox.recipients == [["erika@example.org"]]
 
 
 class TestSmtpLogin:
