@@ -110,6 +110,18 @@ class TracingSettings(BaseModel):
     SAMPLE_RATIO: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
+class RateLimitSettings(BaseModel):
+    """Per-client rate limiting of the HTTP API (token bucket per client, per process)."""
+
+    # None: on in prod, off in dev and test. True or false decides for every environment.
+    ENABLED: bool | None = None
+    # Tokens a client's bucket gains per second, and how many it holds (the burst).
+    RATE_PER_SECOND: float = Field(default=20.0, gt=0)
+    BURST: int = Field(default=100, ge=1)
+    # Buckets kept at once; the least recently seen client's goes first.
+    MAX_CLIENTS: int = Field(default=10_000, ge=1)
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; every service subclasses it with its own env prefix."""
 
@@ -138,6 +150,7 @@ class ServiceSettings(BaseSettings):
     RELAY: RelaySettings = RelaySettings()
     CONSUMER: ConsumerSettings = ConsumerSettings()
     TRACING: TracingSettings = TracingSettings()
+    RATE_LIMIT: RateLimitSettings = RateLimitSettings()
 
     @model_validator(mode="after")
     def _refuse_dev_issuer_in_prod(self) -> Self:
@@ -150,6 +163,12 @@ class ServiceSettings(BaseSettings):
     def docs_ui_enabled(self) -> bool:
         """Whether /docs serves Swagger UI."""
         return self.ENVIRONMENT != "prod" if self.DOCS_UI is None else self.DOCS_UI
+
+    @property
+    def rate_limit_enabled(self) -> bool:
+        """Whether the API limits requests per client."""
+        enabled = self.RATE_LIMIT.ENABLED
+        return self.ENVIRONMENT == "prod" if enabled is None else enabled
 
     @property
     def hsts_header(self) -> str | None:

@@ -22,13 +22,14 @@ from sqlalchemy import text
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import Principal, principal_dependency
+from shared.auth import Principal, TokenVerifier, principal_dependency
 from shared.db.uow import UnitOfWork
 from shared.docs import install_docs
 from shared.events.asyncapi import service_asyncapi
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
+from shared.ratelimit import RateLimitMiddleware, TokenBuckets, bearer_client_key
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 from shared.tracing import (
@@ -319,6 +320,12 @@ def runtime_tracing(app: FastAPI) -> Tracing:
     return runtime.tracing if runtime is not None else DISABLED
 
 
+def runtime_verifier(app: FastAPI) -> TokenVerifier | None:
+    """The token verifier of the runtime the app's lifespan started (None before it)."""
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return runtime.verifier if runtime is not None else None
+
+
 def health_router() -> APIRouter:
     """Liveness, readiness (database and broker) and Prometheus metrics."""
     router = APIRouter(tags=["operations"])
@@ -421,6 +428,14 @@ def build_app(
     app.include_router(asyncapi_router(settings.SERVICE_NAME))
     install_problem_handlers(app, problems)
     app.add_middleware(TracingMiddleware, tracing=lambda: runtime_tracing(app))
+    if settings.rate_limit_enabled:
+        # Inside the request context: a 429 is logged, counted and carries the request id.
+        limits = settings.RATE_LIMIT
+        app.add_middleware(
+            RateLimitMiddleware,
+            buckets=TokenBuckets(limits.RATE_PER_SECOND, limits.BURST, limits.MAX_CLIENTS),
+            client_key=bearer_client_key(lambda: runtime_verifier(app)),
+        )
     app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
     app.add_middleware(
         BodyLimitMiddleware,
