@@ -20,6 +20,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter
+
 from notifications_api.adapters.notice_repository import NOTICES_CHANNEL
 from notifications_api.adapters.tables import Consultation, Invitation, Notice, NoticeRead
 from notifications_api.adapters.uow import NotificationsUnitOfWork
@@ -56,6 +58,13 @@ from shared.logging import get_logger
 from shared.problems import NotFound
 
 log = get_logger(__name__)
+
+# Outcome of every attempt: sent, letter (kept for printing) or the failure code.
+NOTICE_ATTEMPTS = Counter(
+    "notice_attempts_total",
+    "Attempts to render and send notices to the person",
+    ["kind", "outcome"],
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SYSTEM = "system"
@@ -510,6 +519,7 @@ class NoticeSender:
             row.updated_at = row.sent_at
             await uow.commit()
         log.info("notice.sent", notice_id=str(notice_id), kind=notice.kind)
+        NOTICE_ATTEMPTS.labels(notice.kind, "sent").inc()
         return NoticeStatus.SENT.value
 
     async def _render(self, notice_id: uuid.UUID, contact: Contact, now: datetime) -> Notice:
@@ -553,6 +563,7 @@ class NoticeSender:
             row.last_error = None
             row.updated_at = now
             await uow.commit()
+        NOTICE_ATTEMPTS.labels(row.kind, "letter").inc()
         return NoticeStatus.RENDERED.value
 
     async def _failed_attempt(
@@ -571,5 +582,6 @@ class NoticeSender:
                 row.status = NoticeStatus.FAILED.value
             await uow.commit()
             status = row.status
+        NOTICE_ATTEMPTS.labels(row.kind, error).inc()
         log.warning("notice.attempt_failed", notice_id=str(notice_id), error=error, status=status)
         return status

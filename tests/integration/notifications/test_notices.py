@@ -31,6 +31,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from handover_api.adapters.tables import AuditEntry
@@ -321,6 +322,11 @@ def transfer_event(case_id: uuid.UUID) -> Envelope[Any]:
     )
 
 
+def sent_count(kind: str) -> float:
+    value = REGISTRY.get_sample_value("notice_attempts_total", {"kind": kind, "outcome": "sent"})
+    return value or 0.0
+
+
 def html_of(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("html",))
     assert body is not None
@@ -350,7 +356,9 @@ class TestTransferNotices:
             ("disclosure_information", "pending", JOBCENTER),
         ]
 
+        before = sent_count("change_of_responsibility")
         assert await notices.sender().run_once() == 2
+        assert sent_count("change_of_responsibility") == before + 1
 
         mailbox = notices.mailbox
         assert mailbox.recipients == [[ERIKA["email"]], [ERIKA["email"]]]
