@@ -45,6 +45,9 @@ class Subscription(Base):
     description: Mapped[str | None] = mapped_column(String(500))
     # Needed in clear to sign every attempt; never returned after creation.
     secret: Mapped[str] = mapped_column(String(200))
+    # The secret before the last rotation: attempts are signed with it too until it expires.
+    old_secret: Mapped[str | None] = mapped_column(String(200))
+    old_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # active | disabled (the receiver answered 410 Gone); see domain.deliveries.

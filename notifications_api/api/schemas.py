@@ -83,6 +83,11 @@ class SubscriptionRead(Schema):
     disabled_reason: str | None = Field(
         description="Why it was disabled: `receiver_gone` (the endpoint answered 410 Gone)"
     )
+    old_secret_expires_at: datetime | None = Field(
+        default=None,
+        description="After a secret rotation: until when the previous secret still signs "
+        "deliveries beside the current one (null if never rotated)",
+    )
 
 
 class SubscriptionCreated(SubscriptionRead):
@@ -90,6 +95,47 @@ class SubscriptionCreated(SubscriptionRead):
 
     secret: str = Field(
         description="Standard Webhooks secret (`whsec_` + base64); verify `webhook-signature`"
+    )
+
+
+class SecretRotation(RequestSchema):
+    """How long the current secret keeps signing after the rotation."""
+
+    old_secret_expires_at: RangedAwareDatetime | None = Field(
+        default=None,
+        description="Until when deliveries also carry a signature with the current secret: "
+        "between now and 7 days from now; default 24 hours from now",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"old_secret_expires_at": "2026-03-13T09:00:00Z"}]},
+    )
+
+
+class SecretRotated(Schema):
+    """The new signing secret: shown only in this response."""
+
+    id: uuid.UUID = Field(description="The subscription")
+    secret: str = Field(
+        description="The new Standard Webhooks secret (`whsec_` + base64); it signs every "
+        "delivery from now on"
+    )
+    old_secret_expires_at: datetime = Field(
+        description="Until then deliveries carry two signatures (`v1,<new> v1,<old>`)"
+    )
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2d7e-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+                    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    "old_secret_expires_at": "2026-03-13T09:00:00Z",
+                }
+            ]
+        },
     )
 
 
@@ -455,17 +501,54 @@ class ConsultationRead(Schema):
 ConsultationPage = Page[ConsultationRead]
 
 
+DocumentType = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{2,60}$")]
+
+
+class NoticeTransferFacts(RequestSchema):
+    """What a transfer notice says, when the caller states it (no personal data)."""
+
+    from_org: OrgId
+    to_org: OrgId
+    responsible_from: RangedDate = Field(description="First day the receiver is responsible")
+    document_types: list[DocumentType] = Field(
+        default_factory=list, max_length=50, description="Types of the documents handed over"
+    )
+    plan_continues: bool = Field(default=False, description="The integration plan continues")
+    measures_count: int = Field(default=0, ge=0, le=200, description="Measures that continue")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_org": "agentur-hagen",
+                    "to_org": "jobcenter-ennepe-ruhr",
+                    "responsible_from": "2026-05-01",
+                    "document_types": ["ALG1_BESCHEID", "LEBENSLAUF"],
+                    "plan_continues": True,
+                    "measures_count": 2,
+                }
+            ]
+        },
+    )
+
+
 class NoticeCreate(RequestSchema):
-    """A notice to produce now for a case, from what the service knows about it."""
+    """A notice to produce now for a case, from what the service knows or the caller states."""
 
     case_id: uuid.UUID
     kind: NoticeKind = Field(
         description=(
             "`invitation` (the case's current invitation with a session), "
             "`appointment_confirmation` (its newest consultation), "
-            "`change_of_responsibility` or `disclosure_information` (again, with the facts "
-            "of the last one)"
+            "`change_of_responsibility` or `disclosure_information` (with `transfer`, or again "
+            "with the facts of the last one)"
         )
+    )
+    transfer: NoticeTransferFacts | None = Field(
+        default=None,
+        description="For the two transfer notices: the facts to state; the caller must be "
+        "the source or the receiver",
     )
 
     model_config = ConfigDict(
@@ -475,6 +558,14 @@ class NoticeCreate(RequestSchema):
                 {
                     "case_id": "0b6f8f8e-4f4e-4c43-9a57-6f1f2b7c9d10",
                     "kind": "change_of_responsibility",
+                    "transfer": {
+                        "from_org": "agentur-hagen",
+                        "to_org": "jobcenter-ennepe-ruhr",
+                        "responsible_from": "2026-05-01",
+                        "document_types": ["ALG1_BESCHEID", "LEBENSLAUF"],
+                        "plan_continues": True,
+                        "measures_count": 2,
+                    },
                 }
             ]
         },
@@ -496,8 +587,10 @@ class NoticeRead(Schema):
         "or `failed` after the bounded attempts"
     )
     attempts: int
-    last_error: str | None = Field(description="Code of the last failure, e.g. `smtp_failed`")
-    next_attempt_at: datetime | None
+    last_error: str | None = Field(
+        default=None, description="Code of the last failure, e.g. `smtp_failed`"
+    )
+    next_attempt_at: datetime | None = Field(default=None, description="When it is tried next")
     template_version: str
     pdf_sha256: str | None = Field(description="sha256 of the PDF, once rendered")
     created_at: datetime

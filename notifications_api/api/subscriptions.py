@@ -9,6 +9,8 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from notifications_api.api.deps import SubscriptionsRead, SubscriptionsWrite, UowDep, UrlPolicyDep
 from notifications_api.api.schemas import (
+    SecretRotated,
+    SecretRotation,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionEnable,
@@ -121,6 +123,47 @@ async def enable_subscription(
         uow, actor, subscription_id, redeliver_disabled=options.redeliver_disabled
     )
     return SubscriptionRead.model_validate(subscription)
+
+
+@router.post(
+    "/{subscription_id}/rotate-secret",
+    response_model=SecretRotated,
+    summary="Rotate the signing secret of a webhook subscription",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def rotate_subscription_secret(
+    subscription_id: uuid.UUID,
+    actor: SubscriptionsWrite,
+    uow: UowDep,
+    body: Annotated[SecretRotation | None, Body()] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Issue a new secret (returned only in this response); the current one stays valid
+    until `old_secret_expires_at` (default 24 hours, at most 7 days).
+
+    Until then every delivery carries two signatures in `webhook-signature`
+    (`v1,<new> v1,<old>`, Standard Webhooks), so the receiver can switch to the new secret
+    at any moment of the overlap; afterwards only the new one signs.
+    """
+    options = body or SecretRotation()
+    idem = IdempotencyRequest.for_body(
+        actor.org, idempotency_key, f"rotate_secret:{subscription_id}", options
+    )
+
+    def answer(subscription: object) -> Answer:
+        rotated = SecretRotated.model_validate(subscription)
+        return Answer(status.HTTP_200_OK, rotated.model_dump_json(), {})
+
+    return json_response(
+        await use_cases.rotate_secret(
+            uow,
+            actor,
+            subscription_id,
+            answer,
+            old_secret_expires_at=options.old_secret_expires_at,
+            idempotency=idem,
+        )
+    )
 
 
 @router.delete(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from notifications_api.adapters.metrics import observe_attempt, outcome_label
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import Delivery, DeliveryAttempt, Subscription
 from notifications_api.adapters.uow import (
@@ -37,6 +38,7 @@ from notifications_api.domain.errors import (
 )
 from notifications_api.domain.payloads import webhook_body
 from notifications_api.domain.routing import recipient_orgs
+from notifications_api.domain.signing import signing_secrets
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.db.notify import NotifyListener
@@ -309,6 +311,7 @@ class DeliveryWorker:
             await self._with_db_retry(
                 "finish", lambda: self._end_unsent(delivery, values), deadline
             )
+            observe_attempt(delivery.org, delivery.event_type, "failed", delivery.payload, now)
             return
         started = self._clock()
         with continue_trace(delivery.traceparent):
@@ -331,6 +334,13 @@ class DeliveryWorker:
         outcome = await self._with_db_retry(
             "finish", settle, deadline + self._claim.total_seconds()
         )
+        observe_attempt(
+            delivery.org,
+            delivery.event_type,
+            outcome_label(outcome),
+            delivery.payload,
+            self._clock(),
+        )
         log.info(
             "webhook.delivery.attempted",
             delivery_id=str(delivery.id),
@@ -350,7 +360,14 @@ class DeliveryWorker:
             subscription = await uow.subscriptions.get_any(delivery.subscription_id)
             if subscription is None:
                 return None
-            return _Target(delivery, subscription.url, subscription.secret, _stopped(subscription))
+            # During a rotation's overlap both secrets sign (space separated, current first).
+            secrets_ = signing_secrets(
+                subscription.secret,
+                subscription.old_secret,
+                subscription.old_secret_expires_at,
+                self._clock(),
+            )
+            return _Target(delivery, subscription.url, " ".join(secrets_), _stopped(subscription))
 
     async def _settle(
         self, delivery: Delivery, started: datetime, result: SendResult, *, retry: bool

@@ -1,21 +1,27 @@
-"""Use cases for webhook subscriptions: create (secret shown once), read, list, enable, delete."""
+"""Use cases for webhook subscriptions: create (secret shown once), read, list, enable, delete,
+rotate the secret."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from notifications_api.adapters.repositories import Position
 from notifications_api.adapters.tables import Subscription
 from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.domain.deliveries import SUBSCRIPTION_DELETED, SubscriptionStatus
-from notifications_api.domain.signing import generate_secret
+from notifications_api.domain.signing import (
+    DEFAULT_OLD_SECRET_VALIDITY,
+    MAX_OLD_SECRET_VALIDITY,
+    generate_secret,
+)
 from notifications_api.domain.urls import UrlPolicy, check_webhook_url
 from shared.auth import Principal
 from shared.db.base import utcnow
 from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
-from shared.problems import NotFound
+from shared.problems import InputOutOfRange, NotFound
 
 
 @dataclass(frozen=True)
@@ -128,3 +134,41 @@ async def delete_subscription(
         # Those a worker holds right now end when it finishes (it sees the deletion).
         await uow.deliveries.end_pending(subscription.id, SUBSCRIPTION_DELETED, now)
         await uow.commit()
+
+
+async def rotate_secret(
+    uow: NotificationsUnitOfWork,
+    actor: Principal,
+    subscription_id: uuid.UUID,
+    answer: Callable[[Subscription], Answer],
+    *,
+    old_secret_expires_at: datetime | None = None,
+    idempotency: IdempotencyRequest | None = None,
+    now: datetime | None = None,
+) -> Answer:
+    """Give the subscription a new secret; the current one keeps signing until it expires.
+
+    The old secret stays valid until `old_secret_expires_at` (24 h from now by default, at
+    most 7 days; `now` ends it at once). A rotation during a running overlap drops the
+    older secret: only the two latest ever sign. The answer (it carries the new secret) is
+    stored under the Idempotency-Key, so a repeat returns the same secret.
+    """
+    at = now or utcnow()
+    expires_at = old_secret_expires_at or at + DEFAULT_OLD_SECRET_VALIDITY
+    if not at <= expires_at <= at + MAX_OLD_SECRET_VALIDITY:
+        raise InputOutOfRange("old_secret_expires_at must lie between now and 7 days from now")
+    async with uow:
+        replay = await claim(uow.session, idempotency)
+        if replay is not None:
+            return replay
+        subscription = await uow.subscriptions.get(actor.org, subscription_id, for_update=True)
+        if subscription is None:
+            raise NotFound("subscription not found")
+        subscription.old_secret = subscription.secret
+        subscription.old_secret_expires_at = expires_at
+        subscription.secret = generate_secret()
+        await uow.session.flush()
+        rotated = answer(subscription)
+        await record_answer(uow.session, idempotency, rotated)
+        await uow.commit()
+    return rotated
