@@ -99,7 +99,21 @@ async def create_notice(
             {"Location": f"/v1/notices/{read.id}"},
         )
 
-    cmd = use_cases.RequestNotice(case_id=body.case_id, kind=body.kind)
+    stated = body.transfer
+    cmd = use_cases.RequestNotice(
+        case_id=body.case_id,
+        kind=body.kind,
+        transfer=None
+        if stated is None
+        else use_cases.StatedTransfer(
+            from_org=stated.from_org,
+            to_org=stated.to_org,
+            responsible_from=stated.responsible_from,
+            document_types=tuple(stated.document_types),
+            plan_continues=stated.plan_continues,
+            measures_count=stated.measures_count,
+        ),
+    )
     return json_response(
         await use_cases.request_notice(uow, actor, cmd, answer, idem, state.notices_due.set)
     )

@@ -247,11 +247,24 @@ def consultation_facts(consultation: Consultation) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class StatedTransfer:
+    """Transfer facts a caller states for an on-demand transfer notice."""
+
+    from_org: str
+    to_org: str
+    responsible_from: date
+    document_types: tuple[str, ...] = ()
+    plan_continues: bool = False
+    measures_count: int = 0
+
+
+@dataclass(frozen=True)
 class RequestNotice:
     """Input of `request_notice`."""
 
     case_id: uuid.UUID
     kind: NoticeKind
+    transfer: StatedTransfer | None = None
 
 
 async def request_notice(
@@ -308,8 +321,27 @@ async def _facts_on_request(
     if cmd.kind is NoticeKind.APPOINTMENT_CONFIRMATION:
         consultation = await uow.notices.latest_consultation(org, cmd.case_id)
         return None if consultation is None else consultation_facts(consultation)
+    if cmd.transfer is not None:
+        return stated_transfer_facts(org, cmd.transfer)
     previous = await uow.notices.latest_of_kind(org, cmd.case_id, cmd.kind.value)
     return None if previous is None else dict(previous.facts)
+
+
+def stated_transfer_facts(org: str, transfer: StatedTransfer) -> dict[str, Any]:
+    """The facts of a transfer notice as the source or the receiver states them."""
+    if org not in (transfer.from_org, transfer.to_org):
+        raise NoticeFactsUnknown("your organisation must be the source or the receiver")
+    return {
+        "from_org": transfer.from_org,
+        "to_org": transfer.to_org,
+        "responsible_from": transfer.responsible_from.isoformat(),
+        "transferred_date": utcnow().astimezone(BERLIN).date().isoformat(),
+        "documents": sorted(set(transfer.document_types)),
+        "documents_count": len(transfer.document_types),
+        "plan_continues": transfer.plan_continues,
+        "measures_count": transfer.measures_count,
+        "legal_basis": DISCLOSURE_LEGAL_BASIS,
+    }
 
 
 async def list_notices(

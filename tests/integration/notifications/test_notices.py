@@ -616,6 +616,29 @@ class TestNoticesApi:
         produced = await client.get(f"/v1/notices/{first.json()['id']}", headers=auth(JOBCENTER))
         assert (produced.json()["status"], produced.json()["channel"]) == ("rendered", "letter")
 
+    async def test_the_documented_example_produces_a_stated_transfer_notice(
+        self, notices: Notices
+    ) -> None:
+        client, auth = notices.harness.client, notices.harness.auth
+        spec = (await client.get("/openapi.json")).json()
+        example = spec["components"]["schemas"]["NoticeCreate"]["examples"][0]
+        notices.contacts.contacts[example["case_id"]] = ERIKA
+        created = await client.post("/v1/notices", json=example, headers=auth(AGENCY))
+        assert created.status_code == 201, created.text
+        assert created.json()["org"] == AGENCY
+
+        assert await notices.sender().run_once() >= 1
+        [mail] = notices.mailbox.messages
+        html = html_of(mail)
+        assert "ab dem 01.05.2026" in html
+        assert "(2 Dokumente)" in html
+        assert "Maßnahmen (2) laufen weiter" in html
+        assert "Mit freundlichen Grüßen<br>\nAgentur für Arbeit Hagen" in html.replace("\r\n", "\n")
+
+        outsider = await client.post("/v1/notices", json=example, headers=auth(OTHER))
+        assert outsider.status_code == 422
+        assert outsider.json()["type"].endswith(":notice-facts-unknown")
+
     async def test_post_without_known_facts_is_a_problem(self, notices: Notices) -> None:
         client, auth = notices.harness.client, notices.harness.auth
         for kind in ("invitation", "appointment_confirmation", "disclosure_information"):
