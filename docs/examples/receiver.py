@@ -31,24 +31,30 @@ class InvalidWebhook(Exception):
 
 
 def verify_webhook(
-    secret: str, headers: dict[str, str], body: bytes, now: float | None = None
+    secret: str | list[str], headers: dict[str, str], body: bytes, now: float | None = None
 ) -> dict[str, Any]:
     """The CloudEvent of a genuine webhook; raise InvalidWebhook otherwise.
 
-    `secret` is the subscription's `whsec_...` secret; `headers` the request headers with
-    lower-case names. During a secret rotation the header carries several signatures
-    separated by spaces: any one of them may match.
+    `secret` is the subscription's `whsec_...` secret (or a list of the secrets you accept
+    while you switch after a rotation); `headers` the request headers with lower-case
+    names. During a secret rotation the header carries several signatures separated by
+    spaces: any one of them may match.
     """
     message_id = headers["webhook-id"]
     timestamp = int(headers["webhook-timestamp"])
     current = time.time() if now is None else now
     if abs(current - timestamp) > TOLERANCE_SECONDS:
         raise InvalidWebhook("timestamp outside the five-minute tolerance")
-    key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{message_id}.{timestamp}.".encode() + body
-    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    expected = [
+        "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        for key in (
+            base64.b64decode(s.removeprefix("whsec_"))
+            for s in ([secret] if isinstance(secret, str) else secret)
+        )
+    ]
     candidates = headers["webhook-signature"].split()
-    if not any(hmac.compare_digest(c.encode(), expected.encode()) for c in candidates):
+    if not any(hmac.compare_digest(c.encode(), e.encode()) for c in candidates for e in expected):
         raise InvalidWebhook("no signature matches")
     event: dict[str, Any] = json.loads(body)
     return event

@@ -57,3 +57,11 @@ class TestGuideReceiver:
         assert guide.verify_webhook(new, headers, BODY, now=at.timestamp())
         with pytest.raises(guide.InvalidWebhook):
             guide.verify_webhook(old, headers, BODY, now=at.timestamp())
+
+    def test_a_receiver_switching_over_accepts_a_list_of_secrets(self) -> None:
+        new, old, unrelated = generate_secret(), generate_secret(), generate_secret()
+        at = EXPIRES_AT + timedelta(minutes=1)
+        headers = received(signing_secrets(new, old, EXPIRES_AT, at), at)
+        assert guide.verify_webhook([old, new], headers, BODY, now=at.timestamp())
+        with pytest.raises(guide.InvalidWebhook):
+            guide.verify_webhook([old, unrelated], headers, BODY, now=at.timestamp())
