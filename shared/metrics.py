@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -24,4 +24,14 @@ PERIODIC_JOB_RUNS = Counter(
 )
 PERIODIC_JOB_DURATION = Histogram(
     "periodic_job_duration_seconds", "Duration of completed periodic job runs", ["job"]
+)
+DLQ_RECORDS = Counter(
+    "dlq_records_total",
+    "Records a consumer group sent to <topic>.dlq, by source topic",
+    ["service", "group", "topic"],
+)
+CONSUMER_LAG = Gauge(
+    "kafka_consumer_lag_records",
+    "High watermark minus the consumer's position (offsets applied and committed), per partition",
+    ["service", "group", "topic", "partition"],
 )

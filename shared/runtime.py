@@ -24,6 +24,7 @@ from shared.messaging.consumer import ConsumerRunner, Handler, default_instance_
 from shared.messaging.kafka import KafkaPublisher
 from shared.messaging.port import Publisher
 from shared.messaging.relay import OutboxRelay
+from shared.metrics_collectors import SCRAPED, ScrapedGauges, outbox_gauges
 from shared.settings import ServiceSettings
 from shared.tracing import DISABLED, Tracing, context_for
 
@@ -47,6 +48,8 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # The service's own tracer provider; background tasks run with it as current_tracing().
     tracing: Tracing = DISABLED
+    # Gauges read from the database at scrape time (shared.metrics_collectors).
+    scraped: list[ScrapedGauges] = field(default_factory=list)
 
     def consumer_checks(self) -> dict[str, str]:
         """Readiness of each consumer group: "ok", or why it is blocked on infrastructure."""
@@ -60,6 +63,7 @@ class Runtime:
 
 UowFactory = Callable[[async_sessionmaker[AsyncSession], asyncio.Event], UnitOfWork]
 JobFactory = Callable[[Runtime], PeriodicJob]
+GaugesFactory = Callable[[Runtime], ScrapedGauges]
 
 
 def housekeeping_job(relay: OutboxRelay, settings: ServiceSettings) -> PeriodicJob:
@@ -88,6 +92,7 @@ async def start_runtime(
     consumer_groups: Mapping[str, Mapping[str, Handler[Any]]] | None = None,
     jobs: Sequence[JobFactory] = (),
     publisher: Publisher | None = None,
+    gauges: Sequence[GaugesFactory] = (),
 ) -> AsyncIterator[Runtime]:
     """Start the runtime; on exit stop background work first, then close connections."""
     engine = create_engine(settings.DB)
@@ -116,6 +121,8 @@ async def start_runtime(
             )
         )
         runtime.jobs["outbox-housekeeping"] = housekeeping_job(runtime.relay, settings)
+        # The backlog is answered where the relay runs (the worker), read at scrape time.
+        runtime.scraped.append(outbox_gauges(settings.SERVICE_NAME, engine))
     if settings.CONSUMER.ENABLED:
         for group_id, handlers in (consumer_groups or {}).items():
             runner = ConsumerRunner(
@@ -140,6 +147,9 @@ async def start_runtime(
     for make_job in jobs:
         job = make_job(runtime)
         runtime.jobs[job.name] = job
+    runtime.scraped.extend(make_gauges(runtime) for make_gauges in gauges)
+    for source in runtime.scraped:
+        SCRAPED.add(source)
     for job in runtime.jobs.values():
         runtime.tasks.append(
             asyncio.create_task(job.run(), name=f"job:{job.name}", context=context_for(tracing))
@@ -148,6 +158,8 @@ async def start_runtime(
     try:
         yield runtime
     finally:
+        for source in runtime.scraped:
+            SCRAPED.remove(source)
         if runtime.relay is not None:
             runtime.relay.stop()
         for runner in runtime.consumers:

@@ -28,6 +28,7 @@ from shared.docs import install_docs
 from shared.events.asyncapi import service_asyncapi
 from shared.logging import get_logger
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics_collectors import SCRAPED
 from shared.problems import ProblemSpec, install_problem_handlers, problem_response
 from shared.ratelimit import RateLimitMiddleware, TokenBuckets, bearer_client_key
 from shared.runtime import Runtime
@@ -364,6 +365,9 @@ def health_router() -> APIRouter:
     @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:
         """Metrics in the Prometheus text format."""
+        # Database gauges are read here, each bounded by its timeout and cache, so the
+        # synchronous collect below only formats what was read.
+        await SCRAPED.refresh()
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

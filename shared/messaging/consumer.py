@@ -22,7 +22,7 @@ from shared.logging import get_logger
 from shared.messaging.faults import backoff_delay, is_infrastructure_error
 from shared.messaging.kafka import make_consumer, set_fetch_max_wait
 from shared.messaging.port import Publisher
-from shared.metrics import EVENTS_CONSUMED
+from shared.metrics import CONSUMER_LAG, DLQ_RECORDS, EVENTS_CONSUMED
 from shared.settings import ConsumerSettings, KafkaSettings
 from shared.tracing import (
     DISABLED,
@@ -120,6 +120,7 @@ class ConsumerRunner:
         self.assigned = asyncio.Event()
         self.blocked: Blocked | None = None
         self.instance_id: str | None = None
+        self._lag_partitions: set[tuple[str, int]] = set()
 
     def stop(self) -> None:
         """Ask the loop to end after the current message (or retry wait)."""
@@ -161,6 +162,7 @@ class ConsumerRunner:
                         await self._pause(self._infra_delay(failures))
         finally:
             self.blocked = None
+            self._forget_lag(set())
             if self.instance_id is not None:
                 _instance_ids_in_use.discard(self.instance_id)
 
@@ -181,6 +183,11 @@ class ConsumerRunner:
                 self.assigned.set()
                 if self.blocked is not None and self.blocked.reason == "broker":
                     self.blocked = None
+            # Before the batch is applied its records still count as lag, so a consumer
+            # stuck on a batch shows it; after the batch, the lag that remains.
+            await self._record_lag(
+                consumer, {tp: records[0].offset for tp, records in batches.items() if records}
+            )
             for tp, records in batches.items():
                 partition = TopicPartition(tp.topic, tp.partition)
                 done: ConsumerRecord[bytes, bytes] | None = None
@@ -194,6 +201,42 @@ class ConsumerRunner:
                     # A stop during a retry commits only what came before the retried record.
                     if done is not None:
                         await consumer.commit({partition: done.offset + 1})
+            if any(batches.values()):
+                await self._record_lag(consumer, {})
+
+    async def _record_lag(
+        self, consumer: AIOKafkaConsumer, unapplied: Mapping[TopicPartition, int]
+    ) -> None:
+        """Lag per assigned partition: the high watermark of the last fetch minus the position.
+
+        Records returned by `getmany` are applied (or dead-lettered) and committed before the
+        next fetch, so between batches the position is the committed offset; `unapplied`
+        names the first offset of a batch not applied yet. A partition not fetched yet has
+        no high watermark and no sample.
+        """
+        current: set[tuple[str, int]] = set()
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            # Known after a fetch (no round trip); bounded in case it is being reset. A
+            # partition moved away by a rebalance meanwhile has no sample this time.
+            with contextlib.suppress(Exception):
+                position = unapplied.get(tp)
+                if position is None:
+                    position = await asyncio.wait_for(consumer.position(tp), timeout=1)
+                current.add((tp.topic, tp.partition))
+                CONSUMER_LAG.labels(self._service, self.group_id, tp.topic, str(tp.partition)).set(
+                    max(high - position, 0)
+                )
+        self._forget_lag(current)
+
+    def _forget_lag(self, current: set[tuple[str, int]]) -> None:
+        """Drop the lag of partitions no longer assigned here (another member reports them)."""
+        for topic, partition in self._lag_partitions - current:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self._service, self.group_id, topic, str(partition))
+        self._lag_partitions = current
 
     async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply one record; returns the outcome (processed, duplicate, dead_lettered).
@@ -366,6 +409,7 @@ class ConsumerRunner:
                     "dead-letter publish", publish_error, failures, record.topic
                 )
         self._unblock()
+        DLQ_RECORDS.labels(self._service, self.group_id, record.topic).inc()
         log.error(
             "consumer.message.dead_lettered",
             group=self.group_id,
