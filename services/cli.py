@@ -75,6 +75,10 @@ def build_config(
     API's + 100 when unset); `split=False` runs one `serve` process per service.
     """
     prefixes = tuple(s.env_prefix for s in SERVICES)
+    # State that would otherwise land in ./var whatever the var dir: the documents and the
+    # manifest signing key follow it, unless the variables are set.
+    extra_env = var_dir_env(var_dir)
+    extra_env.update({k: v for k, v in env.items() if k.startswith(prefixes)})
     ports: dict[str, int] = {}
     worker_ports: dict[str, int] = {}
     for spec in SERVICES:
@@ -96,8 +100,17 @@ def build_config(
         log_dir=var_dir / "log",
         host=HOST,
         apache_kafka=apache_kafka,
-        extra_env={k: v for k, v in env.items() if k.startswith(prefixes)},
+        extra_env=extra_env,
     )
+
+
+def var_dir_env(var_dir: Path) -> dict[str, str]:
+    """Settings of the services' files under `var_dir` (handover_api's documents and key)."""
+    base = var_dir.resolve()
+    return {
+        "HANDOVER_BLOB_DIR": str(base / "blobs"),
+        "HANDOVER_MANIFEST_KEY_PATH": str(base / "handover-manifest-key.pem"),
+    }
 
 
 def _port(env: Mapping[str, str], key: str) -> int | None:
@@ -504,11 +517,18 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m services", description="The handover broker's local stack and dev tools."
     )
-    root.add_argument(
-        "--var-dir", default="var", help="state directory: databases, logs, dev issuer (var)"
+    var_dir_help = (
+        "state directory: databases, logs, dev issuer, documents, manifest key (var); "
+        "accepted before or after the command"
     )
+    root.add_argument("--var-dir", default="var", help=var_dir_help)
+    # The same option after the command: SUPPRESS keeps the root's value unless it is given.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--var-dir", default=argparse.SUPPRESS, help=var_dir_help)
     sub = root.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run broker, migrations and the three apps until Ctrl-C")
+    up = sub.add_parser(
+        "up", parents=[after], help="run broker, migrations and the three apps until Ctrl-C"
+    )
     up.add_argument(
         "--broker",
         choices=("embedded", "apache"),
@@ -530,7 +550,9 @@ def parser() -> argparse.ArgumentParser:
         default=float(os.environ.get("STACK_READY_TIMEOUT") or 120),
         help="seconds to wait for GET /health/ready of every app (120; STACK_READY_TIMEOUT)",
     )
-    token = sub.add_parser("token", help="print a dev bearer token the running stack accepts")
+    token = sub.add_parser(
+        "token", parents=[after], help="print a dev bearer token the running stack accepts"
+    )
     token.add_argument("--org", required=True, help="organisation id, e.g. agentur-hagen")
     token.add_argument(
         "--scope",
@@ -539,24 +561,31 @@ def parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (8 h)")
     topics = sub.add_parser(
-        "topics", help="create every topic on KAFKA_BOOTSTRAP_SERVERS (else 127.0.0.1:BROKER_PORT)"
+        "topics",
+        parents=[after],
+        help="create every topic on KAFKA_BOOTSTRAP_SERVERS (else 127.0.0.1:BROKER_PORT)",
     )
     topics.add_argument("--partitions", type=int, help="partitions per topic (3)")
     topics.add_argument("--replication-factor", type=int, help="replicas per partition (1)")
     topics.add_argument("--timeout", type=float, default=120.0, help="seconds to keep retrying")
-    migrate = sub.add_parser("migrate", help="migrate the service databases to head")
+    migrate = sub.add_parser(
+        "migrate", parents=[after], help="migrate the service databases to head"
+    )
     migrate.add_argument(
         "services", nargs="*", metavar="SERVICE", help="handover_api, eligibility_api, ..."
     )
     replay = sub.add_parser(
         "replay-dlq",
+        parents=[after],
         help="republish the dead letters TOPIC.dlq holds now to TOPIC, then stop "
         "(KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:BROKER_PORT)",
     )
     replay.add_argument("topic", choices=TOPICS, help="the original topic, e.g. case.transferred")
     replay.add_argument("--group", default="dlq-replay", help="consumer group of the replay")
     replay.add_argument("--limit", type=int, help="replay at most this many messages")
-    revision = sub.add_parser("revision", help="write a new migration for one service")
+    revision = sub.add_parser(
+        "revision", parents=[after], help="write a new migration for one service"
+    )
     revision.add_argument("service", choices=[s.name for s in SERVICES])
     revision.add_argument("-m", "--message", required=True)
     revision.add_argument("--empty", action="store_true", help="no autogenerate")
