@@ -6,8 +6,11 @@ import asyncio
 import time
 import uuid
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -16,14 +19,17 @@ from shared.db.uow import UnitOfWork
 from shared.events.envelope import Envelope
 from shared.events.transition import TransitionUpcomingV1
 from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.relay import OutboxRelay
 from shared.metrics_collectors import (
+    SCRAPED,
     GaugeFamily,
     Reading,
     ScrapedCollector,
     ScrapedGauges,
     outbox_gauges,
 )
-from shared.settings import DatabaseSettings
+from shared.settings import DatabaseSettings, RelaySettings
+from shared.web import health_router
 from tests.conftest import BrokerHandle, DatabaseFactory
 from tests.integration.messaging.test_backbone import (
     _count_effects,
@@ -131,6 +137,71 @@ class TestConsumerMetrics:
             sample("events_consumed_total", service="tests", topic=topic, outcome="dead_lettered")
             or 0
         ) >= 2
+
+
+class TestOutboxBacklog:
+    """`/metrics` of the process running the relay shows the backlog and its age."""
+
+    async def test_backlog_and_age_rise_while_the_broker_is_paused(
+        self, broker: BrokerHandle, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        service = f"relay-{uuid.uuid4().hex[:6]}"
+        publisher = KafkaPublisher(broker.kafka_settings(), client_id="test-backlog")
+        relay = OutboxRelay(service, sessions, publisher, RelaySettings(POLL_INTERVAL_SECONDS=0.5))
+        source = outbox_gauges(service, sessions.kw["bind"])
+        SCRAPED.add(source)
+        app = FastAPI()
+        app.include_router(health_router())
+        transport = httpx.ASGITransport(app=app)
+
+        async def backlog() -> tuple[float, float]:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                answer = await client.get("/metrics")
+            assert answer.status_code == 200
+            values = {
+                s.name: s.value
+                for family in text_string_to_metric_families(answer.text)
+                for s in family.samples
+                if s.labels.get("service") == service
+            }
+            return (
+                values.get("outbox_unsent_rows", -1.0),
+                values.get("outbox_oldest_unsent_age_seconds", -1.0),
+            )
+
+        async def stage(n: int) -> None:
+            async with UnitOfWork(sessions, relay.signal) as uow:
+                await uow.publish(upcoming(uuid.uuid4(), n))
+                await uow.commit()
+
+        async def drained() -> bool:
+            return await backlog() == (0.0, 0.0)
+
+        async def waiting(min_age: float) -> bool:
+            rows, age = await backlog()
+            return rows == 3 and age > min_age
+
+        await stage(0)  # connects the producer before the outage
+        task = asyncio.create_task(relay.run())
+        try:
+            assert await wait_until(drained), "drained at first"
+            broker.pause()
+            try:
+                for n in range(1, 4):
+                    await stage(n)
+                assert await wait_until(lambda: waiting(0.0)), "three rows wait"
+                first_age = (await backlog())[1]
+                assert await wait_until(lambda: waiting(first_age + 1)), (
+                    "the oldest row ages while the broker is away"
+                )
+            finally:
+                broker.resume()
+            assert await wait_until(drained, timeout=60), "drained after the outage"
+        finally:
+            SCRAPED.remove(source)
+            relay.stop()
+            await task
+            await publisher.stop()
 
 
 FAMILY = GaugeFamily("test_rows", "rows")
