@@ -456,6 +456,14 @@ def cmd_replay_dlq(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace, console: Console) -> int:
+    """Print the operator's guide's table of settings, generated from the settings classes."""
+    from services.settings_doc import markdown_table
+
+    console.line(markdown_table())
+    return 0
+
+
 def _offline_config(var_dir: Path, database_urls: Mapping[str, str]) -> StackConfig:
     """Config for commands that do not start the broker (migrate, revision)."""
     env = os.environ
@@ -583,6 +591,10 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("topic", choices=TOPICS, help="the original topic, e.g. case.transferred")
     replay.add_argument("--group", default="dlq-replay", help="consumer group of the replay")
     replay.add_argument("--limit", type=int, help="replay at most this many messages")
+    sub.add_parser(
+        "settings",
+        help="print the table of every service setting (environment variable) as markdown",
+    )
     revision = sub.add_parser(
         "revision", parents=[after], help="write a new migration for one service"
     )
@@ -603,5 +615,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "revision": cmd_revision,
         "replay-dlq": cmd_replay_dlq,
+        "settings": cmd_settings,
     }
     return commands[args.command](args, console)
