@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -57,6 +58,19 @@ def describe_exception(exc: BaseException) -> str:
             kind += f" (SQLSTATE {sqlstate})"
         parts.append("\n".join(["Traceback (most recent call last):", *lines, kind]))
     return "\n\nwhich caused:\n\n".join(parts)
+
+
+def error_summary(exc: BaseException) -> str:
+    """One line for a record's DLQ header: the exception types (with SQLSTATE) and, for a
+    validation error, the failing field locations and error kinds; never a message or input.
+    """
+    if isinstance(exc, ValidationError):
+        fields = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['type']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        return f"{type(exc).__qualname__}: {fields}"
+    return describe_exception(exc).rsplit("\n", 1)[-1].strip()
 
 
 def redact_exc_info(

@@ -29,7 +29,8 @@ DLQ_HEADERS: dict[str, str] = {
     "dlq-consumer-group": "The consumer group that gave up on it",
     "dlq-attempts": "How many times it was tried",
     "dlq-error-type": "The exception type of the last attempt",
-    "dlq-error-message": "The exception message (at most 500 characters)",
+    "dlq-error-message": "The exception type (with SQLSTATE) and, for invalid data, the failing "
+    "fields and error kinds, never a message or input (at most 500 characters)",
 }
 
 

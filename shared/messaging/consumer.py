@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.db.uow import UnitOfWork
 from shared.events.envelope import Envelope
 from shared.events.registry import UnknownEventType, decode, dlq_topic
-from shared.logging import get_logger
+from shared.logging import error_summary, get_logger
 from shared.messaging.faults import backoff_delay, is_infrastructure_error
 from shared.messaging.kafka import make_consumer, set_fetch_max_wait
 from shared.messaging.port import Publisher
@@ -392,7 +392,7 @@ class ConsumerRunner:
             ("dlq-consumer-group", self.group_id.encode()),
             ("dlq-attempts", str(attempts).encode()),
             ("dlq-error-type", type(exc).__name__.encode()),
-            ("dlq-error-message", str(exc)[:500].encode()),
+            ("dlq-error-message", error_summary(exc)[:500].encode()),
         ]
         failures = 0
         while True:

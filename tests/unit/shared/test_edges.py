@@ -311,3 +311,17 @@ class TestOpenApi30ForSwaggerUi:
             assert not ("$ref" in node and len(node) > 1), node
             assert not isinstance(node.get("examples"), list), node
             assert "contentMediaType" not in node
+
+
+def test_dlq_error_summary_names_fields_and_types_never_input() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from shared.logging import error_summary
+
+    class Body(BaseModel):
+        birth_date: int
+
+    with pytest.raises(ValidationError) as invalid:
+        Body.model_validate({"birth_date": "Erika Mustermann 1970"})
+    assert error_summary(invalid.value) == "ValidationError: birth_date: int_parsing"
+    assert error_summary(KeyError("Erika Mustermann")) == "builtins.KeyError"
