@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
@@ -67,8 +67,25 @@ class SubscriptionCreate(RequestSchema):
     )
 
 
+SUBSCRIPTION_READ_EXAMPLE: dict[str, Any] = {
+    "id": "2c7e9a41-6b3d-4f8e-a1c5-9d0b7e6f5a42",
+    "url": "http://127.0.0.1:9000/webhooks/handover",
+    "event_types": ["case.transferred", "handover.requested"],
+    "description": "Fachverfahren inbound endpoint",
+    "created_at": "2026-02-01T08:00:00Z",
+    "status": "active",
+    "disabled_at": None,
+    "disabled_reason": None,
+    "old_secret_expires_at": None,
+}
+
+
 class SubscriptionRead(Schema):
     """A webhook subscription (without its secret)."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [SUBSCRIPTION_READ_EXAMPLE]}
+    )
 
     id: uuid.UUID
     url: str
@@ -93,6 +110,18 @@ class SubscriptionRead(Schema):
 class SubscriptionCreated(SubscriptionRead):
     """The new subscription with its signing secret: shown only in this response."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **SUBSCRIPTION_READ_EXAMPLE,
+                    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                }
+            ]
+        },
+    )
+
     secret: str = Field(
         description="Standard Webhooks secret (`whsec_` + base64); verify `webhook-signature`"
     )
@@ -109,7 +138,9 @@ class SecretRotation(RequestSchema):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"old_secret_expires_at": "2026-03-13T09:00:00Z"}]},
+        # Empty: the old secret stays valid 24 hours. A fixed date would stop being within
+        # the next 7 days, and the example would no longer work.
+        json_schema_extra={"examples": [{}]},
     )
 
 
@@ -142,6 +173,10 @@ class SecretRotated(Schema):
 class SubscriptionEnable(RequestSchema):
     """Options of enabling a disabled subscription."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"redeliver_disabled": True}]}
+    )
+
     redeliver_disabled: bool = Field(
         default=False,
         description="Also queue again the deliveries that ended when it was disabled "
@@ -149,8 +184,38 @@ class SubscriptionEnable(RequestSchema):
     )
 
 
+DELIVERY_ATTEMPT_EXAMPLE: dict[str, Any] = {
+    "attempt_number": 1,
+    "attempted_at": "2026-03-02T10:00:03Z",
+    "status_code": 204,
+    "error": None,
+    "duration_ms": 41.7,
+}
+
+DELIVERY_READ_EXAMPLE: dict[str, Any] = {
+    "id": "7a3e5c9b-1d2f-4e6a-8b0c-3d4e5f6a7b8c",
+    "subscription_id": "2c7e9a41-6b3d-4f8e-a1c5-9d0b7e6f5a42",
+    "event_id": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+    "event_type": "de.handover.case.transferred.v1",
+    "topic": "case.transferred",
+    "subject": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+    "status": "succeeded",
+    "attempt_count": 1,
+    "next_attempt_at": None,
+    "last_status_code": 204,
+    "last_error": None,
+    "created_at": "2026-03-02T10:00:02Z",
+    "updated_at": "2026-03-02T10:00:03Z",
+    "completed_at": "2026-03-02T10:00:03Z",
+}
+
+
 class DeliveryAttemptRead(Schema):
     """One HTTP attempt."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [DELIVERY_ATTEMPT_EXAMPLE]}
+    )
 
     attempt_number: int
     attempted_at: datetime
@@ -161,6 +226,10 @@ class DeliveryAttemptRead(Schema):
 
 class DeliveryRead(Schema):
     """A delivery of one event to one subscription; `id` is the `webhook-id` header."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [DELIVERY_READ_EXAMPLE]}
+    )
 
     id: uuid.UUID
     subscription_id: uuid.UUID
@@ -183,6 +252,13 @@ class DeliveryRead(Schema):
 
 class DeliveryDetail(DeliveryRead):
     """A delivery with all its attempts, oldest first."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [{**DELIVERY_READ_EXAMPLE, "attempts": [DELIVERY_ATTEMPT_EXAMPLE]}]
+        },
+    )
 
     attempts: list[DeliveryAttemptRead]
 
@@ -217,6 +293,27 @@ class InfoSessionCreate(RequestSchema):
 class InfoSessionRead(Schema):
     """An info session and its seats."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                    "location": "Witten",
+                    "starts_at": "2026-03-10T09:00:00+01:00",
+                    "capacity": 20,
+                    "booked": 12,
+                    "agentur_org": "agentur-hagen",
+                    "jobcenter_org": "jobcenter-ennepe-ruhr",
+                    "created_at": "2026-02-01T08:00:00Z",
+                    "series_id": None,
+                    "place": "Agentur für Arbeit Witten, Ruhrstraße 24, Raum 1.12",
+                    "free_seats": 8,
+                }
+            ]
+        },
+    )
+
     id: uuid.UUID
     location: str
     starts_at: datetime
@@ -239,6 +336,31 @@ class InfoSessionRead(Schema):
 
 class InvitationRead(Schema):
     """An info-session invitation of a case; pending means no session had a free seat."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
+                    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+                    "location": "Witten",
+                    "status": "scheduled",
+                    "session_id": "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                    "session_starts_at": "2026-03-10T09:00:00+01:00",
+                    "consultation_due_date": "2026-04-07",
+                    "invitation_date": "2026-01-30",
+                    "alg1_end_date": "2026-04-30",
+                    "created_at": "2026-01-30T06:00:00Z",
+                    "updated_at": "2026-01-30T06:00:00Z",
+                    "attendance": None,
+                    "attendance_recorded_at": None,
+                    "attendance_recorded_by": None,
+                    "version": 1,
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     case_id: uuid.UUID

@@ -150,6 +150,13 @@ class TestRequest:
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["type"].endswith("input-out-of-range")
 
+    async def test_the_documented_example_works(self, harness: Harness) -> None:
+        spec = harness.app.openapi()
+        [example] = spec["components"]["schemas"]["SecretRotation"]["examples"]
+        sub = await harness.subscribe(JOBCENTER, ["case.transferred"])
+        answer = await rotate(harness, sub["id"], example)
+        assert answer.status_code == 200, answer.text
+
     async def test_unknown_fields_are_refused(self, harness: Harness) -> None:
         sub = await harness.subscribe(JOBCENTER, ["case.transferred"])
         answer = await rotate(harness, sub["id"], {"secret": "whsec_AAAA"})
