@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from aiokafka.errors import KafkaError
 from services.broker import EmbeddedBroker
 from services.issuer import ALL_SCOPES, DevIssuer
 from services.kafka_cluster import ApacheKafkaCluster, kafka_libs, kafka_version
+from services.mailbox import DEFAULT_MAILBOX_PORT, SETTINGS_PREFIX, DevMailbox
 from services.postgres import EmbeddedPostgres, PostgresError
 from services.stack import (
     SERVICES,
@@ -250,9 +252,11 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
     broker: EmbeddedBroker | None = None
     cluster: ApacheKafkaCluster | None = None
     postgres: EmbeddedPostgres | None = None
+    mailbox: DevMailbox | None = None
     stack: Stack | None = None
     try:
         database_urls, postgres = start_postgres(env, var_dir, console)
+        mailbox = start_mailbox(env, var_dir, console)
         external = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
         replication: int | None = None
         if external:
@@ -284,6 +288,10 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             database_urls=database_urls,
             split=not args.single_process,
         )
+        if mailbox is not None:
+            # The user's own NOTIFICATIONS_* variables still win.
+            extra = {**mailbox.settings_env(), **config.extra_env}
+            config = dataclasses.replace(config, extra_env=extra)
         config.issuer.ensure_keys()
         console.event("issuer", f"{config.issuer.directory} (jwks {config.issuer.jwks_path})")
         for process in config.processes():
@@ -324,6 +332,24 @@ def cmd_up(args: argparse.Namespace, console: Console) -> int:
             with contextlib.suppress(PostgresError):
                 postgres.stop()
             console.event("stopped", "postgres")
+        if mailbox is not None:
+            mailbox.stop()
+            console.event("stopped", "mailbox")
+
+
+def start_mailbox(env: Mapping[str, str], var_dir: Path, console: Console) -> DevMailbox | None:
+    """The dev mailbox for notices (`var_dir/mail`), unless an SMTP host is configured."""
+    if env.get(SETTINGS_PREFIX + "HOST"):
+        console.event("mailbox", f"notices go to {env[SETTINGS_PREFIX + 'HOST']} (configured)")
+        return None
+    port = _port(env, "MAILBOX_PORT") or DEFAULT_MAILBOX_PORT
+    _require_free_port(HOST, port, "MAILBOX_PORT")
+    mailbox = DevMailbox(var_dir / "mail", host=HOST, port=port)
+    mailbox.start()
+    console.event(
+        "mailbox", f"SMTP on {HOST}:{mailbox.port}, mails filed in {mailbox.directory}/new"
+    )
+    return mailbox
 
 
 def start_kafka_cluster(base_dir: Path, console: Console) -> ApacheKafkaCluster:
@@ -376,6 +402,9 @@ def _print_banner(console: Console, stack: Stack, bootstrap: str) -> None:
         console.line(f"    {config.issuer.token(org)}")
     console.line()
     console.line(f"Logs in {config.log_dir}. Ctrl-C stops the stack.")
+    smtp_host = config.extra_env.get(SETTINGS_PREFIX + "HOST")
+    if smtp_host == HOST and config.extra_env.get(SETTINGS_PREFIX + "PORT"):
+        console.line(f"Notices e-mailed to people are filed in {config.data_dir / 'mail' / 'new'}.")
 
 
 def parse_scopes(values: Sequence[str] | None) -> list[str] | None:

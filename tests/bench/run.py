@@ -141,6 +141,7 @@ def launched_stack(broker: str, var_dir: Path, ready_timeout: float) -> Iterator
     env["POSTGRES_PORT"] = str(postgres_port)
     env.update({spec.env_prefix + "WORKER_PORT": str(free_port()) for spec in SERVICES})
     env["BROKER_PORT"] = str(free_port())
+    env["MAILBOX_PORT"] = str(free_port())
     env["PYTHONUNBUFFERED"] = "1"
     command = [sys.executable, "-m", "services", "--var-dir", str(var_dir), "up"]
     command += ["--broker", broker, "--ready-timeout", str(ready_timeout)]

@@ -55,6 +55,7 @@ class TestLauncher:
         read = set(re.findall(r"env(?:iron)?(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"", source))
         read |= set(re.findall(r"env_prefix \+ \"([A-Z][A-Z0-9_]+)\"", source))
         read |= set(re.findall(r"_by_service\(env, \"([A-Z][A-Z0-9_]+)\"\)", source))
+        read |= set(re.findall(r"_port\(env, \"([A-Z][A-Z0-9_]+)\"\)", source))
         # The interpreter's own variables are passed on to the children, not settings.
         read = {v for v in read if not v.startswith("PYTHON")}
         assert {"BROKER_PORT", "POSTGRES_PORT", "KAFKA_BOOTSTRAP_SERVERS", "WORKER_PORT"} <= read

@@ -375,6 +375,7 @@ class TestServicesUp:
         prefixes = tuple(s.env_prefix for s in SERVICES)
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
         env["BROKER_PORT"] = str(free_port())
+        env["MAILBOX_PORT"] = str(free_port())
         for spec in SERVICES:
             env[f"{spec.env_prefix}PORT"] = str(free_port())
             env[f"{spec.env_prefix}WORKER_PORT"] = str(free_port())
@@ -392,6 +393,11 @@ class TestServicesUp:
             ready = reader.wait_for(f"stack: {READY_LINE_EVENT}", timeout=180)
             assert ready, "\n".join(reader.lines)
             reader.drain(1.0)
+            # Notices of the dev stack go to its own mailbox under the var dir.
+            mailbox = f"SMTP on 127.0.0.1:{env['MAILBOX_PORT']}"
+            assert any(
+                line.startswith("stack: mailbox") and mailbox in line for line in reader.lines
+            ), "\n".join(reader.lines)
             pids = [int(p) for line in reader.lines for p in re.findall(r"pid=(\d+)", line)]
             # An API and a worker process per service, and the broker unless external.
             assert (
