@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from handover_api.domain.errors import DuplicateMeasure, UnknownPlanItem
+from handover_api.domain.joint import JointCase, JointResponsibility
 from handover_api.domain.lifecycle import HandoverStatus
 from shared.events.facts import EligibilityFactsV1
 from shared.events.handover import IntegrationPlanV1, PlanGoalV1, PlanMeasureV1
@@ -204,12 +205,15 @@ def case_status(active_handover: str | None) -> CaseStatus:
     return CaseStatus.ACTIVE
 
 
-class CaseAggregate:
+class CaseAggregate(JointResponsibility):
     """Behaviour of a case record; `adapters/tables.Case` maps its state to `cases`."""
 
     if TYPE_CHECKING:
         id: uuid.UUID
         owner_org: str
+        # The U25 joint case (domain/joint.py): the partner organisation is co-responsible.
+        joint: JointCase | None
+        joint_partner_org: str | None
         municipality: str | None
         person: ContactData
         facts: EligibilityFactsV1

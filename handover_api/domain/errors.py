@@ -49,6 +49,10 @@ class DuplicateMeasure(HandoverError):
     def __init__(self, detail: str, *, existing_measure_id: object) -> None:
         super().__init__(detail)
         self.existing_measure_id = existing_measure_id
+        # RFC 9457 extension member: which measure the plan holds already.
+        self.problem_extensions: dict[str, str | None] = {
+            "existing_measure_id": str(existing_measure_id)
+        }
 
 
 class UnknownPlanItem(HandoverError):
@@ -75,3 +79,19 @@ class WrongLocalJobcenter(InvalidTarget):
 
 class MunicipalityUnknown(InvalidTarget):
     """The case records no municipality of residence, so local competence cannot be checked."""
+
+
+class JointCaseActive(TransitionNotAllowed):
+    """The case is worked jointly (U25): end the joint case before another handover."""
+
+
+class NotJointCase(TransitionNotAllowed):
+    """The step needs a joint case, and the case is worked by one organisation."""
+
+
+class InvalidLead(HandoverError):
+    """The lead of a joint case must be one of its two organisations."""
+
+
+class ReviewTooLate(HandoverError):
+    """The next plan review lies more than three months after the conference (§ 37 SGB III)."""
