@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from handover_api.adapters.blobstore import FileBlobStore
+from handover_api.adapters.metrics import handover_gauges
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.api import (
@@ -19,6 +20,7 @@ from handover_api.api import (
     disclosures,
     documents,
     handovers,
+    joint,
     organisations,
     reference,
 )
@@ -31,8 +33,12 @@ from handover_api.domain.errors import (
     DuplicateMeasure,
     HandoverAlreadyTransferred,
     HandoverNotTransferred,
+    InvalidLead,
     InvalidTarget,
+    JointCaseActive,
     MunicipalityUnknown,
+    NotJointCase,
+    ReviewTooLate,
     TransitionNotAllowed,
     UnknownOrganisation,
     UnknownPlanItem,
@@ -75,6 +81,12 @@ PROBLEMS: dict[type[Exception], ProblemSpec] = {
     ),
     DuplicateMeasure: ProblemSpec(409, "duplicate-measure", "The measure is in the plan already"),
     UnknownPlanItem: ProblemSpec(422, "unknown-plan-item", "No such goal or measure in the plan"),
+    JointCaseActive: ProblemSpec(409, "joint-case-active", "The case is worked jointly"),
+    NotJointCase: ProblemSpec(409, "not-joint-case", "The case is not a joint case"),
+    InvalidLead: ProblemSpec(422, "invalid-lead", "The lead must be one of the two organisations"),
+    ReviewTooLate: ProblemSpec(
+        422, "review-too-late", "The next review is due within three months (§ 37 SGB III)"
+    ),
 }
 
 DESCRIPTION = """
@@ -167,6 +179,7 @@ def create_app(
             consumer_groups=consumer_groups(context),
             jobs=jobs if mode == "api" else [*jobs, dated_transfers(settings, context)],
             publisher=publisher,
+            gauges=[] if mode == "api" else [lambda runtime: handover_gauges(runtime.engine)],
         ) as runtime:
             install_state(
                 app,
@@ -200,6 +213,7 @@ def create_app(
             asylum.router,
             audit.router,
             disclosures.router,
+            joint.router,
         ],
         problems=PROBLEMS,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from handover_api.adapters.tables import Case, Document, Handover, Organisation
+from handover_api.adapters.tables import Case, CaseConference, Document, Handover, Organisation
 from handover_api.domain.case import HANDOVER_STATUSES, CaseStatus
 from handover_api.domain.documents import DossierTypes
 from handover_api.domain.documents import releasable as releasable_document
@@ -132,7 +132,8 @@ class CaseRepository:
         self._session = session
 
     def _readable(self, org: str) -> Select[Case]:
-        return select(Case).where(Case.owner_org == org)
+        # The owner, and the partner of a U25 joint case, work the case (domain/joint.py).
+        return select(Case).where(or_(Case.owner_org == org, Case.joint_partner_org == org))
 
     def add(self, case: Case) -> None:
         """Stage a new case."""
@@ -216,7 +217,9 @@ class CaseRepository:
         """
         active = select(Handover.id).where(Handover.active_case_id == Case.id).exists()
         stmt = (
-            self._readable(org)
+            # Only the owner hands a case over, never the partner of a joint case.
+            select(Case)
+            .where(Case.owner_org == org)
             .add_columns(active)
             .where(Case.id == case_id)
             .with_for_update(of=Case)
@@ -257,7 +260,11 @@ class DocumentRepository:
         stmt = (
             select(Document)
             .join(Case, Case.id == Document.case_id)
-            .where(Document.id == document_id, Case.owner_org == org, _visible_to(org))
+            .where(
+                Document.id == document_id,
+                or_(Case.owner_org == org, Case.joint_partner_org == org),
+                _visible_to(org),
+            )
         )
         return (await self._session.scalars(stmt)).one_or_none()
 
@@ -386,4 +393,29 @@ class HandoverRepository:
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
+        return (await self._session.scalars(stmt)).all()
+
+
+class ConferenceRepository:
+    """Case conferences of joint cases (the caller checked access to the case)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, conference: CaseConference) -> None:
+        """Stage a new conference record."""
+        self._session.add(conference)
+
+    async def list_for_case(
+        self, case_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[CaseConference]:
+        """A page of the case's conferences by id."""
+        stmt = (
+            select(CaseConference)
+            .where(CaseConference.case_id == case_id)
+            .order_by(CaseConference.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(CaseConference.id > after)
         return (await self._session.scalars(stmt)).all()

@@ -29,6 +29,7 @@ from handover_api.domain.handover import (
     RecordedTrigger,
     Waiver,
 )
+from handover_api.domain.joint import JointCase, NextStep, Participant
 from shared.db.base import TYPE_ANNOTATION_MAP, BigIntId, JSONType, JSONValue, make_metadata
 from shared.db.tables import add_infrastructure_tables
 from shared.events.facts import EligibilityFactsV1
@@ -81,9 +82,32 @@ class Case(Base, CaseAggregate):
     integration_plan: Mapped[IntegrationPlanV1 | None] = mapped_column(
         JSONValue(IntegrationPlanV1), nullable=True
     )
+    # The U25 joint case: the partner organisation works the case too (domain/joint.py);
+    # joint_partner_org repeats joint.partner_org so the scoped reads can use an index.
+    joint: Mapped[JointCase | None] = mapped_column(JSONValue(JointCase), nullable=True)
+    joint_partner_org: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CaseConference(Base):
+    """A case conference of a joint case: when, who (organisation and role), what was agreed."""
+
+    __tablename__ = "case_conferences"
+    __table_args__ = (Index("ix_case_conferences_case_id_id", "case_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    held_on: Mapped[date] = mapped_column(Date)
+    participants: Mapped[tuple[Participant, ...]] = mapped_column(
+        JSONValue(tuple[Participant, ...])
+    )
+    next_steps: Mapped[tuple[NextStep, ...]] = mapped_column(JSONValue(tuple[NextStep, ...]))
+    next_review_date: Mapped[date] = mapped_column(Date)
+    lead_org: Mapped[str] = mapped_column(String(100))
+    recorded_by_org: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
 
 
 class Document(Base):

@@ -20,6 +20,12 @@ from handover_api.domain.case import (
 )
 from handover_api.domain.documents import Consent, DocumentType, HandoverReason
 from handover_api.domain.handover import Trigger, Waiver
+from handover_api.domain.joint import (
+    JointEndReason,
+    LeadContact,
+    NextStepAction,
+    ParticipantRole,
+)
 from handover_api.domain.lifecycle import (
     CancellationReason,
     EligibilityStatus,
@@ -218,10 +224,59 @@ class CaseCreate(Request):
     integration_plan: IntegrationPlanIn | None = None
 
 
+# Further PATCH examples: contact data with a postal address, ALG I facts with a Sperrzeit,
+# a Ruhen period and a funded training, and a refugee's facts with the BAMF decision.
+CASE_UPDATE_EXAMPLES: list[Any] = [
+    {"municipality": "Gevelsberg"},
+    {
+        "person": {
+            "given_name": "Erika",
+            "family_name": "Mustermann",
+            "email": "erika.mustermann@example.org",
+            "phone": "+49 2302 123456",
+            "address": {"street": "Ruhrstraße 12", "postal_code": "58452", "town": "Witten"},
+        },
+        "facts": {
+            "birth_date": "1971-01-15",
+            "nationality": "GERMAN",
+            "erwerbsfaehig": True,
+            "hilfebeduerftig": True,
+            "habitual_residence_de": True,
+            "alg1": {
+                "claim_start_date": "2025-02-01",
+                "insured_months_30": 30,
+                "insured_months_60": 30,
+                "sperrzeiten": [
+                    {"kind": "MISSED_APPOINTMENT", "start_date": "2025-06-02", "days": 7}
+                ],
+                "suspensions": [{"start_date": "2025-02-01", "days": 30, "cause": "SEVERANCE"}],
+                "training_periods": [{"start_date": "2025-09-01", "end_date": "2025-11-30"}],
+            },
+        },
+    },
+    {
+        "facts": {
+            "birth_date": "1994-03-02",
+            "nationality": "THIRD_COUNTRY",
+            "entry_date": "2024-09-10",
+            "residence_status": "AUFENTHALTSGESTATTUNG",
+            "asylum_decision": {
+                "type": "ASYL_16A",
+                "decision_date": "2026-03-10",
+                "served_date": "2026-03-13",
+            },
+            "erwerbsfaehig": True,
+            "hilfebeduerftig": True,
+            "habitual_residence_de": True,
+        },
+    },
+]
+
+
 class CaseUpdate(Request):
     """Changed fields of a case; omitted fields stay as they are."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"municipality": "Gevelsberg"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": CASE_UPDATE_EXAMPLES})
 
     municipality: CleanText | None = Field(default=None, max_length=100)
     person: Person | None = None
@@ -229,8 +284,55 @@ class CaseUpdate(Request):
     integration_plan: IntegrationPlanIn | None = None
 
 
+LEAD_CONTACT_EXAMPLE: dict[str, Any] = {
+    "name": "Jonas Berger",
+    "role": "Berufsberatung U25",
+    "phone": "02331 202-123",
+    "email": "jonas.berger@example.org",
+}
+JOINT_EXAMPLE: dict[str, Any] = {
+    "partner_org": "jobcenter-ennepe-ruhr",
+    "lead_org": "agentur-hagen",
+    "lead_contact": LEAD_CONTACT_EXAMPLE,
+    "since": "2026-03-12T09:00:00Z",
+}
+
+
+class LeadContactRead(Schema):
+    """The caseworker who leads a joint case (a staff contact, not the person's)."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [LEAD_CONTACT_EXAMPLE]}
+    )
+
+    name: str
+    role: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class JointRead(Schema):
+    """A U25 joint case: the partner works the case with the owner; one of them leads."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [JOINT_EXAMPLE]})
+
+    partner_org: str
+    lead_org: str
+    lead_contact: LeadContactRead | None = Field(
+        default=None, description="Named by either side with PUT /v1/cases/{case_id}/joint/lead"
+    )
+    since: datetime
+
+
+def _case_read_examples(schema: dict[str, Any]) -> None:
+    # The example is defined below the model (CaseListItem extends it).
+    schema["examples"] = [CASE_READ_EXAMPLE]
+
+
 class CaseRead(Schema):
     """A case record."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=_case_read_examples)
 
     id: uuid.UUID
     owner_org: str
@@ -243,6 +345,13 @@ class CaseRead(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
+    joint: JointRead | None = Field(
+        default=None,
+        description=(
+            "U25 joint case (a `U25_JOINT` handover transferred): the owner keeps the case and "
+            "the partner works it too; absent for a case worked by one organisation"
+        ),
+    )
 
 
 CASE_READ_EXAMPLE: dict[str, Any] = {
@@ -366,8 +475,28 @@ class RequiredDocumentsRead(Schema):
     items: list[ReasonDocumentsRead]
 
 
+DOCUMENT_READ_EXAMPLE: dict[str, Any] = {
+    "id": "5e2d9c1b-7a4f-4b8e-9d3c-6f1a2b3c4d5e",
+    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+    "type": "ALG1_APPROVAL",
+    "filename": "bewilligung-alg1.pdf",
+    "media_type": "application/pdf",
+    "size": 48213,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "special_category": False,
+    "legal_basis": None,
+    "uploaded_by_org": "agentur-hagen",
+    "uploaded_at": "2026-02-02T09:05:00Z",
+    "release": None,
+}
+
+
 class DocumentRead(Schema):
     """Metadata of an uploaded document."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [DOCUMENT_READ_EXAMPLE]}
+    )
 
     id: uuid.UUID
     case_id: uuid.UUID
@@ -538,8 +667,8 @@ class BlockingCauseRead(Schema):
             "examples": [
                 {
                     "code": "documents-missing",
-                    "text_de": "Es fehlen Pflichtunterlagen: CV, CONSENT_FORM.",
-                    "document_types": ["CV", "CONSENT_FORM"],
+                    "text_de": "Es fehlen Pflichtunterlagen: ALG1_APPROVAL, CV_CERTIFICATES.",
+                    "document_types": ["ALG1_APPROVAL", "CV_CERTIFICATES"],
                     "reasons": [],
                 }
             ]
@@ -557,8 +686,66 @@ class BlockingCauseRead(Schema):
     )
 
 
+HANDOVER_READ_EXAMPLE: dict[str, Any] = {
+    "id": "4f1c2a9e-5b7d-4c1e-9a3f-2d8e6b0c7a51",
+    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+    "reason": "ALG1_EXHAUSTED",
+    "from_org": "agentur-hagen",
+    "to_org": "jobcenter-ennepe-ruhr",
+    "legal_domain_from": "SGB_III",
+    "legal_domain_to": "SGB_II",
+    "status": "awaiting_documents",
+    "fhir_status": "on-hold",
+    "transfer_date": "2026-05-01",
+    "transfer_date_from_eligibility": False,
+    "trigger": {
+        "type": "SGB2_APPLICATION_FILED",
+        "occurred_on": "2026-03-02",
+        "recorded_at": "2026-03-02T10:00:00Z",
+    },
+    "eligibility_status": "confirmed",
+    "eligibility": {
+        "check_id": "8d2f6c1a-4b3e-4f5a-9c7d-1e2b3a4c5d6e",
+        "legal_domain": "SGB_II",
+        "rules_version": "sgb2-buergergeld-2023",
+        "reasons": [],
+        "warnings": [],
+        "key_dates": {"alg1_end_date": "2026-04-30", "responsibility_change_date": "2026-05-01"},
+        "determined_at": "2026-03-02T10:00:02Z",
+    },
+    "waivers": [{"document_type": "POTENZIALANALYSE", "reason": "Nicht erstellt"}],
+    "missing_documents": ["ALG1_APPROVAL"],
+    "blocking": ["documents-missing"],
+    "blocking_causes": [
+        {
+            "code": "documents-missing",
+            "text_de": "Es fehlen Pflichtunterlagen: ALG1_APPROVAL.",
+            "document_types": ["ALG1_APPROVAL"],
+            "reasons": [],
+        }
+    ],
+    "manifest": None,
+    "manifest_signature": None,
+    "transferred_at": None,
+    "due_at": None,
+    "accepted_at": None,
+    "completed_at": None,
+    "rejected_at": None,
+    "rejection_reason": None,
+    "cancelled_at": None,
+    "cancellation_reason": None,
+    "version": 3,
+    "created_at": "2026-02-02T09:10:00Z",
+    "updated_at": "2026-03-02T10:00:02Z",
+}
+
+
 class HandoverRead(Schema):
     """A handover with what still blocks it."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [HANDOVER_READ_EXAMPLE]}
+    )
 
     id: uuid.UUID
     case_id: uuid.UUID
@@ -604,6 +791,28 @@ class HandoverRead(Schema):
 class AuditEntryRead(Schema):
     """One entry of a case's audit trail, with its place in the tamper-evident chain."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+                    "actor_org": "agentur-hagen",
+                    "actor_subject": "agentur-hagen-backend",
+                    "action": "case.read",
+                    "details": {},
+                    "at": "2026-02-02T09:06:00Z",
+                    "seq": 17,
+                    "purpose": "Aufgabenerfüllung (§ 67c Abs. 1 SGB X)",
+                    "request_id": "3f9a1c2e7b4d4e5f8a6b0c1d2e3f4a5b",
+                    "prev_hash": "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592",
+                    "hash": "7c211433f02071597741e6ff5a8ea34789abbf437c211433f02071597741e6ff",
+                }
+            ]
+        },
+    )
+
     id: int
     case_id: uuid.UUID
     actor_org: str
@@ -620,6 +829,21 @@ class AuditEntryRead(Schema):
 
 class OrganisationRead(Schema):
     """An organisation known to the broker."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "jobcenter-ennepe-ruhr",
+                    "name": "Jobcenter EN (Ennepe-Ruhr-Kreis)",
+                    "type": "JOBCENTER",
+                    "legal_domain": "SGB_II",
+                    "municipalities": ["Witten", "Gevelsberg", "Hattingen"],
+                }
+            ]
+        },
+    )
 
     id: str
     name: str
@@ -841,3 +1065,109 @@ class DisclosuresRead(Schema):
 
     case_id: uuid.UUID
     items: list[DisclosureRead]
+
+
+class LeadContactIn(Request):
+    """The caseworker who leads a joint case: a staff contact, not the person's."""
+
+    name: CleanText = Field(min_length=1, max_length=100)
+    role: CleanText = Field(min_length=1, max_length=100, description="e.g. Berufsberatung U25")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 +()/-]+$")
+    email: CleanText | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    def to_contact(self) -> LeadContact:
+        """The contact as the case keeps it."""
+        return LeadContact(self.name, self.role, self.phone, self.email)
+
+
+class JointLeadUpdate(Request):
+    """Who leads the joint case: one of its two organisations, with a named caseworker."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"lead_org": "agentur-hagen", "lead_contact": LEAD_CONTACT_EXAMPLE}]
+        }
+    )
+
+    lead_org: OrgId
+    lead_contact: LeadContactIn
+
+
+class JointEnd(Request):
+    """Why the caller's side is no longer involved; the other side keeps the case."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "NO_LONGER_INVOLVED"}]})
+
+    reason: JointEndReason
+
+
+class ParticipantIn(Request):
+    """An organisation at a case conference and the role in which it took part."""
+
+    org: OrgId
+    role: ParticipantRole
+
+
+class NextStepIn(Request):
+    """An agreed step about a measure or the plan: codes only, no text about the person."""
+
+    action: NextStepAction
+    measure_type: Code | None = Field(default=None, description="e.g. BVB, EQ, AVGS")
+    measure_id: uuid.UUID | None = Field(default=None, description="A measure of the plan")
+
+
+CONFERENCE_EXAMPLE: dict[str, Any] = {
+    "held_on": "2026-03-12",
+    "participants": [
+        {"org": "agentur-hagen", "role": "BERUFSBERATUNG"},
+        {"org": "jobcenter-ennepe-ruhr", "role": "U25_TEAM"},
+    ],
+    "next_steps": [{"action": "START_MEASURE", "measure_type": "BVB"}],
+    "next_review_date": "2026-06-12",
+}
+
+
+class ConferenceCreate(Request):
+    """A case conference of a joint case (domain.md §2.3)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CONFERENCE_EXAMPLE]})
+
+    held_on: RangedDate
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=20)
+    next_steps: list[NextStepIn] = Field(default_factory=list, max_length=30)
+    next_review_date: RangedDate = Field(
+        description="At the latest three months after the conference (§ 37 SGB III)"
+    )
+
+
+class ConferenceRead(Schema):
+    """A recorded case conference."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **CONFERENCE_EXAMPLE,
+                    "next_steps": [
+                        {"action": "START_MEASURE", "measure_type": "BVB", "measure_id": None}
+                    ],
+                    "id": "5d0c4a8e-8f63-4f0e-a1f2-3c9b7e2d1a44",
+                    "case_id": "0b4f8f0e-3f0a-4a55-9f5e-7d1c2f9a6b10",
+                    "lead_org": "agentur-hagen",
+                    "recorded_by_org": "jobcenter-ennepe-ruhr",
+                    "recorded_at": "2026-03-12T15:00:00Z",
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    held_on: date
+    participants: JSONObjects
+    next_steps: JSONObjects
+    next_review_date: date
+    lead_org: str
+    recorded_by_org: str
+    recorded_at: datetime

@@ -16,7 +16,7 @@ from handover_api.domain.case import (
     case_status,
     numbered_plan,
 )
-from handover_api.domain.errors import DuplicateKundennummer
+from handover_api.domain.errors import CaseNotWritable, DuplicateKundennummer
 from handover_api.use_cases import audit
 from handover_api.use_cases.handovers import TransferContext, reevaluate_handover
 from handover_api.use_cases.outbox import announce
@@ -78,6 +78,8 @@ async def register_case(
             integration_plan=(
                 numbered_plan(cmd.integration_plan, None) if cmd.integration_plan else None
             ),
+            joint=None,
+            joint_partner_org=None,
             version=1,
             created_at=now,
             updated_at=now,
@@ -207,6 +209,12 @@ async def _apply_update(
     if case is None:
         raise NotFound("case not found")
     check_if_match(if_match, case.version)
+    if case.owner_org != actor.org and (
+        cmd.municipality is not None or cmd.person is not None or cmd.facts is not None
+    ):
+        # The partner of a U25 joint case works the shared plan; facts and contact data
+        # stay with the owner, whose Rechtskreis they are announced for.
+        raise CaseNotWritable("the partner of a joint case changes the integration plan only")
     changed: list[str] = []
     if cmd.municipality is not None and cmd.municipality != case.municipality:
         case.municipality = cmd.municipality

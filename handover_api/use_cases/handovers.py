@@ -16,6 +16,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
+from handover_api.adapters.metrics import observe_transfer
 from handover_api.adapters.repositories import KnownOrganisation
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.tables import Case, Document, Handover
@@ -26,6 +27,7 @@ from handover_api.domain.errors import (
     ActiveHandoverExists,
     HandoverNotTransferred,
     InvalidTarget,
+    JointCaseActive,
     TransitionNotAllowed,
     UnknownOrganisation,
 )
@@ -37,6 +39,7 @@ from handover_api.domain.handover import (
     Trigger,
     Waiver,
 )
+from handover_api.domain.joint import JointEndReason
 from handover_api.domain.lifecycle import (
     Blocker,
     CancellationReason,
@@ -103,6 +106,11 @@ async def start_handover(
         case, has_active_handover = locked
         if has_active_handover:
             raise ActiveHandoverExists("the case already has an active handover")
+        if case.joint is not None:
+            raise JointCaseActive(
+                f"the case is worked jointly with {case.joint.partner_org}: "
+                "end the joint case first (POST /v1/cases/{case_id}/joint/end)"
+            )
         source = await uow.organisations.get(actor.org)
         target = await uow.organisations.get(cmd.to_org)
         if target is None:
@@ -471,9 +479,14 @@ async def advance(
     released = [d for d in documents if d.releasable]
     withheld = withheld_types((DocumentType(d.type), d.releasable) for d in documents)
     handover.transfer(_release(handover, case, released, ctx, withheld), now)
-    # From now on the receiving organisation is responsible; the source keeps read-only
-    # access to the handover (not to later changes of the case).
-    case.hand_to(handover.to_org, now)
+    observe_transfer(handover)
+    if HandoverReason(handover.reason) is HandoverReason.U25_JOINT:
+        # U25 (domain.md §2.3, R4): both work the case from now on; the source keeps it.
+        case.share_with(handover.to_org, now)
+    else:
+        # From now on the receiving organisation is responsible; the source keeps read-only
+        # access to the handover (not to later changes of the case).
+        case.hand_to(handover.to_org, now)
     log.info("handover.transfer.completed", handover_id=str(handover.id), case_id=str(case.id))
     return present
 
@@ -649,6 +662,9 @@ async def reject_handover(
 
     def reject(handover: Handover, case: Case, now: datetime) -> None:
         handover.reject(reason, now)
+        if case.joint is not None and case.joint.partner_org == handover.to_org:
+            # A returned U25 joint case: the partner is no longer involved.
+            case.end_joint(handover.to_org, JointEndReason.NO_LONGER_INVOLVED, now)
         case.hand_to(handover.from_org, now)
 
     return await _change(uow, actor, handover_id, if_match, by="receiver", change=reject)

@@ -34,3 +34,16 @@ class CaseUpdatedV1(EventData):
     facts: EligibilityFactsV1
     changed_fields: tuple[str, ...] = ()
     updated_at: datetime
+
+
+class CaseJointEndedV1(EventData):
+    """A U25 joint case ended: one organisation left, the other keeps the case alone."""
+
+    TYPE = "de.handover.case.joint_ended.v1"
+    TOPIC = "case.joint_ended"
+
+    case_id: uuid.UUID
+    left_org: str
+    kept_by_org: str
+    reason: str
+    ended_at: datetime

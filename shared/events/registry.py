@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.events.base import EventData
-from shared.events.case import CaseRegisteredV1, CaseUpdatedV1
+from shared.events.case import CaseJointEndedV1, CaseRegisteredV1, CaseUpdatedV1
 from shared.events.consultation import ConsultationOverdueV1
 from shared.events.eligibility import EligibilityDeterminedV1
 from shared.events.envelope import Envelope, RawEnvelope
@@ -31,6 +31,7 @@ EVENT_MODELS: tuple[type[EventData], ...] = (
     HandoverOverdueV1,
     HandoverRejectedV1,
     ConsultationOverdueV1,
+    CaseJointEndedV1,
 )
 
 # Which service announces each event type, and which consumes it (the AsyncAPI documents
@@ -44,6 +45,7 @@ PRODUCED_BY: dict[str, tuple[type[EventData], ...]] = {
         HandoverAcceptedV1,
         HandoverOverdueV1,
         HandoverRejectedV1,
+        CaseJointEndedV1,
     ),
     "eligibility_api": (EligibilityDeterminedV1, TransitionUpcomingV1),
     "notifications_api": (ConsultationOverdueV1,),
