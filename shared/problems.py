@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import get_logger
+from shared.openapi import derive_examples, restore_example_nulls
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:handover-broker:problem:"
@@ -24,6 +25,18 @@ log = get_logger(__name__)
 class FieldError(BaseModel):
     """One invalid field in a request."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loc": ["body", "person", "birth_date"],
+                    "msg": "Input should be a valid date",
+                    "type": "date_parsing",
+                }
+            ]
+        }
+    )
+
     loc: list[str | int]
     msg: str
     type: str
@@ -31,6 +44,34 @@ class FieldError(BaseModel):
 
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{PROBLEM_BASE}not-found",
+                    "title": "Resource not found",
+                    "status": 404,
+                    "detail": "case not found",
+                    "instance": "/v1/cases/0b6c5a8e-3f2d-4c1e-9a7b-2d4e6f8a1c3e",
+                },
+                {
+                    "type": f"{PROBLEM_BASE}validation-error",
+                    "title": "Request validation failed",
+                    "status": 422,
+                    "detail": "1 invalid field(s)",
+                    "instance": "/v1/cases",
+                    "errors": [
+                        {
+                            "loc": ["body", "person", "birth_date"],
+                            "msg": "Input should be a valid date",
+                            "type": "date_parsing",
+                        }
+                    ],
+                },
+            ]
+        }
+    )
 
     type: str = Field(examples=[f"{PROBLEM_BASE}not-found"])
     title: str
@@ -242,13 +283,18 @@ def install_problem_handlers(
 
     for cls in mapping:
         app.add_exception_handler(cls, on_known)
+    document_problems_in_openapi(app)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries documenting problem answers."""
+    """OpenAPI `responses=` entries documenting problem answers.
+
+    `model` registers the Problem component; `document_problems_in_openapi` then moves its
+    schema under `application/problem+json`, the media type these answers carry.
+    """
     return {
         status: {
             "model": Problem,
@@ -257,3 +303,74 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+
+
+def document_problems_in_openapi(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what its error answers are, once for all routes.
+
+    FastAPI documents a 422 `HTTPValidationError` in `application/json` on every operation
+    with parameters or a body; the handlers above answer every error, 422 included, as
+    `application/problem+json` with the Problem schema (field errors under `errors`). This
+    rewrites each 4xx response to that media type and schema and drops FastAPI's validation
+    components. It also adds the answers every operation gives whatever its route declares:
+    401 (and 403 with scopes) when it is protected, 400 with a `cursor` parameter, 400 (a
+    body that does not parse) and 413 (the body limit middleware) with a request body.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI caches the document it generates; it is rewritten once, when first built.
+        if app.openapi_schema is None:
+            document = generate()
+            _document_problems(document)
+            restore_example_nulls(document)
+            derive_examples(document)
+        return app.openapi_schema if app.openapi_schema is not None else generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+
+
+def _document_problems(document: dict[str, Any]) -> None:
+    components = document.setdefault("components", {})
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
+    if "Problem" not in schemas:
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+    for item in document.get("paths", {}).values():
+        for method in _METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            responses: dict[str, Any] = op.setdefault("responses", {})
+            params = op.get("parameters", [])
+            added: list[int] = []
+            if op.get("security"):
+                added.append(401)
+                if any(scopes for req in op["security"] for scopes in req.values()):
+                    added.append(403)
+            if any(p.get("in") == "query" and p.get("name") == "cursor" for p in params):
+                added.append(400)
+            if "requestBody" in op:
+                # A body that is no JSON at all is a 400 (FastAPI), one too big a 413.
+                added += [400, 413]
+            for status in added:
+                responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+            for code, response in responses.items():
+                if not (code.isdigit() and 400 <= int(code) < 500):
+                    continue
+                response["content"] = _problem_content()
+                if response.get("description") == "Validation Error":
+                    response["description"] = "Request validation failed (field errors in `errors`)"
+            op["responses"] = dict(sorted(responses.items()))
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        schemas.pop(name, None)

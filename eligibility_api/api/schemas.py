@@ -92,10 +92,99 @@ class FactsIn(EligibilityFactsV1):
     )
 
 
+# The schema examples: an ALG I claim with a Sperrzeit, a Ruhen period and a funded training,
+# and a recognised refugee; the nested fact models take their examples from these.
+CHECK_CREATE_EXAMPLES: list[Any] = [
+    {
+        "as_of": "2026-01-15",
+        "facts": {
+            "birth_date": "1970-06-15",
+            "nationality": "GERMAN",
+            "erwerbsfaehig": True,
+            "hilfebeduerftig": True,
+            "habitual_residence_de": True,
+            "alg1": {
+                "claim_start_date": "2025-02-01",
+                "insured_months_30": 30,
+                "insured_months_60": 30,
+                "sperrzeiten": [
+                    {"kind": "MISSED_APPOINTMENT", "start_date": "2025-06-02", "days": 7}
+                ],
+                "suspensions": [{"start_date": "2025-02-01", "days": 30, "cause": "SEVERANCE"}],
+                "training_periods": [{"start_date": "2025-09-01", "end_date": "2025-11-30"}],
+            },
+        },
+    },
+    {
+        "as_of": "2026-04-01",
+        "facts": {
+            "birth_date": "1994-03-02",
+            "nationality": "THIRD_COUNTRY",
+            "entry_date": "2024-09-10",
+            "residence_status": "AUFENTHALTSGESTATTUNG",
+            "asylum_decision": {
+                "type": "ASYL_16A",
+                "decision_date": "2026-03-10",
+                "served_date": "2026-03-13",
+                "final_date": "2026-03-27",
+            },
+            "erwerbsfaehig": True,
+            "hilfebeduerftig": True,
+            "habitual_residence_de": True,
+        },
+    },
+]
+
+# An answer of the engine to the first example (reasons and warnings shortened).
+CHECK_READ_EXAMPLE: dict[str, Any] = {
+    "id": "8d2f6c1a-4b3e-4f5a-9c7d-1e2b3a4c5d6e",
+    "case_id": None,
+    "handover_id": None,
+    "as_of": "2026-01-15",
+    "created_at": "2026-01-15T08:30:00Z",
+    "legal_domain": "SGB_III",
+    "parallel_entitlements": ["SGB_III", "SGB_II"],
+    "responsible_org_type": "AGENTUR",
+    "integration_responsible_org_type": "AGENTUR",
+    "reasons": [
+        {
+            "code": "ALG1_ACTIVE",
+            "text_de": "Am 15.01.2026 besteht ein Anspruch auf Arbeitslosengeld (Restanspruch "
+            "137 Tage): zuständig ist die Agentur für Arbeit.",
+            "legal_ref": "§§ 136, 137 SGB III",
+        }
+    ],
+    "key_dates": {
+        "alg1_claim_start_date": "2025-02-01",
+        "alg1_entitlement_days": 443,
+        "alg1_end_date": "2026-06-01",
+        "alg1_remaining_days": 137,
+        "responsibility_change_date": "2026-06-02",
+        "info_session_invitation_date": "2026-03-03",
+        "sgb2_age_limit_date": "2037-06-30",
+        "asylblg_end_date": None,
+        "sgb2_start_date": None,
+    },
+    "warnings": [
+        {
+            "code": "OLD_AGE_PENSION_UNKNOWN",
+            "text_de": "Ob eine Altersrente oder ähnliche Leistung bezogen wird (§ 7 Abs. 4 S. 1 "
+            "SGB II), ist nicht angegeben; angenommen: nein.",
+            "uncertain": False,
+        }
+    ],
+    "rules_version": "sgb2-buergergeld-2023",
+    "erwerbsfaehig_leistungsberechtigt": True,
+    "missing_facts": ["alg1.paid_days", "receives_old_age_pension"],
+}
+
+
 class CheckCreate(BaseModel):
     """Facts and the day to decide on, optionally tied to a case."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": CHECK_CREATE_EXAMPLES}
+    )
 
     facts: FactsIn = Field(description="The person's facts; leave out what is unknown")
     as_of: RangedDate = Field(
@@ -112,6 +201,8 @@ class CheckCreate(BaseModel):
 
 class CheckRead(BaseModel):
     """A stored decision: Rechtskreis, responsibilities, reasons, key dates, warnings."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CHECK_READ_EXAMPLE]})
 
     id: uuid.UUID
     case_id: uuid.UUID | None
@@ -171,8 +262,33 @@ class CheckRead(BaseModel):
         )
 
 
+RULE_EXAMPLE: dict[str, Any] = {
+    "code": "ALG1_ENTITLEMENT_DURATION",
+    "title_de": "Anspruchsdauer des Arbeitslosengeldes",
+    "legal_refs": ["§ 147 Abs. 1 und 2 SGB III"],
+    "sources": ["https://www.gesetze-im-internet.de/sgb_3/__147.html"],
+    "uncertain": False,
+    "valid_from": None,
+    "valid_to": None,
+    "other_codes": [],
+}
+
+RULE_SET_EXAMPLE: dict[str, Any] = {
+    "version": "sgb2-buergergeld-2023",
+    "name": "Bürgergeld (SGB II ab 01.01.2023)",
+    "valid_from": "2023-01-01",
+    "valid_to": None,
+    "sources": ["https://www.gesetze-im-internet.de/sgb_2/"],
+    "notes": [],
+    "uncertain": False,
+    "rules": [RULE_EXAMPLE],
+}
+
+
 class RuleRead(BaseModel):
     """One rule of the engine with the provisions it applies and their sources."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RULE_EXAMPLE]})
 
     code: str = Field(
         description="Reason code the rule gives in a decision", examples=["ALG1_AGE_LIMIT"]
@@ -213,6 +329,8 @@ class RuleRead(BaseModel):
 class RuleSetRead(BaseModel):
     """One legal version of the rules with its validity and sources."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [RULE_SET_EXAMPLE]})
+
     version: str
     name: str
     valid_from: date
@@ -241,6 +359,8 @@ class RuleSetRead(BaseModel):
 
 class RuleSetList(BaseModel):
     """Every rule set version, oldest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [RULE_SET_EXAMPLE]}]})
 
     items: list[RuleSetRead]
 

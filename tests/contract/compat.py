@@ -190,6 +190,9 @@ def _scopes(op: Schema) -> dict[str, set[str]]:
     return granted
 
 
+PROBLEM = "application/problem+json"
+
+
 def _parameters(op: Schema) -> dict[str, Schema]:
     return {f"{p['in']} {p['name']}": p for p in op.get("parameters", [])}
 
@@ -201,10 +204,17 @@ def _content_changes(
     old_doc: Schema,
     new_doc: Schema,
     direction: Direction,
+    *,
+    error_response: bool = False,
 ) -> list[str]:
     problems: list[str] = []
     new_content: Schema = new.get("content", {})
     for media_type, old_media in old.get("content", {}).items():
+        if error_response and media_type == "application/json" and PROBLEM in new_content:
+            # A documentation fix, not a wire change: error answers were always sent as
+            # application/problem+json (shared.problems); the application/json entry, and
+            # FastAPI's HTTPValidationError for 422, described an answer never given.
+            continue
         if media_type not in new_content:
             problems.append(f"{where} {media_type}: media type removed")
             continue
@@ -271,7 +281,13 @@ def _operation_changes(
             problems.append(f"{key} response {code}: removed")
             continue
         problems += _content_changes(
-            response, new_responses[code], f"{key} response {code}", old_doc, new_doc, "response"
+            response,
+            new_responses[code],
+            f"{key} response {code}",
+            old_doc,
+            new_doc,
+            "response",
+            error_response=code.isdigit() and 400 <= int(code) < 500,
         )
         for header in response.get("headers", {}):
             if header not in new_responses[code].get("headers", {}):

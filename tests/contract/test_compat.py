@@ -254,6 +254,27 @@ class TestOperationBreakingChanges:
             "GET /v1/cases/{case_id} response 404 application/problem+json: media type removed"
         ]
 
+    def test_an_error_answer_documented_as_problem_json_instead_of_json_passes(self) -> None:
+        old = _document()
+        validation = {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        old["paths"]["/v1/cases/{case_id}"]["get"]["responses"]["422"] = {
+            "content": {"application/json": validation}
+        }
+        old["components"]["schemas"]["HTTPValidationError"] = {"type": "object"}
+        new = _document()
+        problem = new["paths"]["/v1/cases/{case_id}"]["get"]["responses"]["404"]["content"]
+        new["paths"]["/v1/cases/{case_id}"]["get"]["responses"]["422"] = {"content": problem}
+        assert breaking_operation_changes(old, new) == []
+
+    def test_a_success_answer_losing_application_json_still_breaks(self) -> None:
+        new = _document()
+        responses = new["paths"]["/v1/cases/{case_id}"]["get"]["responses"]
+        moved = responses["200"]["content"]["application/json"]
+        responses["200"] = {"description": "OK", "content": {"application/problem+json": moved}}
+        assert breaking_operation_changes(_document(), new) == [
+            "GET /v1/cases/{case_id} response 200 application/json: media type removed"
+        ]
+
     def test_a_removed_response_header_breaks(self) -> None:
         old = _document()
         ok = old["paths"]["/v1/cases/{case_id}"]["get"]["responses"]["200"]

@@ -170,3 +170,25 @@ def test_operation_ids_are_unique(spec: tuple[str, dict[str, Any]]) -> None:
     _, document = spec
     ids = [op["operationId"] for op in operations(document).values()]
     assert len(ids) == len(set(ids))
+
+
+def test_error_answers_are_documented_as_problem_json_only(
+    spec: tuple[str, dict[str, Any]],
+) -> None:
+    """Every 4xx is `application/problem+json` with the Problem schema, 422 included.
+
+    FastAPI's own `HTTPValidationError` would describe a 422 body the services never send.
+    """
+    _, document = spec
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert "ValidationError" not in schemas
+    assert "errors" in schemas["Problem"]["properties"]
+    for key, op in operations(document).items():
+        for code, response in op["responses"].items():
+            if code.startswith("4"):
+                assert response.get("content") == {
+                    "application/problem+json": {"schema": {"$ref": PROBLEM_REF}}
+                }, f"{key} {code}"
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= set(op["responses"]), key

@@ -203,3 +203,23 @@ def test_notifications_examples_with_references_succeed_in_sequence(
         )
         assert held.status_code == 200, held.text
         assert held.json()["status"] == "held"
+
+
+def test_every_documented_case_update_is_accepted_in_turn(stack: RunningStack) -> None:
+    with stack.client("handover_api", "agentur-hagen") as client:
+        spec = client.get("/openapi.json").json()
+        created = client.post("/v1/cases", json=_example(spec, "/v1/cases", "post"))
+        assert created.status_code == 201, created.text
+        case = created.json()
+        ref = spec["paths"]["/v1/cases/{case_id}"]["patch"]["requestBody"]["content"]
+        name = ref["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        examples: list[dict[str, Any]] = spec["components"]["schemas"][name]["examples"]
+        assert len(examples) >= 2
+        for example in examples:
+            patched = client.patch(
+                f"/v1/cases/{case['id']}",
+                json=example,
+                headers={"If-Match": f'"{case["version"]}"'},
+            )
+            assert patched.status_code == 200, (example, patched.text)
+            case = patched.json()
