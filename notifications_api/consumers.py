@@ -9,6 +9,7 @@ from notifications_api.adapters.uow import NotificationsUnitOfWork
 from notifications_api.use_cases.deliveries import enqueue_deliveries
 from notifications_api.use_cases.invitations import invite_to_info_session, naming_the_session
 from notifications_api.use_cases.notices import notice_for_invitation, notices_for_transfer
+from shared.events.case import CaseJointEndedV1
 from shared.events.consultation import ConsultationOverdueV1
 from shared.events.envelope import Envelope
 from shared.events.handover import (
@@ -62,6 +63,7 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     HandoverOverdueV1.TOPIC: on_lifecycle_event,
     TransitionUpcomingV1.TOPIC: on_transition_upcoming,
     ConsultationOverdueV1.TOPIC: on_lifecycle_event,
+    CaseJointEndedV1.TOPIC: on_lifecycle_event,
 }
 
 CONSUMER_GROUPS: Mapping[str, Mapping[str, Handler[Any]]] = {GROUP_ID: HANDLERS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from shared.events.base import EventData
+from shared.events.case import CaseJointEndedV1
 from shared.events.consultation import ConsultationOverdueV1
 from shared.events.handover import (
     CaseTransferredV1,
@@ -23,6 +24,7 @@ EventTopic = Literal[
     "handover.overdue",
     "transition.upcoming",
     "consultation.overdue",
+    "case.joint_ended",
 ]
 DELIVERABLE_TOPICS: tuple[str, ...] = get_args(EventTopic)
 
@@ -42,6 +44,9 @@ def recipient_orgs(data: EventData) -> tuple[str, ...]:
     elif isinstance(data, ConsultationOverdueV1):
         # Both hosts of the session: the consultation is joint work (domain.md R2).
         orgs = (data.agentur_org, data.jobcenter_org, data.owner_org)
+    elif isinstance(data, CaseJointEndedV1):
+        # Both sides of the U25 joint case: who left and who keeps the case alone.
+        orgs = (data.kept_by_org, data.left_org)
     else:
         orgs = ()
     return tuple(dict.fromkeys(orgs))

@@ -61,6 +61,7 @@ CONSUMED_BY: dict[str, tuple[type[EventData], ...]] = {
         HandoverOverdueV1,
         TransitionUpcomingV1,
         ConsultationOverdueV1,
+        CaseJointEndedV1,
     ),
 }
 

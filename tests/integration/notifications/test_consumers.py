@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from notifications_api.adapters.tables import Delivery
 from notifications_api.consumers import CONSUMER_GROUPS, GROUP_ID
+from shared.events.case import CaseJointEndedV1
 from shared.events.envelope import Envelope
 from shared.events.facts import EligibilityFactsV1
 from shared.events.handover import (
@@ -65,6 +66,19 @@ def handover_events() -> list[tuple[Envelope[Any], set[str]]]:
             upcoming(case, invitation_date=date(2026, 1, 30), alg1_end_date=date(2026, 4, 30)),
             {AGENCY},
         ),
+        (
+            event_of(
+                CaseJointEndedV1(
+                    case_id=case,
+                    left_org=JOBCENTER,
+                    kept_by_org=AGENCY,
+                    reason="NO_LONGER_INVOLVED",
+                    ended_at=NOW,
+                ),
+                case,
+            ),
+            both,
+        ),
     ]
 
 
@@ -75,7 +89,7 @@ async def deliveries_by_org(harness: Harness) -> dict[str, int]:
 
 
 class TestRouting:
-    @pytest.mark.parametrize("index", range(6))
+    @pytest.mark.parametrize("index", range(len(handover_events())))
     async def test_each_topic_reaches_the_right_organisations(
         self, harness: Harness, index: int
     ) -> None:
