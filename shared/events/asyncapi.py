@@ -71,7 +71,13 @@ def _message(model: type[EventData], envelope_schema: str) -> dict[str, Any]:
                     "type": "string",
                     "const": CLOUDEVENTS_CONTENT_TYPE,
                     "description": "Structured-mode CloudEvent",
-                }
+                },
+                "traceparent": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                    "description": "W3C trace context of the publishing span, when the event "
+                    "was staged inside a trace: consumers continue the trace from it",
+                },
             },
         },
         "payload": {"$ref": SCHEMA_REF.format(model=envelope_schema)},
