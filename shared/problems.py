@@ -308,6 +308,15 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+# The paths the rate limit leaves out (shared.ratelimit.EXEMPT_PREFIXES, which imports this
+# module); every other operation may answer 429 where the limit is on (production default).
+RATE_LIMIT_EXEMPT = ("/health/", "/metrics")
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the next request",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def document_problems_in_openapi(app: FastAPI) -> None:
@@ -319,7 +328,8 @@ def document_problems_in_openapi(app: FastAPI) -> None:
     rewrites each 4xx response to that media type and schema and drops FastAPI's validation
     components. It also adds the answers every operation gives whatever its route declares:
     401 (and 403 with scopes) when it is protected, 400 with a `cursor` parameter, 400 (a
-    body that does not parse) and 413 (the body limit middleware) with a request body.
+    body that does not parse) and 413 (the body limit middleware) with a request body, and
+    429 with `Retry-After` outside the rate limit's exempt paths.
     """
     generate = app.openapi
 
@@ -346,7 +356,7 @@ def _document_problems(document: dict[str, Any]) -> None:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem.pop("$defs", {}))
         schemas["Problem"] = problem
-    for item in document.get("paths", {}).values():
+    for path, item in document.get("paths", {}).items():
         for method in _METHODS:
             op = item.get(method)
             if op is None:
@@ -363,6 +373,11 @@ def _document_problems(document: dict[str, Any]) -> None:
             if "requestBody" in op:
                 # A body that is no JSON at all is a 400 (FastAPI), one too big a 413.
                 added += [400, 413]
+            if not path.startswith(RATE_LIMIT_EXEMPT):
+                added.append(429)
+                responses.setdefault(
+                    "429", {"description": "Too Many Requests", "headers": _RETRY_AFTER}
+                )
             for status in added:
                 responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
             for code, response in responses.items():

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from shared.problems import RATE_LIMIT_EXEMPT
+from shared.ratelimit import EXEMPT_PREFIXES
 from tests.contract.compat import breaking_operation_changes, operations
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "openapi"
@@ -192,3 +194,9 @@ def test_error_answers_are_documented_as_problem_json_only(
                 }, f"{key} {code}"
         if "requestBody" in op:
             assert {"400", "413", "422"} <= set(op["responses"]), key
+        if not key.split()[1].startswith(RATE_LIMIT_EXEMPT):
+            assert "Retry-After" in op["responses"]["429"]["headers"], key
+
+
+def test_the_documented_rate_limit_exemptions_are_the_middleware_s() -> None:
+    assert RATE_LIMIT_EXEMPT == EXEMPT_PREFIXES
