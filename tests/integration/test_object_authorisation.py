@@ -119,6 +119,7 @@ async def _probe(
     document: dict[str, Any],
     ids: dict[str, str],
     issuer: DevIssuer,
+    other_org: str = OTHER,
 ) -> tuple[list[str], list[str]]:
     """Call every id operation as B; return (checked, uncovered) operation keys.
 
@@ -135,7 +136,7 @@ async def _probe(
         path = template.format(**{name: ids[name] for name in names})
         op = document["paths"][template][method]
         scopes = _scopes(op)
-        other = {"Authorization": f"Bearer {issuer.token(OTHER, scopes)}"}
+        other = {"Authorization": f"Bearer {issuer.token(other_org, scopes)}"}
         owner = {"Authorization": f"Bearer {issuer.token(AGENCY, scopes)}"}
         query = _query(document, op)
         kwargs: dict[str, Any] = {"headers": {**other, "If-Match": '"1"'}, "params": query}
@@ -146,7 +147,7 @@ async def _probe(
         elif "application/json" in content:
             kwargs["json"] = _json_example(document, op)
         if key in SERVICE_READS:
-            kwargs["headers"] = {"Authorization": f"Bearer {issuer.token(OTHER)}"}
+            kwargs["headers"] = {"Authorization": f"Bearer {issuer.token(other_org)}"}
             response = await client.request(method.upper(), path, **kwargs)
             assert response.status_code == 403, (key, response.status_code, response.text)
             checked.append(key)
@@ -238,3 +239,22 @@ async def test_notifications_api_answers_404_to_another_organisation(
         checked, uncovered = await _probe(client, document, ids, issuer)
     assert all(any(name in key for name in NOT_CREATED_BY_REQUESTS) for key in uncovered), uncovered
     assert len(checked) >= 8
+
+
+async def test_the_probe_fails_when_the_other_organisation_sees_the_resource(
+    postgres_database: DatabaseFactory, issuer: DevIssuer
+) -> None:
+    url = postgres_database("eligibility")
+    await asyncio.to_thread(migrations.upgrade, "eligibility_api", url)
+    app = create_eligibility(
+        eligibility_settings(url, issuer=issuer), publisher=InMemoryPublisher()
+    )
+    owner = {"Authorization": f"Bearer {issuer.token(AGENCY)}"}
+    async with serving(app) as client:
+        document = app.openapi()
+        create = document["paths"]["/v1/eligibility/checks"]["post"]
+        check = await _create(
+            client, "/v1/eligibility/checks", _json_example(document, create), owner
+        )
+        with pytest.raises(AssertionError, match="check_id"):
+            await _probe(client, document, {"check_id": check["id"]}, issuer, other_org=AGENCY)
