@@ -106,11 +106,15 @@ def overdue_check(settings: HandoverSettings) -> JobFactory:
     """Raise `handover.overdue` for transferred handovers past their deadline (one replica)."""
 
     def make(runtime: Runtime) -> PeriodicJob:
-        signer = ManifestSigner(settings.MANIFEST_KEY_PATH)  # the key file the API signs with
+        # The key file the API signs with; a roll reaches every process at its next signature.
+        signer = ManifestSigner(settings.MANIFEST_KEY_PATH)
 
         async def escalate() -> int:
             async with HandoverUnitOfWork(
-                runtime.sessions, runtime.outbox_signal, audit_signer=signer
+                runtime.sessions,
+                runtime.outbox_signal,
+                audit_signer=signer,
+                audit_checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY,
             ) as uow:
                 count = await escalate_overdue(uow, utcnow())
                 await uow.commit()
@@ -132,7 +136,10 @@ def dated_transfers(settings: HandoverSettings, context: TransferContext) -> Job
     def make(runtime: Runtime) -> PeriodicJob:
         async def move_on() -> int:
             async with HandoverUnitOfWork(
-                runtime.sessions, runtime.outbox_signal, audit_signer=context.signer
+                runtime.sessions,
+                runtime.outbox_signal,
+                audit_signer=context.signer,
+                audit_checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY,
             ) as uow:
                 count = await transfer_due(uow, context)
                 await uow.commit()
@@ -175,7 +182,11 @@ def create_app(
         )
         async with start_runtime(
             settings,
-            uow_class=functools.partial(HandoverUnitOfWork, audit_signer=signer),
+            uow_class=functools.partial(
+                HandoverUnitOfWork,
+                audit_signer=signer,
+                audit_checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY,
+            ),
             consumer_groups=consumer_groups(context),
             jobs=jobs if mode == "api" else [*jobs, dated_transfers(settings, context)],
             publisher=publisher,
@@ -187,7 +198,10 @@ def create_app(
                     runtime=runtime,
                     settings=settings,
                     make_uow=lambda: HandoverUnitOfWork(
-                        runtime.sessions, runtime.outbox_signal, audit_signer=signer
+                        runtime.sessions,
+                        runtime.outbox_signal,
+                        audit_signer=signer,
+                        audit_checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY,
                     ),
                     blobs=FileBlobStore(settings.BLOB_DIR),
                     signer=signer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import DatabaseSettings, ServiceSettings
@@ -23,3 +24,7 @@ class HandoverSettings(ServiceSettings):
     MANIFEST_KEY_PATH: Path = Path("var/handover-manifest-key.pem")
     ACCEPT_DEADLINE_DAYS: int = 10
     OVERDUE_CHECK_INTERVAL_SECONDS: float = 60.0
+    # Every N-th audit record gets a checkpoint signed with the manifest key, so a verifier
+    # can start there (`GET /v1/audit/verify?from=checkpoint`); fewer records between two
+    # checkpoints shorten that walk, at one signature per N records.
+    AUDIT_CHECKPOINT_EVERY: int = Field(default=1000, ge=1, le=1_000_000)

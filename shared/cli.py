@@ -1,5 +1,8 @@
 """The command line every service shares: serve, api, worker, migrate, downgrade, revision.
 
+A service adds commands only it has through `service_main(commands=...)` (handover_api's
+`rotate-manifest-key`).
+
 A service runs in one of three modes (`Mode`): `api` is the stateless HTTP API (no relay, no
 consumers, no periodic jobs), `worker` the background work (outbox relay, consumers, periodic
 jobs) with only health and metrics on a port of its own, and `serve` both in one process for
@@ -10,7 +13,8 @@ small installations. Each mode sizes its database pool to its work unless
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 import uvicorn
@@ -81,6 +85,14 @@ def worker_settings(settings: SettingsT, port: int | None) -> SettingsT:
     )
 
 
+@dataclass(frozen=True)
+class ServiceCommand:
+    """A command of one service: its help text and what it runs (the exit status returned)."""
+
+    help: str
+    run: Callable[[ServiceSettings], int]
+
+
 def service_main(
     package: str,
     load_settings: Callable[[], ServiceSettings],
@@ -88,11 +100,13 @@ def service_main(
     argv: Sequence[str] | None = None,
     *,
     create_mode_app: Callable[[ServiceSettings, Mode], FastAPI] | None = None,
+    commands: Mapping[str, ServiceCommand] | None = None,
 ) -> None:
     """Parse the command line and run the chosen command for one service.
 
     `create_app` builds the app `serve` runs; `create_mode_app` (the services pass their
-    `create_app` with a `mode`) adds the `api` and `worker` commands.
+    `create_app` with a `mode`) adds the `api` and `worker` commands; `commands` adds the
+    service's own commands, which run with its settings and exit with their status.
     """
     parser = argparse.ArgumentParser(prog=f"python -m {package}")
     sub = parser.add_subparsers(dest="command")
@@ -117,9 +131,14 @@ def service_main(
     rev = sub.add_parser("revision", help="write a new migration")
     rev.add_argument("-m", "--message", required=True)
     rev.add_argument("--empty", action="store_true", help="no autogenerate")
+    own = dict(commands or {})
+    for name, command in own.items():
+        sub.add_parser(name, help=command.help)
     args = parser.parse_args(argv)
     settings = load_settings()
     configure_logging(settings.SERVICE_NAME, settings.LOG_LEVEL, settings.LOG_JSON)
+    if args.command in own:
+        raise SystemExit(own[args.command].run(settings))
     if args.command == "migrate":
         migrations.upgrade(package, settings.DB.URL, args.revision)
     elif args.command == "downgrade":
