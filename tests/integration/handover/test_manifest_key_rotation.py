@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.tables import AuditCheckpoint
 from handover_api.app import create_app
 from services.issuer import DevIssuer
@@ -66,7 +67,12 @@ async def rolling(
 
 async def roll_key(h: HandoverHarness) -> dict[str, Any]:
     """Run the operator's roll command against the app's key file; its JSON answer."""
-    env = {**os.environ, "HANDOVER_MANIFEST_KEY_PATH": str(h.settings.MANIFEST_KEY_PATH)}
+    return await roll_key_file(h.settings.MANIFEST_KEY_PATH)
+
+
+async def roll_key_file(key_path: Path) -> dict[str, Any]:
+    """Run `python -m handover_api rotate-manifest-key` for `key_path`; its JSON answer."""
+    env = {**os.environ, "HANDOVER_MANIFEST_KEY_PATH": str(key_path)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -212,3 +218,58 @@ class TestPublishedKeys:
         assert after.status_code == 200
         assert after.headers["etag"] != etag
         assert len(after.json()["keys"]) == 2
+
+
+# A second process signing with the key file, as the worker does beside the API: it answers
+# each line on stdin with a checkpoint signature.
+SIGNING_PROCESS = """
+import sys
+from pathlib import Path
+from handover_api.adapters.signing import ManifestSigner
+signer = ManifestSigner(Path(sys.argv[1]))
+for line in sys.stdin:
+    sys.stdout.write(signer.sign_claims({"audit_seq": int(line)}) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+class TestTwoProcesses:
+    """The API and the worker sign with the same key before and after a roll, unrestarted."""
+
+    async def test_both_processes_take_the_new_key(self, tmp_path: Path) -> None:
+        key_path = tmp_path / "manifest.pem"
+        api = ManifestSigner(key_path)
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            SIGNING_PROCESS,
+            str(key_path),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert worker.stdin is not None
+        assert worker.stdout is not None
+
+        async def worker_signs(seq: int) -> str:
+            assert worker.stdin is not None
+            assert worker.stdout is not None
+            worker.stdin.write(f"{seq}\n".encode())
+            await worker.stdin.drain()
+            line = await asyncio.wait_for(worker.stdout.readline(), timeout=60)
+            return line.decode().strip()
+
+        try:
+            before = await worker_signs(1)
+            assert jwt.get_unverified_header(before)["kid"] == api.kid
+            rolled = await roll_key_file(key_path)
+            after = await worker_signs(2)
+            assert jwt.get_unverified_header(after)["kid"] == rolled["kid"]
+            assert api.kid == rolled["kid"]
+            # The API verifies what the worker signed, before and after the roll.
+            assert api.verify(before) == {"audit_seq": 1}
+            assert api.verify(after) == {"audit_seq": 2}
+        finally:
+            worker.stdin.close()
+            await asyncio.wait_for(worker.wait(), timeout=60)
+        assert worker.returncode == 0
