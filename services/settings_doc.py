@@ -87,8 +87,9 @@ TEXTS: dict[str, str] = {
     "rate in one process",
     "RATE_LIMIT.BURST": "Requests a client may make at once (its bucket's size); `RateLimit-Limit`",
     "BLOB_DIR": "Where uploaded documents are stored (`up`: `--var-dir`/blobs)",
-    "MANIFEST_KEY_PATH": "Ed25519 private key signing manifests and audit checkpoints, "
-    "created on first start (`up`: `--var-dir`/handover-manifest-key.pem)",
+    "MANIFEST_KEY_PATH": "Current Ed25519 private key signing manifests and audit checkpoints, "
+    "created on first start (`up`: `--var-dir`/handover-manifest-key.pem); retired public keys "
+    "beside it in `<name>.retired/` (`rotate-manifest-key`)",
     "ACCEPT_DEADLINE_DAYS": "Days the receiver has to accept before `handover.overdue`",
     "OVERDUE_CHECK_INTERVAL_SECONDS": "How often the overdue check runs",
     "SCHEDULER_ENABLED": "Run the transition scheduler (`transition.upcoming`)",

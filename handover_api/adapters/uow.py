@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handover_api.adapters.audit_trail import AuditRepository, AuditSigner
 from handover_api.adapters.repositories import (
     CaseRepository,
+    ConferenceRepository,
     DocumentRepository,
     HandoverRepository,
     OrganisationRepository,
@@ -30,6 +31,7 @@ class HandoverUnitOfWork(UnitOfWork):
     handovers: HandoverRepository
     audit: AuditRepository
     organisations: OrganisationRepository
+    conferences: ConferenceRepository
 
     def __init__(
         self,
@@ -63,3 +65,4 @@ class HandoverUnitOfWork(UnitOfWork):
         self.handovers = HandoverRepository(self.session)
         self.audit = AuditRepository(self.session, self._audit_signer, self._audit_checkpoint_every)
         self.organisations = OrganisationRepository(self.session)
+        self.conferences = ConferenceRepository(self.session)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from handover_api.adapters.tables import AuditEntry, Case
+from handover_api.adapters.tables import Case
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.domain.case import (
     CaseStatus,
@@ -166,16 +166,6 @@ async def read_contact(
         audit.record(uow, actor, case.id, "case.contact_read", contact_purpose=purpose.value)
         await uow.commit()
     return case
-
-
-async def list_audit(
-    uow: HandoverUnitOfWork, actor: Principal, case_id: uuid.UUID, after: int | None, limit: int
-) -> Sequence[AuditEntry]:
-    """Up to `limit` entries of the case's audit trail after `after`, oldest first."""
-    async with uow:
-        if await uow.cases.get(case_id, actor.org) is None:
-            raise NotFound("case not found")
-        return await uow.audit.list_for_case(case_id, after=after, limit=limit)
 
 
 async def update_case(

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from handover_api.adapters.repositories import ConferenceRepository
 from handover_api.adapters.tables import Case, CaseConference, Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.domain.errors import NotJointCase, TransitionNotAllowed
@@ -159,7 +158,7 @@ async def record_conference(
             recorded_by_org=actor.org,
             recorded_at=utcnow(),
         )
-        ConferenceRepository(uow.session).add(conference)
+        uow.conferences.add(conference)
         audit.record(
             uow,
             actor,
@@ -187,8 +186,6 @@ async def list_conferences(
         case = await uow.cases.get(case_id, actor.org)
         if case is None:
             raise NotFound("case not found")
-        rows = await ConferenceRepository(uow.session).list_for_case(
-            case.id, after=after, limit=limit
-        )
+        rows = await uow.conferences.list_for_case(case.id, after=after, limit=limit)
         await audit.record_read(uow, actor, [case.id], "case.conferences_listed")
     return rows
