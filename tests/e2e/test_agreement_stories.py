@@ -77,14 +77,21 @@ def upload(client: httpx.Client, case_id: str, doc_types: list[str]) -> dict[str
 
 
 def events_of(receiver: WebhookReceiver, secret: str, ce_type: str, count: int = 1) -> list[Any]:
-    """The verified CloudEvents of `ce_type` the receiver got (waits for `count`)."""
+    """The verified CloudEvents of `ce_type` the receiver got (waits for `count`).
+
+    Deliveries are at least once: a retry after a slow answer repeats the `webhook-id`, and
+    a receiver dedupes on it (docs/receiver-guide.md), so a repeat is counted once.
+    """
 
     def verified() -> list[Any]:
         found = []
+        seen: set[str] = set()
         for webhook in receiver.received:
             assert verify_signature(secret, webhook)
             event = guide.verify_webhook(secret, webhook.headers, webhook.body)
-            if event["type"] == ce_type:
+            webhook_id = webhook.headers["webhook-id"]
+            if event["type"] == ce_type and webhook_id not in seen:
+                seen.add(webhook_id)
                 found.append(event)
         return found
 
