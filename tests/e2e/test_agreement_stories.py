@@ -76,8 +76,12 @@ def upload(client: httpx.Client, case_id: str, doc_types: list[str]) -> dict[str
     return uploaded
 
 
-def events_of(receiver: WebhookReceiver, secret: str, ce_type: str, count: int = 1) -> list[Any]:
-    """The verified CloudEvents of `ce_type` the receiver got (waits for `count`).
+def events_of(
+    receiver: WebhookReceiver, secret: str, ce_type: str, case_id: str, count: int = 1
+) -> list[Any]:
+    """The verified CloudEvents of `ce_type` about `case_id` the receiver got (waits for
+    `count`). The stack is shared with other tests, whose cases of the same organisations
+    reach the same subscriptions: the CloudEvent `subject` (the case id) tells them apart.
 
     Deliveries are at least once: a retry after a slow answer repeats the `webhook-id`, and
     a receiver dedupes on it (docs/receiver-guide.md), so a repeat is counted once.
@@ -90,7 +94,8 @@ def events_of(receiver: WebhookReceiver, secret: str, ce_type: str, count: int =
             assert verify_signature(secret, webhook)
             event = guide.verify_webhook(secret, webhook.headers, webhook.body)
             webhook_id = webhook.headers["webhook-id"]
-            if event["type"] == ce_type and webhook_id not in seen:
+            about = event["type"] == ce_type and event["subject"] == case_id
+            if about and webhook_id not in seen:
                 seen.add(webhook_id)
                 found.append(event)
         return found
@@ -224,7 +229,7 @@ class TestHagenEnnepeRuhr:
 
             # The Agentur's webhook names the session; the co-hosting Jobcenter sees the seat.
             [upcoming] = events_of(
-                agency_hooks, agency_secret, "de.handover.transition.upcoming.v1"
+                agency_hooks, agency_secret, "de.handover.transition.upcoming.v1", case_id
             )
             assert upcoming["data"]["case_id"] == case_id
             assert upcoming["data"]["session_id"] == session["id"]
@@ -296,7 +301,7 @@ class TestHagenEnnepeRuhr:
 
             # The Jobcenter's backend gets the signed manifest and checks it as the guide says.
             [transferred] = events_of(
-                jobcenter_hooks, jobcenter_secret, "de.handover.case.transferred.v1"
+                jobcenter_hooks, jobcenter_secret, "de.handover.case.transferred.v1", case_id
             )
             data = transferred["data"]
             assert (data["from_org"], data["to_org"]) == (self.AGENCY, self.JOBCENTER)
@@ -432,7 +437,7 @@ class TestAhlenMuensterMuenster:
             assert handover["eligibility"]["legal_domain"] == "SGB_II"
 
             # The Jobcenter continues the plan: same goal and measure ids, in the event too.
-            [transferred] = events_of(hooks, secret, "de.handover.case.transferred.v1")
+            [transferred] = events_of(hooks, secret, "de.handover.case.transferred.v1", case_id)
             data = transferred["data"]
             assert data["case_id"] == case_id
             assert [m["measure_id"] for m in data["integration_plan"]["measures"]] == measure_ids
