@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from prometheus_client import Histogram
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from handover_api.adapters.tables import Handover
 from handover_api.domain.lifecycle import HandoverStatus
+from shared.db.uow import UnitOfWork
 from shared.metrics_collectors import GaugeFamily, Reading, ScrapedGauges
 
 SERVICE = "handover_api"
@@ -31,12 +33,13 @@ HANDOVER_FAMILIES = (
 )
 
 
-def observe_transfer(handover: Handover) -> None:
-    """Record trigger -> transfer for a handover that was just transferred."""
+def observe_transfer(uow: UnitOfWork, handover: Handover) -> None:
+    """Record trigger -> transfer for a handover just transferred, once that commits (a
+    transaction retried after a conflict counts its transfer once)."""
     if handover.trigger is None or handover.transferred_at is None:
         return
-    seconds = (handover.transferred_at - handover.trigger.recorded_at).total_seconds()
-    TRIGGER_TO_TRANSFER.observe(max(seconds, 0.0))
+    seconds = max((handover.transferred_at - handover.trigger.recorded_at).total_seconds(), 0.0)
+    uow.after_commit(partial(TRIGGER_TO_TRANSFER.observe, seconds))
 
 
 async def read_handovers(conn: AsyncConnection, now: datetime) -> Reading:

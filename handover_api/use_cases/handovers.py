@@ -479,7 +479,7 @@ async def advance(
     released = [d for d in documents if d.releasable]
     withheld = withheld_types((DocumentType(d.type), d.releasable) for d in documents)
     handover.transfer(_release(handover, case, released, ctx, withheld), now)
-    observe_transfer(handover)
+    observe_transfer(uow, handover)
     if HandoverReason(handover.reason) is HandoverReason.U25_JOINT:
         # U25 (domain.md §2.3, R4): both work the case from now on; the source keeps it.
         case.share_with(handover.to_org, now)

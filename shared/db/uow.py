@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -33,6 +34,7 @@ class UnitOfWork:
         self._outbox_signal = outbox_signal
         self._session: AsyncSession | None = None
         self._staged_events = 0
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def database_url(self) -> URL:
@@ -52,6 +54,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._session_factory()
         self._staged_events = 0
+        self._after_commit = []
         self._start()
         return self
 
@@ -73,11 +76,20 @@ class UnitOfWork:
         if self._staged_events and self._outbox_signal is not None:
             self._outbox_signal.set()
         self._staged_events = 0
+        done, self._after_commit = self._after_commit, []
+        for callback in done:
+            callback()
 
     async def rollback(self) -> None:
-        """Discard the change and its staged events."""
+        """Discard the change, its staged events and its after-commit callbacks."""
         await self.session.rollback()
         self._staged_events = 0
+        self._after_commit = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction committed (never on a rollback or a failed
+        commit): for effects outside the database, such as a metric of what it changed."""
+        self._after_commit.append(callback)
 
     async def publish(self, event: Envelope[Any]) -> None:
         """Stage an event in the outbox, in the same transaction as the change.
