@@ -53,6 +53,40 @@ async def describe(bootstrap: str, topics: list[str]) -> list[dict[str, Any]]:
     return described
 
 
+async def topic_configs(bootstrap: str, topics: list[str], key: str) -> dict[str, str]:
+    """The value of config `key` of each topic, as the cluster reports it.
+
+    A broker answers for the topics its metadata log already holds; one that is still
+    catching up (after a restart in an earlier test) answers with an error code per
+    topic, so the question is asked again until every topic is answered, for 30 s.
+    """
+    deadline = time.monotonic() + 30
+    errors: dict[str, int] = {}
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            responses = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
+            )
+        finally:
+            await admin.close()
+        values: dict[str, str] = {}
+        errors = {}
+        for response in responses:
+            for error_code, _message, _type, name, entries in response.resources:
+                if error_code:
+                    errors[name] = error_code
+                    continue
+                for entry in entries:
+                    if entry[0] == key:
+                        values[name] = entry[1]
+        if not errors:
+            return values
+        assert time.monotonic() < deadline, f"describe_configs errors after 30 s: {errors}"
+        await asyncio.sleep(0.5)
+
+
 async def leader_of(bootstrap: str, topic: str, partition: int) -> int:
     """The broker leading `topic`/`partition`, once the topic has one."""
     deadline = time.monotonic() + 30
@@ -117,21 +151,7 @@ class TestTopics:
             for part in topic["partitions"]:
                 assert len(part["replicas"]) == 3, (topic["topic"], part)
                 assert sorted(part["isr"]) == sorted(part["replicas"]), (topic["topic"], part)
-        admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap_servers)
-        await admin.start()
-        try:
-            responses = await admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
-            )
-        finally:
-            await admin.close()
-        min_isr = {
-            resource[3]: entry[1]
-            for response in responses
-            for resource in response.resources
-            for entry in resource[4]
-            if entry[0] == "min.insync.replicas"
-        }
+        min_isr = await topic_configs(cluster.bootstrap_servers, topics, "min.insync.replicas")
         assert min_isr == dict.fromkeys(topics, "2")
 
 
