@@ -8,6 +8,7 @@ with the source are named as withheld, by type only.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,7 +192,9 @@ async def render_disclosure_letter(
         "today": now,
         "disclosures": disclosures,
     }
-    return _letters().render(
+    # Laying out the PDF is CPU work: a worker thread keeps the event loop serving.
+    return await asyncio.to_thread(
+        _letters().render,
         TEMPLATE,
         context,
         title="Auskunft über übermittelte Sozialdaten",

@@ -714,7 +714,10 @@ class NoticeRead(Schema):
     )
     next_attempt_at: datetime | None = Field(default=None, description="When it is tried next")
     template_version: str
-    pdf_sha256: str | None = Field(description="sha256 of the PDF, once rendered")
+    pdf_sha256: str | None = Field(
+        description="sha256 of the PDF once it is laid out: when an e-mail is sent with it, "
+        "or for a letter at its first download (null until then)"
+    )
     created_at: datetime
     rendered_at: datetime | None
     sent_at: datetime | None

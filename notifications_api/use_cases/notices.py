@@ -1,12 +1,15 @@
 """Notices to the person: recorded on their trigger, rendered and sent by a periodic job.
 
 A trigger (consumer or request) records a pending notice with its facts in the trigger's
-transaction. The job (one replica, advisory lock) reads the contact data from handover_api,
-renders the letter once (HTML and PDF, stored with its sha256), and e-mails it when the
-person has an address; otherwise the letter stays `rendered` for printing. A failed contact
-read or SMTP dialogue is retried along the backoff schedule until the attempts run out
-(`failed`); no notice is dropped. A crash between a successful send and its commit sends
-that e-mail once more (at least once).
+transaction. The job (one replica, advisory lock) reads the contact data from handover_api
+(once per case and batch), renders the letter's HTML once, and e-mails it with its PDF when
+the person has an address; otherwise the letter stays `rendered` for printing, and its PDF
+is laid out when it is first downloaded. Either way the PDF is made once and stored with its
+sha256, so every later download is the same document. Laying out a PDF is CPU work (some
+milliseconds a page), so it runs in a worker thread, never on the event loop that also
+carries the webhook deliveries. A failed contact read or SMTP dialogue is retried along the
+backoff schedule until the attempts run out (`failed`); no notice is dropped. A crash
+between a successful send and its commit sends that e-mail once more (at least once).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from shared.events.envelope import Envelope
 from shared.events.handover import CaseTransferredV1
 from shared.idempotency import Answer, IdempotencyRequest, claim, record_answer
 from shared.jobs import PeriodicJob
-from shared.letters import LetterRenderer
+from shared.letters import LetterRenderer, html_to_pdf
 from shared.logging import get_logger
 from shared.problems import NotFound
 
@@ -376,8 +379,9 @@ async def read_notice_document(
         notice = await uow.notices.get(actor.org, notice_id)
         if notice is None:
             raise NotFound("notice not found")
-        if notice.pdf is None or notice.pdf_sha256 is None:
-            raise NotFound("the notice has not been rendered yet")
+        pdf, sha256 = notice.pdf, notice.pdf_sha256
+        if pdf is None or sha256 is None:
+            pdf, sha256 = await _lay_out_once(uow, notice.id)
         uow.notices.record_read(
             NoticeRead(
                 notice_id=notice.id,
@@ -389,7 +393,23 @@ async def read_notice_document(
             )
         )
         await uow.commit()
-    return notice.pdf, notice.pdf_sha256
+    return pdf, sha256
+
+
+async def _lay_out_once(uow: NotificationsUnitOfWork, notice_id: uuid.UUID) -> tuple[bytes, str]:
+    """The notice's PDF, laid out from its stored HTML now if it has none yet (row locked).
+
+    The layout depends only on the stored HTML, the title and the creation time, so two
+    first downloads at once would make the same bytes; the lock makes it one.
+    """
+    row = await uow.notices.get_any(notice_id, for_update=True)
+    if row is None or row.html is None:
+        raise NotFound("the notice has not been rendered yet")
+    if row.pdf is None or row.pdf_sha256 is None:
+        row.pdf = await asyncio.to_thread(html_to_pdf, row.html, row.title, row.created_at)
+        row.pdf_sha256 = hashlib.sha256(row.pdf).hexdigest()
+        row.updated_at = utcnow()
+    return row.pdf, row.pdf_sha256
 
 
 def letter_context(notice: Notice, contact: Contact) -> dict[str, Any]:
@@ -497,12 +517,23 @@ class NoticeSender:
         at = now or utcnow()
         async with self._uow() as uow:
             due = await uow.notices.due_ids(at, self._batch)
+        # The notices of one trigger (a transfer makes two) share one contact read.
+        contacts: dict[uuid.UUID, Contact] = {}
         for notice_id in due:
-            await self.process(notice_id, at)
+            await self.process(notice_id, at, contacts=contacts)
         return len(due)
 
-    async def process(self, notice_id: uuid.UUID, now: datetime | None = None) -> str:
-        """Render (once) and send one notice; returns its status afterwards."""
+    async def process(
+        self,
+        notice_id: uuid.UUID,
+        now: datetime | None = None,
+        *,
+        contacts: dict[uuid.UUID, Contact] | None = None,
+    ) -> str:
+        """Render (once) and send one notice; returns its status afterwards.
+
+        `contacts` keeps the contacts already read in this batch, by case.
+        """
         at = now or utcnow()
         async with self._uow() as uow:
             notice = await uow.notices.get_any(notice_id)
@@ -511,24 +542,30 @@ class NoticeSender:
             NoticeStatus.RENDERED.value,
         ):
             return notice.status if notice is not None else "missing"
-        try:
-            contact = await self._contacts.contact(str(notice.case_id))
-        except ContactNotFound:
-            return await self._failed_attempt(notice_id, "contact_not_found", at, final=True)
-        except ContactUnavailable:
-            return await self._failed_attempt(notice_id, "contact_unavailable", at)
-        if notice.pdf is None:
+        contact = (contacts or {}).get(notice.case_id)
+        if contact is None:
             try:
-                notice = await self._render(notice_id, contact, at)
+                contact = await self._contacts.contact(str(notice.case_id))
+            except ContactNotFound:
+                return await self._failed_attempt(notice_id, "contact_not_found", at, final=True)
+            except ContactUnavailable:
+                return await self._failed_attempt(notice_id, "contact_unavailable", at)
+            if contacts is not None:
+                contacts[notice.case_id] = contact
+        email = None if notice.channel == NoticeChannel.LETTER.value else contact.email
+        as_letter = email is None
+        if notice.html is None or (not as_letter and notice.pdf is None):
+            try:
+                notice = await self._render(notice_id, contact, at, with_pdf=not as_letter)
             except LetterNotRendered as exc:
                 log.error("notice.not_rendered", notice_id=str(notice_id), error=exc.args[0])
                 return await self._failed_attempt(notice_id, "render_failed", at, final=True)
-        if contact.email is None or notice.channel == NoticeChannel.LETTER.value:
+        if email is None:
             return await self._as_letter(notice_id, at)
         kind = NoticeKind(notice.kind)
         sender = organisation(notice.org)
         mail = OutgoingMail(
-            to=contact.email,
+            to=email,
             subject=notice.title,
             html=notice.html or "",
             text=plain_text(notice.title, sender.name),
@@ -554,26 +591,27 @@ class NoticeSender:
         NOTICE_ATTEMPTS.labels(notice.kind, "sent").inc()
         return NoticeStatus.SENT.value
 
-    async def _render(self, notice_id: uuid.UUID, contact: Contact, now: datetime) -> Notice:
+    async def _render(
+        self, notice_id: uuid.UUID, contact: Contact, now: datetime, *, with_pdf: bool
+    ) -> Notice:
+        """The letter's HTML (once), and its PDF when it goes out by e-mail now."""
         async with self._uow() as uow:
             row = await uow.notices.get_any(notice_id, for_update=True)
             if row is None:
                 raise NotFound("notice not found")
             template = TEMPLATES[NoticeKind(row.kind)]
             try:
-                letter = self._renderer.render(
-                    template.file,
-                    letter_context(row, contact),
-                    title=row.title,
-                    created_at=row.created_at,
-                )
+                if row.html is None:
+                    row.html = self._renderer.html(template.file, letter_context(row, contact))
+                if with_pdf and row.pdf is None:
+                    row.pdf = await asyncio.to_thread(
+                        html_to_pdf, row.html, row.title, row.created_at
+                    )
+                    row.pdf_sha256 = hashlib.sha256(row.pdf).hexdigest()
             except Exception as exc:
                 # Facts or template that cannot make a letter: retrying would not help, and
                 # the notice must not hold up the others of the batch.
                 raise LetterNotRendered(type(exc).__name__) from exc
-            row.html = letter.html
-            row.pdf = letter.pdf
-            row.pdf_sha256 = hashlib.sha256(letter.pdf).hexdigest()
             row.channel = channel_for(contact).value
             row.status = NoticeStatus.RENDERED.value
             row.rendered_at = now

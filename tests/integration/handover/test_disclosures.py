@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
 from handover_api.domain.documents import REQUIRED_DOCUMENTS, HandoverReason
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, OTHER, HandoverHarness
 from tests.integration.handover.release import create_case, deliver_eligibility, upload
+from tests.pdf import page_text
 
 TRIGGER = {"type": "SGB2_APPLICATION_FILED", "occurred_on": "2026-04-02"}
-
-
-def page_text(pdf: bytes) -> bytes:
-    """The decompressed content streams of a PDF (fpdf2 deflates them)."""
-    out = b""
-    for chunk in pdf.split(b"stream\n")[1:]:
-        try:
-            out += zlib.decompress(chunk.split(b"\nendstream")[0])
-        except zlib.error:
-            continue
-    return out
 
 
 async def transferred_with_a_withheld_report(h: HandoverHarness) -> tuple[str, dict[str, Any]]:

@@ -84,6 +84,7 @@ from tests.integration.notifications.conftest import (
     notifications_settings,
     upcoming,
 )
+from tests.pdf import page_text
 
 SERVICE_TOKEN = "service-token-for-tests"
 TRANSFERRED_AT = datetime(2026, 4, 30, 22, 5, tzinfo=UTC)  # 1 May 2026, 00:05 in Berlin
@@ -426,13 +427,45 @@ class TestTransferNotices:
                 "letter",
                 None,
             )
-            assert notice.pdf is not None
-            assert notice.pdf.startswith(b"%PDF-")
+            # The letter's PDF is laid out when it is printed (first downloaded).
+            assert (notice.pdf, notice.pdf_sha256) == (None, None)
             assert notice.html is not None
             assert "Ruhrstraße 1" in notice.html
             assert "58452 Witten" in notice.html
         # Nothing is due any more.
         assert await notices.sender().run_once() == 0
+
+    async def test_a_letter_is_laid_out_at_its_first_download_and_stays_the_same(
+        self, notices: Notices
+    ) -> None:
+        case_id = uuid.uuid4()
+        notices.contacts.contacts[str(case_id)] = {**ERIKA, "email": None}
+        await notices.harness.consume(transfer_event(case_id))
+        await notices.sender().run_once()
+        client, auth = notices.harness.client, notices.harness.auth
+        listed = await client.get(
+            "/v1/notices", params={"case_id": str(case_id)}, headers=auth(JOBCENTER)
+        )
+        [letter] = [i for i in listed.json()["items"] if i["kind"] == "change_of_responsibility"]
+        assert (letter["channel"], letter["pdf_sha256"]) == ("letter", None)
+
+        path = f"/v1/notices/{letter['id']}/document"
+        first, second = [await client.get(path, headers=auth(JOBCENTER)) for _ in range(2)]
+        assert first.status_code == second.status_code == 200
+        assert first.content.startswith(b"%PDF-")
+        assert "Müßig".encode("latin-1") in page_text(first.content)
+        assert first.content == second.content
+        digest = hashlib.sha256(first.content).hexdigest()
+        assert first.headers["etag"] == f'"{digest}"'
+        again = await client.get(f"/v1/notices/{letter['id']}", headers=auth(JOBCENTER))
+        assert again.json()["pdf_sha256"] == digest
+        async with NotificationsUnitOfWork(notices.harness.runtime.sessions) as uow:
+            reads = (
+                await uow.session.scalars(
+                    select(NoticeRead).where(NoticeRead.notice_id == uuid.UUID(letter["id"]))
+                )
+            ).all()
+        assert [r.action for r in reads] == ["document.read"] * 2
 
 
 class TestRetries:
@@ -914,7 +947,8 @@ class TestWithHandoverApi:
                         )
                     ).all()
 
-        assert [entry.details for entry in reads] == [{"contact_purpose": "notice"}] * 2
+        # The two notices of the transfer were due in one batch: one audited read.
+        assert [entry.details for entry in reads] == [{"contact_purpose": "notice"}]
         assert notices.mailbox.recipients == [[HANDOVER_PERSON["email"]]] * 2
         for message in notices.mailbox.messages:
             html = html_of(message)

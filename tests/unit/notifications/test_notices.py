@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from notifications_api.domain.notices import (
 )
 from notifications_api.use_cases.notices import letter_context
 from shared.letters import LetterRenderer
+from tests.pdf import page_text
 
 CREATED = datetime(2026, 4, 30, 22, 10, tzinfo=UTC)  # 1 May 2026 in Berlin
 PERSON = Contact(
@@ -107,16 +107,6 @@ def notice_of(kind: NoticeKind, org: str = "jobcenter-ennepe-ruhr") -> Notice:
         template_version=template.version,
         created_at=CREATED,
     )
-
-
-def page_text(pdf: bytes) -> bytes:
-    out = b""
-    for chunk in pdf.split(b"stream\n")[1:]:
-        try:
-            out += zlib.decompress(chunk.split(b"\nendstream")[0])
-        except zlib.error:
-            continue
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, date, datetime
 
 import pytest
 from jinja2 import UndefinedError
 
 from shared.letters import LetterRenderer, latin1
+from tests.pdf import page_text
 
 AT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 CONTEXT = {
@@ -24,18 +24,6 @@ def renderer() -> LetterRenderer:
     return LetterRenderer("tests.unit.shared.letter_templates")
 
 
-def _page_text(pdf: bytes) -> bytes:
-    """The decompressed content streams of a PDF (fpdf2 deflates them)."""
-    out = b""
-    for chunk in pdf.split(b"stream\n")[1:]:
-        body = chunk.split(b"\nendstream")[0]
-        try:
-            out += zlib.decompress(body)
-        except zlib.error:
-            continue
-    return out
-
-
 def test_html_is_autoescaped_and_dates_are_german(renderer: LetterRenderer) -> None:
     html = renderer.html("sample.html.j2", CONTEXT)
     assert "01.12.2026" in html
@@ -46,7 +34,7 @@ def test_html_is_autoescaped_and_dates_are_german(renderer: LetterRenderer) -> N
 def test_pdf_carries_the_text_in_latin1(renderer: LetterRenderer) -> None:
     letter = renderer.render("sample.html.j2", CONTEXT, title="Mitteilung", created_at=AT)
     assert letter.pdf.startswith(b"%PDF-")
-    text = _page_text(letter.pdf)
+    text = page_text(letter.pdf)
     assert "Müßig".encode("latin-1") in text
     assert b"01.12.2026" in text
     assert b'"Jobcenter Ennepe-Ruhr"' in text  # typographic quotes mapped, not dropped
