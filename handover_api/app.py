@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from handover_api.adapters.audit_trail import SEAL_BATCH
 from handover_api.adapters.blobstore import FileBlobStore
 from handover_api.adapters.metrics import handover_gauges
 from handover_api.adapters.signing import ManifestSigner
@@ -130,6 +131,33 @@ def overdue_check(settings: HandoverSettings) -> JobFactory:
     return make
 
 
+def audit_sealer(settings: HandoverSettings) -> JobFactory:
+    """Chain the audit records waiting in `audit_pending` (one replica)."""
+
+    def make(runtime: Runtime) -> PeriodicJob:
+        signer = ManifestSigner(settings.MANIFEST_KEY_PATH)
+
+        async def seal_waiting() -> int:
+            async with HandoverUnitOfWork(
+                runtime.sessions,
+                audit_signer=signer,
+                audit_checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY,
+            ) as uow:
+                sealed = await uow.audit.seal(SEAL_BATCH)
+                await uow.commit()
+            return sealed
+
+        return PeriodicJob(
+            "audit-seal",
+            seal_waiting,
+            interval_seconds=settings.AUDIT_SEAL_INTERVAL_SECONDS,
+            lock=AdvisoryLock(runtime.engine, "audit-seal"),
+            batch_size=SEAL_BATCH,
+        )
+
+    return make
+
+
 def dated_transfers(settings: HandoverSettings, context: TransferContext) -> JobFactory:
     """Transfer handovers dated by eligibility once their day has come (one replica)."""
 
@@ -166,11 +194,13 @@ def create_app(
     `mode` (`shared.cli`): "api" serves the routes without relay, consumers or jobs;
     "worker" runs those with health and metrics only; "serve" does both.
     """
-    # One consumer group (eligibility.determined); the overdue check and the dated
-    # transfers run under a lock each.
-    pool = worker_pool_size(consumer_groups=1, locked_jobs=2)
+    # One consumer group (eligibility.determined); the overdue check, the dated transfers
+    # and the audit sealer run under a lock each.
+    pool = worker_pool_size(consumer_groups=1, locked_jobs=3)
     settings = settings_for_mode(settings or HandoverSettings(), mode, worker_pool=pool)
-    jobs: list[JobFactory] = [] if mode == "api" else [overdue_check(settings)]
+    jobs: list[JobFactory] = (
+        [] if mode == "api" else [overdue_check(settings), audit_sealer(settings)]
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -28,3 +28,6 @@ class HandoverSettings(ServiceSettings):
     # can start there (`GET /v1/audit/verify?from=checkpoint`); fewer records between two
     # checkpoints shorten that walk, at one signature per N records.
     AUDIT_CHECKPOINT_EVERY: int = Field(default=1000, ge=1, le=1_000_000)
+    # Audited transactions write their records unchained; the worker chains what waits this
+    # often (one replica), and every reader of the trail chains what waits before it reads.
+    AUDIT_SEAL_INTERVAL_SECONDS: float = Field(default=1.0, gt=0, le=3600)

@@ -1,4 +1,13 @@
-"""The audit trail's storage: appends chained under the head row's lock, reads for checks."""
+"""The audit trail's storage: records wait unlocked, the sealer chains them under the head's lock.
+
+A transaction that audits something inserts its records into `audit_pending` with its
+commit and takes no lock, so audited transactions never wait for each other. `seal` moves
+the waiting records into the chain (`audit_log`) in id order: it locks the one head row,
+chains a batch, inserts it, deletes it from `audit_pending` and names the new head, all in
+the sealer's transaction. The worker seals every `AUDIT_SEAL_INTERVAL_SECONDS`; every
+reader of the trail (listing, verification, checkpoint) seals first, so it sees everything
+committed before it asked.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +16,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handover_api.adapters.tables import AuditChainHead, AuditCheckpoint, AuditEntry, Handover
+from handover_api.adapters.tables import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditPending,
+    Handover,
+)
 from handover_api.domain.audit import (
     CHECKPOINT_EVERY,
     AuditFact,
@@ -21,6 +36,7 @@ from handover_api.domain.audit import (
 )
 
 HEAD_ID = 1
+SEAL_BATCH = 1000
 
 
 class AuditSigner(Protocol):
@@ -46,7 +62,7 @@ def fact_of(entry: AuditEntry) -> AuditFact:
 
 
 class AuditRepository:
-    """The audit trail: records staged during the transaction, chained just before commit."""
+    """The audit trail: records staged during the transaction, written unchained at commit."""
 
     def __init__(
         self,
@@ -60,65 +76,93 @@ class AuditRepository:
         self._pending: list[AuditFact] = []
 
     def add(self, fact: AuditFact) -> None:
-        """Stage a record; it is chained and written by `append_pending` at commit."""
+        """Stage a record; `write_pending` inserts it at commit."""
         self._pending.append(fact)
 
     def discard_pending(self) -> None:
         """Forget staged records (the transaction rolled back)."""
         self._pending.clear()
 
-    async def append_pending(self) -> None:
-        """Chain and insert the staged records; the caller commits right after.
-
-        The UPDATE of the one head row takes its lock and, under READ COMMITTED, returns
-        the values the previous append committed, so concurrent transactions append one
-        after the other with gap-free sequence numbers; the lock ends with the commit. The
-        records and the head's new hash go in one statement: an append costs two.
-        """
+    async def write_pending(self) -> None:
+        """Insert the staged records into `audit_pending` (one statement, no lock)."""
         if not self._pending:
             return
         facts, self._pending = self._pending, []
+        await self._session.execute(
+            insert(cast(Table, AuditPending.__table__)),
+            [
+                {
+                    "case_id": f.case_id,
+                    "actor_org": f.actor_org,
+                    "actor_subject": f.actor_subject,
+                    "action": f.action,
+                    "purpose": f.purpose,
+                    "request_id": f.request_id,
+                    "at": f.at,
+                    "details": dict(f.details),
+                }
+                for f in facts
+            ],
+        )
+
+    async def seal(self, limit: int = SEAL_BATCH) -> int:
+        """Chain up to `limit` waiting records in id order; the caller commits.
+
+        The head row is read FOR UPDATE, which waits for a sealer in flight and then, under
+        READ COMMITTED, returns what it committed; the waiting records are read after that,
+        so two sealers never chain the same record. Returns how many were sealed.
+        """
+        if await self._session.scalar(select(AuditPending.id).limit(1)) is None:
+            return 0
         head = cast(Table, AuditChainHead.__table__)
         row = (
             await self._session.execute(
-                update(head)
-                .where(head.c.id == HEAD_ID)
-                .values(seq=head.c.seq + len(facts))
-                .returning(head.c.seq, head.c.hash)
+                select(head.c.seq, head.c.hash).where(head.c.id == HEAD_ID).with_for_update()
             )
         ).one()
-        last_seq = int(row.seq) - len(facts)
-        chained = extend(last_seq, row.hash, facts)
-        appended = (
-            insert(cast(Table, AuditEntry.__table__))
-            .values(
-                [
-                    {
-                        "case_id": c.fact.case_id,
-                        "actor_org": c.fact.actor_org,
-                        "actor_subject": c.fact.actor_subject,
-                        "action": c.fact.action,
-                        "purpose": c.fact.purpose,
-                        "request_id": c.fact.request_id,
-                        "at": c.fact.at,
-                        "details": dict(c.fact.details),
-                        "seq": c.seq,
-                        "prev_hash": c.prev_hash,
-                        "hash": c.hash,
-                    }
-                    for c in chained
-                ]
-            )
-            .cte("appended")
+        waiting = (
+            await self._session.scalars(select(AuditPending).order_by(AuditPending.id).limit(limit))
+        ).all()
+        if not waiting:
+            return 0
+        chained = extend(int(row.seq), str(row.hash), [_pending_fact(w) for w in waiting])
+        await self._session.execute(
+            insert(cast(Table, AuditEntry.__table__)),
+            [
+                {
+                    "case_id": c.fact.case_id,
+                    "actor_org": c.fact.actor_org,
+                    "actor_subject": c.fact.actor_subject,
+                    "action": c.fact.action,
+                    "purpose": c.fact.purpose,
+                    "request_id": c.fact.request_id,
+                    "at": c.fact.at,
+                    "details": dict(c.fact.details),
+                    "seq": c.seq,
+                    "prev_hash": c.prev_hash,
+                    "hash": c.hash,
+                }
+                for c in chained
+            ],
         )
         await self._session.execute(
-            update(head).where(head.c.id == HEAD_ID).values(hash=chained[-1].hash).add_cte(appended)
+            delete(AuditPending).where(AuditPending.id.in_([w.id for w in waiting]))
+        )
+        await self._session.execute(
+            update(head)
+            .where(head.c.id == HEAD_ID)
+            .values(seq=chained[-1].seq, hash=chained[-1].hash)
         )
         if self._signer is not None:
             by_seq = {c.seq: c.hash for c in chained}
             due = checkpoints_due(chained[0].seq, chained[-1].seq, self._checkpoint_every)
             for seq in due:
                 await self._insert_checkpoint(self._signer, seq, by_seq[seq], chained[-1].fact.at)
+        return len(chained)
+
+    async def waiting(self) -> int:
+        """How many records wait to be sealed."""
+        return int(await self._session.scalar(select(func.count()).select_from(AuditPending)) or 0)
 
     async def _insert_checkpoint(
         self, signer: AuditSigner, seq: int, sha256: str, at: datetime
@@ -217,6 +261,19 @@ class AuditRepository:
         """Every handover of the case, oldest first (the caller decides who may see what)."""
         stmt = select(Handover).where(Handover.case_id == case_id).order_by(Handover.created_at)
         return (await self._session.scalars(stmt)).all()
+
+
+def _pending_fact(row: AuditPending) -> AuditFact:
+    return AuditFact(
+        case_id=row.case_id,
+        actor_org=row.actor_org,
+        actor_subject=row.actor_subject,
+        action=row.action,
+        purpose=row.purpose,
+        request_id=row.request_id,
+        at=row.at,
+        details=row.details,
+    )
 
 
 def _checkpoint(row: AuditCheckpoint) -> Checkpoint:

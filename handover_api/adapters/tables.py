@@ -207,8 +207,29 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditPending(Base):
+    """Audit records committed with what they describe, waiting to join the chain.
+
+    A transaction only inserts here (no lock); the sealer (`AuditRepository.seal`) moves
+    them into `audit_log` in id order under the chain head's lock. A trigger refuses UPDATE
+    and TRUNCATE; the sealer's DELETE is the only way out.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    actor_org: Mapped[str] = mapped_column(String(100))
+    actor_subject: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    purpose: Mapped[str] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    at: Mapped[datetime]
+
+
 class AuditChainHead(Base):
-    """The one row naming the chain's last record; appends lock it until they commit."""
+    """The one row naming the chain's last record; the sealer locks it until it commits."""
 
     __tablename__ = "audit_chain_head"
 

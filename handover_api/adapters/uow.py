@@ -21,9 +21,9 @@ from shared.db.uow import UnitOfWork
 class HandoverUnitOfWork(UnitOfWork):
     """Repositories bound to the transaction's session.
 
-    Audit records staged during the transaction join the chain in `commit`, right before
-    the commit itself, so the chain head stays locked only for that moment; with an
-    `audit_signer` every `CHECKPOINT_EVERY`-th record also gets a signed checkpoint.
+    Audit records staged during the transaction are written with it in `commit` (to
+    `audit_pending`, no lock); the sealer chains them (`AuditRepository.seal`), and with an
+    `audit_signer` every `CHECKPOINT_EVERY`-th record also gets a signed checkpoint there.
     """
 
     cases: CaseRepository
@@ -45,13 +45,8 @@ class HandoverUnitOfWork(UnitOfWork):
         self._audit_checkpoint_every = audit_checkpoint_every
 
     async def commit(self) -> None:
-        """Chain the staged audit records, then commit them with the change.
-
-        The change is flushed first, so the chain head is locked only for the append and
-        the commit (and a change that fails to flush never takes the lock).
-        """
-        await self.session.flush()
-        await self.audit.append_pending()
+        """Write the staged audit records, then commit them with the change."""
+        await self.audit.write_pending()
         await super().commit()
 
     async def rollback(self) -> None:

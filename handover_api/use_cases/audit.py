@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from handover_api.adapters.audit_trail import AuditSigner, fact_of
+from handover_api.adapters.audit_trail import SEAL_BATCH, AuditSigner, fact_of
 from handover_api.adapters.tables import AuditEntry, Handover
 from handover_api.adapters.uow import HandoverUnitOfWork
 from handover_api.domain.audit import (
@@ -78,6 +78,20 @@ async def record_read(
         await uow.commit()
 
 
+async def seal(uow: HandoverUnitOfWork) -> int:
+    """Chain every record waiting now, in batches, each committed; how many were sealed.
+
+    Readers of the trail call it first, so they see every record committed before them.
+    """
+    sealed = 0
+    while True:
+        count = await uow.audit.seal(SEAL_BATCH)
+        await uow.commit()
+        sealed += count
+        if count < SEAL_BATCH:
+            return sealed
+
+
 @dataclass(frozen=True)
 class CaseAccess:
     """How the caller may see a case's records: as its owner or as a past source."""
@@ -111,12 +125,13 @@ async def list_case_audit(
     """
     async with uow:
         access = await case_access(uow, actor, case_id)
+        record(uow, actor, case_id, "audit.listed")
+        await uow.commit()
+        await seal(uow)
         up_to: int | None = None
         if not access.owner:
             ids = [h.id for h in access.disclosed]
             up_to = await uow.audit.last_seq_of(case_id, "handover.transferred", ids) or 0
-        record(uow, actor, case_id, "audit.listed")
-        await uow.commit()
         return await uow.audit.list_for_case(
             case_id, after=after, limit=limit, up_to_seq=up_to, also_of_org=actor.org
         )
@@ -141,6 +156,7 @@ async def verify_chain(
     """Walk the chain from the first record (or the latest valid checkpoint) to the head."""
     verify: Callable[[str], Mapping[str, Any] | None] = signer.verify
     async with uow:
+        await seal(uow)
         checkpoints = await uow.audit.checkpoints()
         valid = {cp.seq: check_checkpoint(cp, verify) for cp in checkpoints}
         walk = ChainWalk()
@@ -185,9 +201,10 @@ async def create_checkpoint(
 ) -> Checkpoint | None:
     """A signed checkpoint at the chain's last record, now (None while the chain is empty)."""
     async with uow:
+        await seal(uow)
         checkpoint = await uow.audit.checkpoint_head(signer, now or utcnow())
         await uow.commit()
     return checkpoint
 
 
-__all__ = ["SYSTEM", "Verification", "create_checkpoint", "record", "verify_chain"]
+__all__ = ["SYSTEM", "Verification", "create_checkpoint", "record", "seal", "verify_chain"]

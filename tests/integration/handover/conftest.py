@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from handover_api.app import create_app
 from handover_api.settings import HandoverSettings
+from handover_api.state import HandoverState
+from handover_api.use_cases import audit
 from services.issuer import DevIssuer
 from shared.db import migrations
 from shared.messaging.memory import InMemoryPublisher
@@ -44,6 +46,12 @@ class HandoverHarness:
         """Publish everything staged so far (the app's own relay is off in these tests)."""
         await self.relay.drain_once()
 
+    async def seal_audit(self) -> int:
+        """Chain the audit records waiting now (the app's sealer waits an hour in these tests)."""
+        state: HandoverState = self.app.state.service
+        async with state.make_uow() as uow:
+            return await audit.seal(uow)
+
 
 def handover_settings(db_url: str, issuer: DevIssuer, tmp_path: Path) -> HandoverSettings:
     """Settings for a test instance: relay on (driven by hand), consumers off."""
@@ -71,6 +79,11 @@ async def harness(
     publisher = InMemoryPublisher()
     app = create_app(settings, publisher=publisher)
     async with app.router.lifespan_context(app):
+        # The audit records are sealed by hand too (`seal_audit`): the app's sealer stops
+        # before the test begins, so what waits unchained is up to the test.
+        runtime = app.state.runtime
+        runtime.jobs["audit-seal"].stop()
+        await asyncio.wait([t for t in runtime.tasks if t.get_name() == "job:audit-seal"])
         relay = OutboxRelay(
             settings.SERVICE_NAME, app.state.runtime.sessions, publisher, settings.RELAY
         )

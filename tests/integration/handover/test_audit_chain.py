@@ -12,13 +12,14 @@ from typing import Any
 import jwt
 import psycopg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from handover_api.adapters.tables import AuditCheckpoint, AuditEntry
+from handover_api.adapters.tables import AuditCheckpoint, AuditEntry, AuditPending
 from handover_api.adapters.uow import HandoverUnitOfWork
+from handover_api.app import audit_sealer
 from handover_api.domain.audit import GENESIS_HASH, AuditFact, ChainWalk
 from handover_api.state import HandoverState
-from handover_api.use_cases.audit import SYSTEM, record_read
+from handover_api.use_cases.audit import SYSTEM, record_read, seal
 from shared.db import migrations
 from tests.conftest import DatabaseFactory
 from tests.integration.handover.conftest import AGENCY, JOBCENTER, OTHER, HandoverHarness
@@ -45,6 +46,8 @@ def attacker(h: HandoverHarness) -> psycopg.Connection[Any]:
 
 
 async def records(h: HandoverHarness) -> list[AuditEntry]:
+    """The chain, after sealing what waits."""
+    await h.seal_audit()
     async with h.app.state.runtime.sessions() as session:
         return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
 
@@ -66,6 +69,7 @@ async def some_history(h: HandoverHarness) -> str:
     documents = await h.client.get(f"/v1/cases/{case_id}/documents", headers=h.auth(AGENCY))
     assert documents.status_code == 200, documents.text
     await start(h, case_id, trigger=False)
+    await h.seal_audit()
     return case_id
 
 
@@ -154,6 +158,17 @@ class TestChain:
             async with h.app.state.runtime.sessions() as session:
                 with pytest.raises(Exception, match="append-only"):
                     await session.execute(text(statement))
+        # A record waiting to be sealed cannot change either; the sealer's DELETE is its
+        # only way out of the waiting table.
+        await h.client.get("/v1/cases", headers=h.auth(AGENCY))
+        case_read = await h.client.get(
+            f"/v1/cases/{(await records(h))[0].case_id}", headers=h.auth(AGENCY)
+        )
+        assert case_read.status_code == 200
+        for statement in ("UPDATE audit_pending SET action = 'x'", "TRUNCATE audit_pending"):
+            async with h.app.state.runtime.sessions() as session:
+                with pytest.raises(Exception, match="cannot change"):
+                    await session.execute(text(statement))
         assert (await verify(h))["verified"] is True
 
     async def test_concurrent_transactions_append_without_gaps(
@@ -203,7 +218,7 @@ class TestCheckpoints:
         assert result["records_checked"] == 1
         assert result["latest_checkpoint_seq"] == checkpoint["seq"]
 
-    async def test_every_nth_record_gets_a_checkpoint_inside_its_append(
+    async def test_every_nth_record_gets_a_checkpoint_when_it_is_sealed(
         self, harness: HandoverHarness
     ) -> None:
         h = harness
@@ -215,6 +230,8 @@ class TestCheckpoints:
             )
             async with uow:
                 await record_read(uow, SYSTEM, batch, "case.read")
+                # Sealed one batch at a time, by a sealer that checkpoints every 5th record.
+                assert await seal(uow) == len(batch)
         chain = await records(h)
         async with h.app.state.runtime.sessions() as session:
             made = (await session.scalars(select(AuditCheckpoint))).all()
@@ -348,3 +365,102 @@ class TestMigration:
                 {"n": seq - 1},
             )
             assert walk.check(seq, fact, prev_hash, stored)
+
+    async def test_a_downgrade_chains_the_records_still_waiting(
+        self, postgres_database: DatabaseFactory
+    ) -> None:
+        url = postgres_database("handover")
+        await asyncio.to_thread(migrations.upgrade, "handover_api", url, "0010")
+        sync_url = url.replace("postgresql+psycopg://", "postgresql://")
+        case_id = uuid.UUID("5f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b")
+        with psycopg.connect(sync_url, autocommit=True) as conn:
+            for n in range(3):
+                conn.execute(
+                    "INSERT INTO audit_pending (case_id, actor_org, actor_subject, action,"
+                    " purpose, request_id, details, at)"
+                    " VALUES (%s, 'agentur-hagen', 'client-1', 'case.read', 'Zweck', NULL,"
+                    " %s::jsonb, %s)",
+                    (case_id, json.dumps({"n": n}), datetime(2026, 3, 1, 9, n, tzinfo=UTC)),
+                )
+        await asyncio.to_thread(migrations.downgrade, "handover_api", url, "0009")
+        with psycopg.connect(sync_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT seq, details, prev_hash, hash, at FROM audit_log ORDER BY seq"
+            ).fetchall()
+            head = conn.execute("SELECT seq, hash FROM audit_chain_head").fetchone()
+            waiting = conn.execute("SELECT to_regclass('audit_pending')").fetchone()
+        assert waiting == (None,)
+        assert [(r[0], r[1]) for r in rows] == [(n + 1, {"n": n}) for n in range(3)]
+        assert head == (3, rows[2][3])
+        walk = ChainWalk()
+        for seq, details, prev_hash, stored, at in rows:
+            fact = AuditFact(
+                case_id, "agentur-hagen", "client-1", "case.read", "Zweck", None, at, details
+            )
+            assert walk.check(seq, fact, prev_hash, stored)
+
+
+class TestSealer:
+    """Audited transactions write unchained and lock nothing; the sealer chains in id order."""
+
+    async def test_records_wait_unchained_until_the_workers_sealer_runs(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        for _ in range(3):
+            assert (await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))).is_success
+        async with h.app.state.runtime.sessions() as session:
+            waiting = (
+                await session.scalars(select(AuditPending.action).order_by(AuditPending.id))
+            ).all()
+            chained = await session.scalar(select(func.count()).select_from(AuditEntry))
+        assert (list(waiting), chained) == (["case.created"] + ["case.read"] * 3, 0)
+
+        job = audit_sealer(h.settings)(h.app.state.runtime)
+        assert job.lock is not None
+        try:
+            assert await job.run_once() == 4
+            assert await job.run_once() == 0
+        finally:
+            await job.lock.release()
+        chain = await records(h)
+        assert [(r.seq, r.action) for r in chain] == [(1, "case.created")] + [
+            (n, "case.read") for n in (2, 3, 4)
+        ]
+        assert (await verify(h))["verified"] is True
+
+    async def test_a_reader_of_the_trail_sees_every_record_committed_before_it(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        case_id = await create_case(h)
+        assert (await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))).is_success
+        trail = await h.client.get(f"/v1/cases/{case_id}/audit", headers=h.auth(AGENCY))
+        assert [i["action"] for i in trail.json()["items"]] == [
+            "case.created",
+            "case.read",
+            "audit.listed",
+        ]
+        assert [i["seq"] for i in trail.json()["items"]] == [1, 2, 3]
+
+    async def test_concurrent_sealers_chain_each_record_once(
+        self, harness: HandoverHarness
+    ) -> None:
+        h = harness
+        state: HandoverState = h.app.state.service
+        async with state.make_uow() as uow:
+            await record_read(uow, SYSTEM, [uuid.uuid4() for _ in range(40)], "case.read")
+
+        async def one_batch() -> int:
+            async with state.make_uow() as uow:
+                count = await uow.audit.seal(7)
+                await uow.commit()
+                return count
+
+        counts = await asyncio.gather(*[one_batch() for _ in range(8)])
+        assert sorted(counts) == [0, 0, 5, 7, 7, 7, 7, 7]
+        chain = await records(h)
+        assert [r.seq for r in chain] == list(range(1, 41))
+        assert len({r.case_id for r in chain}) == 40
+        assert (await verify(h))["verified"] is True

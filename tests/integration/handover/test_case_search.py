@@ -33,6 +33,7 @@ def ids(page: dict[str, Any]) -> list[str]:
 
 
 async def audit_entries(h: HandoverHarness, action: str) -> list[AuditEntry]:
+    await h.seal_audit()
     async with h.app.state.runtime.sessions() as session:
         rows = await session.scalars(select(AuditEntry).where(AuditEntry.action == action))
         return list(rows.all())

@@ -106,6 +106,7 @@ class TestOneIdempotencyKeyManyConcurrentRequests:
         body = assert_one_answer(await send_concurrently(send))
         assert body["case_id"] == case_id
         assert await count(h, select(func.count()).select_from(Document)) == 1
+        await h.seal_audit()
         uploads = select(func.count()).where(AuditEntry.action == "document.uploaded")
         assert await count(h, uploads) == 1
 

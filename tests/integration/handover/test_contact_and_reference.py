@@ -38,6 +38,7 @@ async def create_case(h: HandoverHarness, person: dict[str, Any] = PERSON) -> st
 
 
 async def contact_reads(h: HandoverHarness) -> list[AuditEntry]:
+    await h.seal_audit()
     async with h.app.state.runtime.sessions() as session:
         stmt = select(AuditEntry).where(AuditEntry.action == "case.contact_read")
         return list((await session.scalars(stmt)).all())

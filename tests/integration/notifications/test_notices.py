@@ -37,6 +37,7 @@ from sqlalchemy import select
 from handover_api.adapters.tables import AuditEntry
 from handover_api.api.schemas import CASE_EXAMPLE
 from handover_api.app import create_app as create_handover_app
+from handover_api.use_cases import audit
 from notifications_api.adapters.contacts import ClientCredentialsToken, HandoverContactSource
 from notifications_api.adapters.mailer import SmtpMailer
 from notifications_api.adapters.tables import Consultation, Notice, NoticeRead
@@ -937,6 +938,8 @@ class TestWithHandoverApi:
                 sender = make_notice_sender(settings, notices.harness.runtime, client)
                 assert await sender.run_once() == 2
 
+                async with handover.state.service.make_uow() as uow:
+                    await audit.seal(uow)
                 async with handover.state.runtime.sessions() as session:
                     reads = (
                         await session.scalars(
