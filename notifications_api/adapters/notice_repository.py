@@ -95,10 +95,10 @@ class NoticeRepository:
         )
         return (await self._session.scalars(stmt)).one_or_none()
 
-    async def due_ids(self, now: datetime, limit: int) -> Sequence[uuid.UUID]:
+    async def due(self, now: datetime, limit: int) -> Sequence[Notice]:
         """Notices waiting to be rendered or sent whose next attempt is due, oldest first."""
         stmt = (
-            select(Notice.id)
+            select(Notice)
             .where(
                 Notice.status.in_((NoticeStatus.PENDING.value, NoticeStatus.RENDERED.value)),
                 Notice.next_attempt_at.is_not(None),

@@ -116,10 +116,17 @@ def new_notice(
     )
 
 
-async def _record_once(uow: NotificationsUnitOfWork, notice: Notice) -> Notice | None:
+async def _record_once(
+    uow: NotificationsUnitOfWork, notice: Notice, *, announce: bool = True
+) -> Notice | None:
+    """Insert `notice` unless its event recorded one of its kind; wake the job with the commit.
+
+    Without `announce` the caller wakes the job once for all it records.
+    """
     inserted = await uow.notices.add_once(notice)
     if inserted:
-        await uow.notices.announce()
+        if announce:
+            await uow.notices.announce()
         log.info("notice.recorded", notice_id=str(notice.id), kind=notice.kind)
     return notice if inserted else None
 
@@ -145,8 +152,10 @@ async def notices_for_transfer(
             created_by=SYSTEM,
             now=at,
         )
-        if await _record_once(uow, notice) is not None:
+        if await _record_once(uow, notice, announce=False) is not None:
             recorded.append(notice)
+    if recorded:
+        await uow.notices.announce()
     return recorded
 
 
@@ -516,33 +525,29 @@ class NoticeSender:
         """Handle the notices due now; the number handled."""
         at = now or utcnow()
         async with self._uow() as uow:
-            due = await uow.notices.due_ids(at, self._batch)
+            due = await uow.notices.due(at, self._batch)
         # The notices of one trigger (a transfer makes two) share one contact read.
         contacts: dict[uuid.UUID, Contact] = {}
-        for notice_id in due:
-            await self.process(notice_id, at, contacts=contacts)
+        for notice in due:
+            await self._handle(notice, at, contacts)
         return len(due)
 
-    async def process(
-        self,
-        notice_id: uuid.UUID,
-        now: datetime | None = None,
-        *,
-        contacts: dict[uuid.UUID, Contact] | None = None,
-    ) -> str:
-        """Render (once) and send one notice; returns its status afterwards.
-
-        `contacts` keeps the contacts already read in this batch, by case.
-        """
-        at = now or utcnow()
+    async def process(self, notice_id: uuid.UUID, now: datetime | None = None) -> str:
+        """Render (once) and send one notice; returns its status afterwards."""
         async with self._uow() as uow:
             notice = await uow.notices.get_any(notice_id)
-        if notice is None or notice.status not in (
-            NoticeStatus.PENDING.value,
-            NoticeStatus.RENDERED.value,
-        ):
-            return notice.status if notice is not None else "missing"
-        contact = (contacts or {}).get(notice.case_id)
+        if notice is None:
+            return "missing"
+        return await self._handle(notice, now or utcnow(), {})
+
+    async def _handle(
+        self, notice: Notice, at: datetime, contacts: dict[uuid.UUID, Contact]
+    ) -> str:
+        """Render and send `notice` as read just now; `contacts` holds this batch's reads."""
+        notice_id = notice.id
+        if notice.status not in (NoticeStatus.PENDING.value, NoticeStatus.RENDERED.value):
+            return notice.status
+        contact = contacts.get(notice.case_id)
         if contact is None:
             try:
                 contact = await self._contacts.contact(str(notice.case_id))
@@ -550,18 +555,17 @@ class NoticeSender:
                 return await self._failed_attempt(notice_id, "contact_not_found", at, final=True)
             except ContactUnavailable:
                 return await self._failed_attempt(notice_id, "contact_unavailable", at)
-            if contacts is not None:
-                contacts[notice.case_id] = contact
+            contacts[notice.case_id] = contact
         email = None if notice.channel == NoticeChannel.LETTER.value else contact.email
-        as_letter = email is None
-        if notice.html is None or (not as_letter and notice.pdf is None):
+        if email is None or notice.html is None or notice.pdf is None:
             try:
-                notice = await self._render(notice_id, contact, at, with_pdf=not as_letter)
+                notice = await self._render(notice_id, contact, at, as_letter=email is None)
             except LetterNotRendered as exc:
                 log.error("notice.not_rendered", notice_id=str(notice_id), error=exc.args[0])
                 return await self._failed_attempt(notice_id, "render_failed", at, final=True)
         if email is None:
-            return await self._as_letter(notice_id, at)
+            NOTICE_ATTEMPTS.labels(notice.kind, "letter").inc()
+            return NoticeStatus.RENDERED.value
         kind = NoticeKind(notice.kind)
         sender = organisation(notice.org)
         mail = OutgoingMail(
@@ -592,9 +596,13 @@ class NoticeSender:
         return NoticeStatus.SENT.value
 
     async def _render(
-        self, notice_id: uuid.UUID, contact: Contact, now: datetime, *, with_pdf: bool
+        self, notice_id: uuid.UUID, contact: Contact, now: datetime, *, as_letter: bool
     ) -> Notice:
-        """The letter's HTML (once), and its PDF when it goes out by e-mail now."""
+        """The letter's HTML (once) and, for an e-mail, its PDF; one transaction.
+
+        A letter is done here: it waits to be printed (its PDF is laid out at the first
+        download), so it is settled in the same transaction.
+        """
         async with self._uow() as uow:
             row = await uow.notices.get_any(notice_id, for_update=True)
             if row is None:
@@ -603,7 +611,7 @@ class NoticeSender:
             try:
                 if row.html is None:
                     row.html = self._renderer.html(template.file, letter_context(row, contact))
-                if with_pdf and row.pdf is None:
+                if not as_letter and row.pdf is None:
                     row.pdf = await asyncio.to_thread(
                         html_to_pdf, row.html, row.title, row.created_at
                     )
@@ -612,29 +620,20 @@ class NoticeSender:
                 # Facts or template that cannot make a letter: retrying would not help, and
                 # the notice must not hold up the others of the batch.
                 raise LetterNotRendered(type(exc).__name__) from exc
-            row.channel = channel_for(contact).value
+            if row.rendered_at is None:
+                row.rendered_at = now
             row.status = NoticeStatus.RENDERED.value
-            row.rendered_at = now
             row.updated_at = now
+            if as_letter:
+                row.channel = NoticeChannel.LETTER.value
+                row.attempts += 1
+                row.next_attempt_at = None
+                row.last_error = None
+            else:
+                row.channel = channel_for(contact).value
             await uow.commit()
         log.info("notice.rendered", notice_id=str(notice_id), channel=row.channel)
         return row
-
-    async def _as_letter(self, notice_id: uuid.UUID, now: datetime) -> str:
-        """No e-mail address: the rendered letter waits to be printed."""
-        async with self._uow() as uow:
-            row = await uow.notices.get_any(notice_id, for_update=True)
-            if row is None:
-                return "missing"
-            row.channel = NoticeChannel.LETTER.value
-            row.status = NoticeStatus.RENDERED.value
-            row.attempts += 1
-            row.next_attempt_at = None
-            row.last_error = None
-            row.updated_at = now
-            await uow.commit()
-        NOTICE_ATTEMPTS.labels(row.kind, "letter").inc()
-        return NoticeStatus.RENDERED.value
 
     async def _failed_attempt(
         self, notice_id: uuid.UUID, error: str, now: datetime, *, final: bool = False
