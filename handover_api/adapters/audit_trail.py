@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handover_api.adapters.tables import (
@@ -145,6 +145,8 @@ class AuditRepository:
                 for c in chained
             ],
         )
+        # The trigger on audit_pending lets only a sealing transaction remove records.
+        await self._session.execute(text("SET LOCAL handover.audit_sealing = 'on'"))
         await self._session.execute(
             delete(AuditPending).where(AuditPending.id.in_([w.id for w in waiting]))
         )

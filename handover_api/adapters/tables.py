@@ -211,8 +211,8 @@ class AuditPending(Base):
     """Audit records committed with what they describe, waiting to join the chain.
 
     A transaction only inserts here (no lock); the sealer (`AuditRepository.seal`) moves
-    them into `audit_log` in id order under the chain head's lock. A trigger refuses UPDATE
-    and TRUNCATE; the sealer's DELETE is the only way out.
+    them into `audit_log` in id order under the chain head's lock. Triggers refuse UPDATE and
+    TRUNCATE, and DELETE outside a sealing transaction (`handover.audit_sealing`).
     """
 
     __tablename__ = "audit_pending"

@@ -6,8 +6,9 @@ Create Date: 2026-11-25 23:00:00
 
 Written by hand (static). Transactions stop taking the chain head's lock: they insert
 their records into `audit_pending`, and the sealer appends them to the chain in id order.
-The downgrade chains whatever still waits before it drops the table, so nothing recorded
-is lost either way.
+Triggers refuse UPDATE and TRUNCATE of waiting records, and DELETE outside a sealing
+transaction. The downgrade chains whatever still waits before it drops the table, so
+nothing recorded is lost either way.
 """
 
 from collections.abc import Sequence
@@ -29,6 +30,20 @@ CREATE FUNCTION audit_pending_insert_only() RETURNS trigger LANGUAGE plpgsql AS 
 BEGIN
     RAISE EXCEPTION 'audit_pending records cannot change: % refused', TG_OP
         USING ERRCODE = 'insufficient_privilege';
+END;
+$$
+"""
+
+# Only the sealer removes waiting records: it says so with `SET LOCAL handover.audit_sealing
+# = 'on'` in the transaction that has just appended them to the chain.
+SEALER_ONLY = """
+CREATE FUNCTION audit_pending_sealer_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('handover.audit_sealing', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION 'audit_pending records leave only by sealing: % refused', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN OLD;
 END;
 $$
 """
@@ -55,6 +70,11 @@ def upgrade() -> None:
     op.execute(
         "CREATE TRIGGER audit_pending_no_truncate BEFORE TRUNCATE ON audit_pending"
         " FOR EACH STATEMENT EXECUTE FUNCTION audit_pending_insert_only()"
+    )
+    op.execute(SEALER_ONLY)
+    op.execute(
+        "CREATE TRIGGER audit_pending_sealer_only BEFORE DELETE ON audit_pending"
+        " FOR EACH ROW EXECUTE FUNCTION audit_pending_sealer_only()"
     )
 
 
@@ -110,11 +130,14 @@ def _seal_waiting() -> None:
         sa.text("UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1"),
         {"seq": chained[-1].seq, "hash": chained[-1].hash},
     )
+    bind.execute(sa.text("SET LOCAL handover.audit_sealing = 'on'"))
     bind.execute(sa.text("DELETE FROM audit_pending"))
 
 
 def downgrade() -> None:
     _seal_waiting()
+    op.execute("DROP TRIGGER audit_pending_sealer_only ON audit_pending")
+    op.execute("DROP FUNCTION audit_pending_sealer_only()")
     op.execute("DROP TRIGGER audit_pending_no_truncate ON audit_pending")
     op.execute("DROP TRIGGER audit_pending_insert_only ON audit_pending")
     op.execute("DROP FUNCTION audit_pending_insert_only()")

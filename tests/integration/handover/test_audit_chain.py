@@ -158,17 +158,21 @@ class TestChain:
             async with h.app.state.runtime.sessions() as session:
                 with pytest.raises(Exception, match="append-only"):
                     await session.execute(text(statement))
-        # A record waiting to be sealed cannot change either; the sealer's DELETE is its
-        # only way out of the waiting table.
-        await h.client.get("/v1/cases", headers=h.auth(AGENCY))
-        case_read = await h.client.get(
-            f"/v1/cases/{(await records(h))[0].case_id}", headers=h.auth(AGENCY)
-        )
-        assert case_read.status_code == 200
-        for statement in ("UPDATE audit_pending SET action = 'x'", "TRUNCATE audit_pending"):
+        # A record waiting to be sealed cannot change either, and only a sealing
+        # transaction removes it from the waiting table.
+        case_id = (await records(h))[0].case_id
+        for _ in range(2):
+            read = await h.client.get(f"/v1/cases/{case_id}", headers=h.auth(AGENCY))
+            assert read.status_code == 200
+        for statement, refusal in (
+            ("UPDATE audit_pending SET action = 'x'", "cannot change"),
+            ("TRUNCATE audit_pending", "cannot change"),
+            ("DELETE FROM audit_pending", "only by sealing"),
+        ):
             async with h.app.state.runtime.sessions() as session:
-                with pytest.raises(Exception, match="cannot change"):
+                with pytest.raises(Exception, match=refusal):
                     await session.execute(text(statement))
+        assert await h.seal_audit() == 2  # both reads waited, untouched
         assert (await verify(h))["verified"] is True
 
     async def test_concurrent_transactions_append_without_gaps(
