@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,14 +69,9 @@ def handover_settings(db_url: str, issuer: DevIssuer, tmp_path: Path) -> Handove
     )
 
 
-@pytest.fixture
-async def harness(
-    postgres_database: DatabaseFactory, issuer: DevIssuer, tmp_path: Path
-) -> AsyncIterator[HandoverHarness]:
-    """A migrated handover_api served in-process."""
-    url = postgres_database("handover")
-    await asyncio.to_thread(migrations.upgrade, "handover_api", url)
-    settings = handover_settings(url, issuer, tmp_path)
+@contextlib.asynccontextmanager
+async def served(settings: HandoverSettings, issuer: DevIssuer) -> AsyncIterator[HandoverHarness]:
+    """handover_api with `settings` served in-process; relay and audit sealer driven by hand."""
     publisher = InMemoryPublisher()
     app = create_app(settings, publisher=publisher)
     async with app.router.lifespan_context(app):
@@ -84,12 +80,21 @@ async def harness(
         runtime = app.state.runtime
         runtime.jobs["audit-seal"].stop()
         await asyncio.wait([t for t in runtime.tasks if t.get_name() == "job:audit-seal"])
-        relay = OutboxRelay(
-            settings.SERVICE_NAME, app.state.runtime.sessions, publisher, settings.RELAY
-        )
+        relay = OutboxRelay(settings.SERVICE_NAME, runtime.sessions, publisher, settings.RELAY)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             try:
                 yield HandoverHarness(app, settings, publisher, issuer, client, relay)
             finally:
                 await relay.lock.release()
+
+
+@pytest.fixture
+async def harness(
+    postgres_database: DatabaseFactory, issuer: DevIssuer, tmp_path: Path
+) -> AsyncIterator[HandoverHarness]:
+    """A migrated handover_api served in-process."""
+    url = postgres_database("handover")
+    await asyncio.to_thread(migrations.upgrade, "handover_api", url)
+    async with served(handover_settings(url, issuer, tmp_path), issuer) as h:
+        yield h

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,16 +22,13 @@ from sqlalchemy import select
 
 from handover_api.adapters.signing import ManifestSigner
 from handover_api.adapters.tables import AuditCheckpoint
-from handover_api.app import create_app
 from services.issuer import DevIssuer
 from shared.db import migrations
 from shared.events.handover import CaseTransferredV1
 from shared.events.registry import decode
-from shared.messaging.memory import InMemoryPublisher
-from shared.messaging.relay import OutboxRelay
 from tests.conftest import DatabaseFactory
 from tests.guide import example
-from tests.integration.handover.conftest import OTHER, HandoverHarness, handover_settings
+from tests.integration.handover.conftest import OTHER, HandoverHarness, handover_settings, served
 from tests.integration.handover.test_api import transferred_handover
 from tests.integration.handover.test_audit_chain import attacker, verify
 
@@ -51,18 +47,8 @@ async def rolling(
     settings = handover_settings(url, issuer, tmp_path).model_copy(
         update={"AUDIT_CHECKPOINT_EVERY": CHECKPOINT_EVERY}
     )
-    publisher = InMemoryPublisher()
-    app = create_app(settings, publisher=publisher)
-    async with app.router.lifespan_context(app):
-        relay = OutboxRelay(
-            settings.SERVICE_NAME, app.state.runtime.sessions, publisher, settings.RELAY
-        )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            try:
-                yield HandoverHarness(app, settings, publisher, issuer, client, relay)
-            finally:
-                await relay.lock.release()
+    async with served(settings, issuer) as h:
+        yield h
 
 
 async def roll_key(h: HandoverHarness) -> dict[str, Any]:
@@ -108,6 +94,8 @@ async def jwks(h: HandoverHarness) -> dict[str, Any]:
 
 
 async def checkpoint_kids(h: HandoverHarness) -> dict[int, str]:
+    """The kid of every checkpoint, once the waiting records are sealed (checkpoints too)."""
+    await h.seal_audit()
     async with h.app.state.runtime.sessions() as session:
         rows = (await session.scalars(select(AuditCheckpoint))).all()
     return {r.seq: str(jwt.get_unverified_header(r.signature)["kid"]) for r in rows}
