@@ -302,6 +302,18 @@ logger.clients.level = warn
 """
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes, URL-safe base64, never beginning with "-".
+
+    Kafka's own `Uuid.randomUuid` draws again for an id that begins with "-", since command
+    lines would read it as an option; so does this.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class ApacheKafkaCluster:
     """`nodes` Kafka processes, each broker and KRaft controller, on loopback ports."""
 
@@ -530,7 +542,7 @@ class ApacheKafkaCluster:
         path = self.base_dir / "cluster.id"
         if path.exists():
             return path.read_text().strip()
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         path.write_text(cluster_id + "\n")
         return cluster_id
 
@@ -565,8 +577,8 @@ class ApacheKafkaCluster:
                         self._classpath(),
                         "kafka.tools.StorageTool",
                         "format",
-                        "--cluster-id",
-                        cluster_id,
+                        # One token: an id beginning with "-" must not read as an option.
+                        f"--cluster-id={cluster_id}",
                         "--config",
                         str(node.config_path),
                         "--ignore-formatted",
