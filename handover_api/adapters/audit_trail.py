@@ -47,8 +47,8 @@ class AuditSigner(Protocol):
     def verify(self, token: str) -> dict[str, Any] | None: ...
 
 
-def fact_of(entry: AuditEntry) -> AuditFact:
-    """The chained content of a stored record."""
+def fact_of(entry: AuditEntry | AuditPending) -> AuditFact:
+    """The content a record's hash covers, chained or still waiting."""
     return AuditFact(
         case_id=entry.case_id,
         actor_org=entry.actor_org,
@@ -125,7 +125,7 @@ class AuditRepository:
         ).all()
         if not waiting:
             return 0
-        chained = extend(int(row.seq), str(row.hash), [_pending_fact(w) for w in waiting])
+        chained = extend(int(row.seq), str(row.hash), [fact_of(w) for w in waiting])
         await self._session.execute(
             insert(cast(Table, AuditEntry.__table__)),
             [
@@ -263,19 +263,6 @@ class AuditRepository:
         """Every handover of the case, oldest first (the caller decides who may see what)."""
         stmt = select(Handover).where(Handover.case_id == case_id).order_by(Handover.created_at)
         return (await self._session.scalars(stmt)).all()
-
-
-def _pending_fact(row: AuditPending) -> AuditFact:
-    return AuditFact(
-        case_id=row.case_id,
-        actor_org=row.actor_org,
-        actor_subject=row.actor_subject,
-        action=row.action,
-        purpose=row.purpose,
-        request_id=row.request_id,
-        at=row.at,
-        details=row.details,
-    )
 
 
 def _checkpoint(row: AuditCheckpoint) -> Checkpoint:
