@@ -109,10 +109,12 @@ class TestExpiry:
         self, issuer: DevIssuer
     ) -> None:
         verifier = verifier_for(issuer, leeway=0)
-        token = issuer.token("agentur-hagen", ttl_seconds=1)
+        # `exp` is whole seconds after a truncated `iat`: with a 1 s lifetime a token made
+        # late in a second could already be expired at its first check.
+        token = issuer.token("agentur-hagen", ttl_seconds=2)
         assert (await verifier.verify_async(token)).org == "agentur-hagen"
         assert verifier.cached_tokens == 1
-        time.sleep(2.1)  # past `exp` (whole seconds)
+        time.sleep(3.1)  # past `exp`
         with pytest.raises(Unauthorized):
             await verifier.verify_async(token)
         assert verifier.cached_tokens == 0
